@@ -1,0 +1,55 @@
+/**
+ * Audit events, version 1. Every door decision, every run start and end, every sandbox created and
+ * destroyed is one event. Secrets never appear in an event: a credentialed route records the
+ * secret's name, never its value.
+ */
+import type { ErrorCode } from '../core/errors.ts';
+import type { RunStatus, Tier, Usage } from '../core/result.ts';
+
+interface Base {
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly run?: string;
+}
+
+export type AuditEventBody =
+  | (Base & { readonly kind: 'sandbox.created'; readonly tier: Tier; readonly policyHash: string })
+  | (Base & { readonly kind: 'sandbox.destroyed'; readonly reason: string })
+  | (Base & {
+      readonly kind: 'run.started';
+      readonly tier: Tier;
+      readonly codeHash: string;
+      readonly code: string;
+      readonly language: string;
+      readonly policyHash: string;
+    })
+  | (Base & {
+      readonly kind: 'run.ended';
+      readonly status: RunStatus;
+      readonly errorCode: ErrorCode | null;
+      readonly usage: Usage;
+    })
+  | (Base & {
+      readonly kind: 'decision';
+      readonly door: 'tool' | 'network' | 'file' | 'limit';
+      readonly subject: string;
+      readonly allow: boolean;
+      readonly reason: string;
+      readonly detail?: Readonly<Record<string, unknown>>;
+    });
+
+export type AuditEventKind = AuditEventBody['kind'];
+
+/** What a sink stores: the body plus when it happened (the caller's clock, not the policy's). */
+export type AuditEvent = AuditEventBody & { readonly v: 1; readonly at: string };
+
+/**
+ * Where events go. `append` queues in order; `flush` resolves once everything appended so far is
+ * durable (a run's result is returned only after its events are flushed). A sink that can't make
+ * an event durable rejects `flush`, and the run is reported as failed.
+ */
+export interface AuditSink {
+  append(event: AuditEventBody): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

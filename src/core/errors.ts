@@ -1,0 +1,84 @@
+/**
+ * Every error code airlock can report, listed once, with what each front end makes of it.
+ * Branch on `.code`, never on message text. Messages say what to change.
+ *
+ * @example
+ *   throw new AirlockError('TOOL_NOT_GRANTED', 'tool "sendMail" is not granted: add it to policy.tools');
+ */
+import type { RunStatus } from './result.ts';
+
+interface CodeInfo {
+  /** The run status a run ends with when this code stops it. */
+  readonly status: RunStatus;
+  /** Exit code of `airlock run`. */
+  readonly exit: number;
+  /** HTTP status of the server front end. */
+  readonly http: number;
+  /** JSON-RPC error code of the MCP front end. */
+  readonly rpc: number;
+  /** What a user should do about it, in one line. */
+  readonly hint: string;
+}
+
+// Exit codes: 0 ok, 1 guest error, 2 invalid input, 3 denied, 4 timeout, 5 memory, 6 killed,
+// 69 the sandbox could not be built here (EX_UNAVAILABLE), 70 airlock's own fault (EX_SOFTWARE).
+export const ERROR_CODES = {
+  INVALID_REQUEST: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the request fields named in the message' },
+  INVALID_POLICY: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the policy fields named in the message' },
+  CODE_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: 'send less code, or raise limits.codeBytes' },
+  CODE_NOT_UTF8: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'send the code as UTF-8 text' },
+  SYNTAX_ERROR: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the syntax error at the line and column given' },
+  UNSUPPORTED_LANGUAGE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'use js, ts or wasm on the isolate tier' },
+  WASM_IMPORTS_NOT_GRANTED: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'build the module without imports; the isolate tier grants none' },
+  TOOL_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the tool by name in policy.tools' },
+  TOOL_ARGS_INVALID: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: "call the tool with arguments that match its schema" },
+  LIMIT_TOOL_CALLS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'make fewer tool calls, or raise limits.toolCalls' },
+  TOOL_FAILED: { status: 'error', exit: 1, http: 502, rpc: -32003, hint: "the host's tool handler failed; see the message" },
+  TOOL_TIMEOUT: { status: 'error', exit: 1, http: 504, rpc: -32003, hint: 'the tool handler did not answer in time; raise limits.toolMs or fix the handler' },
+  GUEST_ERROR: { status: 'error', exit: 1, http: 422, rpc: -32004, hint: 'the code threw; see the message' },
+  RESULT_NOT_PLAIN: { status: 'error', exit: 1, http: 422, rpc: -32004, hint: 'return plain JSON data: no functions, cycles, BigInt or host objects' },
+  RESULT_TOO_LARGE: { status: 'error', exit: 1, http: 422, rpc: -32004, hint: 'return less data, or raise limits.resultBytes' },
+  RESULT_SCHEMA_MISMATCH: { status: 'error', exit: 1, http: 422, rpc: -32004, hint: 'return data that matches request.resultSchema' },
+  WALL_TIMEOUT: { status: 'timeout', exit: 4, http: 408, rpc: -32005, hint: 'make the code finish sooner, or raise limits.wallMs' },
+  CPU_TIMEOUT: { status: 'timeout', exit: 4, http: 408, rpc: -32005, hint: 'use less CPU, or raise limits.cpuMs' },
+  MEMORY_LIMIT: { status: 'memory', exit: 5, http: 507, rpc: -32006, hint: 'use less memory, or raise limits.memoryMiB' },
+  OUTPUT_LIMIT: { status: 'killed', exit: 6, http: 413, rpc: -32007, hint: 'print less, or raise limits.outputBytes' },
+  WORKER_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the sandbox worker died; the run was stopped and the worker replaced' },
+  SANDBOX_UNAVAILABLE: { status: 'error', exit: 69, http: 503, rpc: -32002, hint: 'this host lacks a mechanism the sandbox needs; the message names the fix' },
+  SANDBOX_CLOSED: { status: 'error', exit: 70, http: 409, rpc: -32008, hint: 'create a new sandbox: this one was destroyed' },
+  INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export function codeInfo(code: ErrorCode): CodeInfo {
+  return ERROR_CODES[code];
+}
+
+/** The one error type airlock throws across its API. */
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>) {
+    super(message);
+    this.name = 'AirlockError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Turns anything thrown into an AirlockError, keeping codes that are already there. */
+export function toAirlockError(error: unknown, fallback: ErrorCode = 'INTERNAL'): AirlockError {
+  if (error instanceof AirlockError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AirlockError(fallback, message);
+}

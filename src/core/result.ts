@@ -1,0 +1,33 @@
+/** The one result shape every tier and every front end returns (ARCHITECTURE.md, "Contracts"). */
+import type { ErrorCode } from './errors.ts';
+
+export const RUN_STATUSES = ['ok', 'error', 'timeout', 'memory', 'killed', 'denied', 'invalid'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type Tier = 'isolate' | 'container';
+
+/** A door the run knocked on and was refused. */
+export interface Violation {
+  readonly door: 'tool' | 'network' | 'file' | 'limit';
+  readonly detail: string;
+  readonly code: ErrorCode;
+}
+
+export interface Usage {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly memoryBytes: number;
+}
+
+export interface RunResult {
+  readonly id: string;
+  readonly tier: Tier;
+  readonly status: RunStatus;
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly result: unknown;
+  readonly error: { readonly code: ErrorCode; readonly message: string } | null;
+  readonly usage: Usage;
+  readonly violations: readonly Violation[];
+}

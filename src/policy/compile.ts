@@ -1,0 +1,86 @@
+/**
+ * compile(): the one door from user JSON to something enforcement code may use. It collects every
+ * problem with its path (STYLE.md §9) and returns a CompiledPolicy that only this module can build
+ * (STYLE.md §6), so "forgot to check the policy" is a type error. Pure: no I/O, no clock.
+ */
+import { createHash } from 'node:crypto';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { AirlockError } from '../core/errors.ts';
+import { LIMIT_DEFAULTS, policySchema, type Limits, type ToolOperation } from './schema.ts';
+
+export interface PolicyProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface CompiledTool {
+  readonly name: string;
+  readonly operation: ToolOperation;
+  readonly validate: ValidateFunction;
+}
+
+const brand: unique symbol = Symbol('CompiledPolicy');
+
+export interface CompiledPolicy {
+  readonly [brand]: true;
+  readonly hash: string;
+  readonly limits: Limits;
+  readonly tools: ReadonlyMap<string, CompiledTool>;
+  /** The normalised document, for audit and for `--learn` diffs. */
+  readonly document: unknown;
+}
+
+function pathOf(parts: readonly PropertyKey[]): string {
+  return parts.length === 0 ? '(root)' : parts.map(String).join('.');
+}
+
+/** Stable JSON: object keys sorted, so equal policies hash equally. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries);
+  });
+}
+
+/**
+ * @example
+ *   const policy = compilePolicy({ version: 1, tools: { add: { operation: 'compute', args: { type: 'object' } } } });
+ */
+export function compilePolicy(input: unknown): CompiledPolicy {
+  const parsed = policySchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }));
+    throw policyError(problems);
+  }
+  const doc = parsed.data;
+  const problems: PolicyProblem[] = [];
+  const ajv = new Ajv({ strict: true, allErrors: true });
+  const tools = new Map<string, CompiledTool>();
+  for (const [name, grant] of Object.entries(doc.tools ?? {})) {
+    try {
+      tools.set(name, { name, operation: grant.operation, validate: ajv.compile(grant.args) });
+    } catch (error) {
+      problems.push({ path: `tools.${name}.args`, message: `not a valid JSON Schema: ${(error as Error).message}` });
+    }
+  }
+  const given = Object.entries(doc.limits ?? {}).filter(([, v]) => v !== undefined);
+  const limits: Limits = { ...LIMIT_DEFAULTS, ...(Object.fromEntries(given) as Partial<Limits>) };
+  if (limits.cpuMs > limits.wallMs) {
+    problems.push({ path: 'limits.cpuMs', message: `cpuMs (${limits.cpuMs}) can't exceed wallMs (${limits.wallMs})` });
+  }
+  if (problems.length > 0) throw policyError(problems);
+  const document = { ...doc, limits };
+  return Object.freeze({
+    [brand]: true as const,
+    hash: createHash('sha256').update(canonicalJson(document)).digest('hex'),
+    limits: Object.freeze(limits),
+    tools,
+    document,
+  });
+}
+
+function policyError(problems: readonly PolicyProblem[]): AirlockError {
+  const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  return new AirlockError('INVALID_POLICY', `the policy has ${problems.length} problem(s): ${list}`, { problems });
+}
