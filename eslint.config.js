@@ -2,7 +2,8 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.airlock-build/**', 'bin/**', 'eslint.config.js'] },
+  // test/escape/**/*.js are hostile payloads: data for the sandbox, not project code.
+  { ignores: ['node_modules/**', '.airlock-build/**', 'bin/**', 'eslint.config.js', 'test/escape/**/*.js'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -18,6 +18,8 @@ command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
 [ -f /usr/include/seccomp.h ] || missing="$missing libseccomp-dev"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+# The audit tests start a throwaway PostgreSQL cluster of their own (test/audit/pg-cluster.ts).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages:$missing"

@@ -22,12 +22,14 @@ interface CodeInfo {
 
 // Exit codes: 0 ok, 1 guest error, 2 invalid input, 3 denied, 4 timeout, 5 memory, 6 killed,
 // 69 the sandbox could not be built here (EX_UNAVAILABLE), 70 airlock's own fault (EX_SOFTWARE).
+// 65 the audit log is damaged or does not verify (EX_DATAERR), 74 it can't be written (EX_IOERR).
 export const ERROR_CODES = {
   INVALID_REQUEST: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the request fields named in the message' },
   INVALID_POLICY: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the policy fields named in the message' },
   CODE_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: 'send less code, or raise limits.codeBytes' },
   CODE_NOT_UTF8: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'send the code as UTF-8 text' },
   SYNTAX_ERROR: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the syntax error at the line and column given' },
+  IMPORT_NOT_AVAILABLE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'remove the import: a sandboxed module has no imports; use the granted tools' },
   UNSUPPORTED_LANGUAGE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'use js, ts or wasm on the isolate tier' },
   WASM_IMPORTS_NOT_GRANTED: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'build the module without imports; the isolate tier grants none' },
   TOOL_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the tool by name in policy.tools' },
@@ -46,6 +48,21 @@ export const ERROR_CODES = {
   WORKER_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the sandbox worker died; the run was stopped and the worker replaced' },
   SANDBOX_UNAVAILABLE: { status: 'error', exit: 69, http: 503, rpc: -32002, hint: 'this host lacks a mechanism the sandbox needs; the message names the fix' },
   SANDBOX_CLOSED: { status: 'error', exit: 70, http: 409, rpc: -32008, hint: 'create a new sandbox: this one was destroyed' },
+  AUDIT_CORRUPT: { status: 'error', exit: 65, http: 500, rpc: -32020, hint: 'the audit database is damaged and was left untouched: restore it from a backup, or move it aside to start a new log' },
+  AUDIT_UNAVAILABLE: { status: 'error', exit: 74, http: 503, rpc: -32021, hint: 'the audit log could not be read or written (disk full, permissions, database down): fix that and retry' },
+  AUDIT_CHAIN_BROKEN: { status: 'error', exit: 65, http: 500, rpc: -32022, hint: 'the audit log was edited, deleted or reordered at the seq given: restore it from a backup and investigate' },
+  AUDIT_NOT_FOUND: { status: 'invalid', exit: 2, http: 404, rpc: -32602, hint: 'name an audit record by its seq, run id or sandbox id, within your tenant' },
+  EGRESS_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the host, port, method and path as a route in policy.network.routes' },
+  EGRESS_ADDRESS_REFUSED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'the name resolved to a loopback, private, link-local, multicast or metadata address: name that exact address in the route if it is meant' },
+  EGRESS_BAD_REQUEST: { status: 'denied', exit: 3, http: 400, rpc: -32001, hint: 'send an absolute-form http URL (or CONNECT host:port) with a matching Host header and a canonical host and path' },
+  EGRESS_TOO_LARGE: { status: 'denied', exit: 3, http: 413, rpc: -32001, hint: "send smaller headers or bodies: the gateway's size limits are named in the message" },
+  EGRESS_TIMEOUT: { status: 'denied', exit: 3, http: 408, rpc: -32001, hint: 'send the whole request promptly: idle and slow connections are closed' },
+  EGRESS_QUOTA: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "make fewer or smaller requests, or raise the route's quota" },
+  EGRESS_UPSTREAM_FAILED: { status: 'error', exit: 1, http: 502, rpc: -32003, hint: 'the granted upstream could not be reached or answered badly; see the message' },
+  SECRET_UNAVAILABLE: { status: 'error', exit: 70, http: 500, rpc: -32003, hint: "the host did not supply the secret the route names: give the gateway's SecretSource that name" },
+  PATH_OUTSIDE_WORKSPACE: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'name a path inside the workspace: no absolute paths, no "..", no symlinks on the way' },
+  FILE_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: 'write or read less, or raise limits.workspaceMiB / limits.fileBytes' },
+  COMMAND_NOT_FOUND: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'run a program the sandbox has (python3, node, sh), or grant its directory in policy.files' },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
+import { compileRoutes, type CompiledRoute } from './network.ts';
 import { LIMIT_DEFAULTS, policySchema, type Limits, type ToolOperation } from './schema.ts';
 
 export interface PolicyProblem {
@@ -26,6 +27,8 @@ export interface CompiledPolicy {
   readonly hash: string;
   readonly limits: Limits;
   readonly tools: ReadonlyMap<string, CompiledTool>;
+  /** Egress routes, in policy order; empty grants no network (src/policy/network.ts). */
+  readonly routes: readonly CompiledRoute[];
   /** The normalised document, for audit and for `--learn` diffs. */
   readonly document: unknown;
 }
@@ -69,6 +72,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   if (limits.cpuMs > limits.wallMs) {
     problems.push({ path: 'limits.cpuMs', message: `cpuMs (${limits.cpuMs}) can't exceed wallMs (${limits.wallMs})` });
   }
+  const routes = compileRoutes(doc.network, doc.secrets, problems);
   if (problems.length > 0) throw policyError(problems);
   const document = { ...doc, limits };
   return Object.freeze({
@@ -76,6 +80,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
     hash: createHash('sha256').update(canonicalJson(document)).digest('hex'),
     limits: Object.freeze(limits),
     tools,
+    routes,
     document,
   });
 }

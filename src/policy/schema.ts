@@ -4,6 +4,7 @@
  * instead of being silently ignored.
  */
 import { z } from 'zod';
+import { networkSchema, SECRET_NAME, secretGrantSchema } from './network.ts';
 
 export const TOOL_OPERATIONS = ['read', 'write', 'delete', 'send', 'compute'] as const;
 export type ToolOperation = (typeof TOOL_OPERATIONS)[number];
@@ -29,6 +30,11 @@ export const LIMIT_CEILINGS = {
   toolMs: 600_000,
   resultBytes: 64 * 1024 * 1024,
   codeBytes: 16 * 1024 * 1024,
+  // Container tier: processes, open files, one file's size, the workspace's size.
+  pids: 4096,
+  openFiles: 65_536,
+  fileBytes: 4 * 1024 * 1024 * 1024,
+  workspaceMiB: 16_384,
 } as const;
 
 /** What a sandbox gets when the policy says nothing: small. */
@@ -41,6 +47,10 @@ export const LIMIT_DEFAULTS = {
   toolMs: 10_000,
   resultBytes: 1024 * 1024,
   codeBytes: 1024 * 1024,
+  pids: 64,
+  openFiles: 256,
+  fileBytes: 16 * 1024 * 1024,
+  workspaceMiB: 32,
 } as const;
 
 const limit = (max: number, min = 1) => z.number().int().min(min).max(max);
@@ -55,7 +65,29 @@ export const limitsSchema = z.strictObject({
   toolMs: limit(LIMIT_CEILINGS.toolMs).optional(),
   resultBytes: limit(LIMIT_CEILINGS.resultBytes).optional(),
   codeBytes: limit(LIMIT_CEILINGS.codeBytes).optional(),
+  // A shell needs a few processes and a few fds of its own before the code runs.
+  pids: limit(LIMIT_CEILINGS.pids, 4).optional(),
+  openFiles: limit(LIMIT_CEILINGS.openFiles, 16).optional(),
+  fileBytes: limit(LIMIT_CEILINGS.fileBytes).optional(),
+  workspaceMiB: limit(LIMIT_CEILINGS.workspaceMiB).optional(),
 });
+
+/** An absolute, normalised path: no "..", ".", empty or NUL segments. */
+const absolutePath = z
+  .string()
+  .max(4096)
+  .refine((p) => p.startsWith('/') && (p === '/' || p.split('/').slice(1).every((seg) => seg !== '' && seg !== '.' && seg !== '..' && !seg.includes('\0'))), {
+    error: 'an absolute, normalised path (no "..", "." or "//")',
+  });
+
+/** A host path made visible read-only inside a container sandbox (at the same path unless `at`). */
+export const fileGrantSchema = z.strictObject({
+  path: absolutePath,
+  at: absolutePath.optional(),
+});
+
+/** Environment variable names a policy may set (the sandbox gets nothing else from the host). */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Tool names are identifiers, so `tools.name(...)` works and no name can shadow a built-in. */
 export const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -64,11 +96,20 @@ export const policySchema = z.strictObject({
   version: z.literal(1),
   tools: z.record(z.string().regex(TOOL_NAME, 'a tool name is an identifier: letters, digits, _'), toolGrantSchema).optional(),
   limits: limitsSchema.optional(),
+  /** Egress routes (src/policy/network.ts). Default none: no network at all. */
+  network: networkSchema.optional(),
+  /** Names of host-held secrets that credentialed routes may attach. Values never appear here. */
+  secrets: z.record(z.string().regex(SECRET_NAME, 'a secret name is an identifier: letters, digits, _'), secretGrantSchema).optional(),
+  /** Container tier: extra read-only host paths. Default none. */
+  files: z.array(fileGrantSchema).max(64).optional(),
+  /** Container tier: the environment, exactly (airlock adds only PATH, HOME, TMPDIR, LANG). Default none. */
+  env: z.record(z.string().regex(ENV_NAME, 'an environment name is [A-Za-z_][A-Za-z0-9_]*'), z.string().max(32_768)).optional(),
 });
 
 export type PolicyDocument = z.infer<typeof policySchema>;
 export type ToolGrant = z.infer<typeof toolGrantSchema>;
 export type LimitsDocument = z.infer<typeof limitsSchema>;
+export type FileGrant = z.infer<typeof fileGrantSchema>;
 export type Limits = { readonly [K in keyof typeof LIMIT_DEFAULTS]: number };
 
 /** The policy that grants nothing and sets the default limits. */

@@ -1,0 +1,138 @@
+/**
+ * The code that builds a guest's world inside a fresh context, before any guest code runs.
+ *
+ * It receives two isolated-vm References ($0: console sink, $1: tool bridge) and keeps them in
+ * closure variables the guest can't reach; the guest global gets only `console` and `tools`. Every
+ * intrinsic it uses later is captured now, so a guest that rewrites `JSON`, `Object.prototype` or
+ * `Array.prototype` can't change how data crosses the boundary. Options objects handed to
+ * isolated-vm have null prototypes and are frozen: a guest that adds `Object.prototype.reference`
+ * can't turn a copy into a handle. Everything crossing the boundary is a string or an array of
+ * primitives (copied), never a Reference, ExternalCopy or host object.
+ */
+export const GUEST_BOOTSTRAP = String.raw`
+'use strict';
+const sink = $0, bridge = $1;
+const G = globalThis;
+const { apply, defineProperty, ownKeys } = Reflect;
+const { create, freeze, getPrototypeOf } = Object;
+const stringify = JSON.stringify, parse = JSON.parse;
+const Str = String, Err = Error, TypeErr = TypeError, WS = WeakSet, Wasm = WebAssembly;
+const wsHas = WS.prototype.has, wsAdd = WS.prototype.add, strSlice = String.prototype.slice;
+const sinkApply = sink.applySync, bridgeApply = bridge.apply;
+const isError = (v) => { try { let p = v; while (p !== null && typeof p === 'object') { if (p === Err.prototype) return true; p = getPrototypeOf(p); } } catch {} return false; };
+const opts = (o) => { const r = create(null); for (const k of ownKeys(o)) { const v = o[k]; r[k] = (v !== null && typeof v === 'object') ? opts(v) : v; } return freeze(r); };
+const SINK_OPTS = opts({ arguments: { copy: true } });
+const BRIDGE_OPTS = opts({ arguments: { copy: true }, result: { promise: true, copy: true } });
+// isolated-vm settles promises across the boundary with V8's Promise::Then, which reads
+// promise.constructor[Symbol.species] and calls then: a guest that redefines them could run code
+// inside isolated-vm's own bookkeeping. They are locked before any guest code runs.
+for (const [obj, key] of [[Promise.prototype, 'then'], [Promise.prototype, 'constructor'], [Promise, Symbol.species]]) {
+  const d = Reflect.getOwnPropertyDescriptor(obj, key);
+  if ('value' in d) defineProperty(obj, key, { value: d.value, writable: false, configurable: false, enumerable: d.enumerable });
+  else defineProperty(obj, key, { get: d.get, set: undefined, configurable: false, enumerable: d.enumerable });
+}
+const cut = (s) => s.length > 8192 ? apply(strSlice, s, [0, 8192]) + '…' : s;
+
+function show(v) {
+  try {
+    if (typeof v === 'string') return v;
+    if (isError(v)) { const s = v.stack; return typeof s === 'string' ? s : Str(v.message); }
+    if (typeof v === 'object' && v !== null) {
+      const seen = new WS();
+      const text = stringify(v, (_k, x) => {
+        if (typeof x === 'bigint') return Str(x) + 'n';
+        if (typeof x === 'object' && x !== null) { if (apply(wsHas, seen, [x])) return '[Circular]'; apply(wsAdd, seen, [x]); }
+        return x;
+      });
+      return text === undefined ? Str(v) : text;
+    }
+    return Str(v);
+  } catch { return '[unprintable]'; }
+}
+
+function writer(stream) {
+  return function (...args) {
+    let line = '';
+    for (let i = 0; i < args.length; i++) line += (i ? ' ' : '') + show(args[i]);
+    apply(sinkApply, sink, [undefined, [stream, line + '\n'], SINK_OPTS]);
+  };
+}
+const con = create(null);
+for (const [name, stream] of [['log', 1], ['info', 1], ['debug', 1], ['warn', 2], ['error', 2]]) con[name] = writer(stream);
+defineProperty(G, 'console', { value: freeze(con), writable: true, configurable: true, enumerable: false });
+
+function describe(e) {
+  try {
+    if (isError(e)) { const n = Str(e.name), m = Str(e.message); return cut(m ? n + ': ' + m : n); }
+    return cut('uncaught ' + show(e));
+  } catch { return 'uncaught exception'; }
+}
+function codeOf(e) {
+  try { const c = e !== null && typeof e === 'object' ? e.code : undefined; return typeof c === 'string' && /^[A-Z_]{1,40}$/.test(c) ? c : null; } catch { return null; }
+}
+
+function makeTool(name) {
+  const tool = async function (args) {
+    const json = args === undefined ? 'null' : stringify(args);
+    if (typeof json !== 'string') throw new TypeErr('tools.' + name + ': the argument must be JSON data');
+    const reply = parse(await apply(bridgeApply, bridge, [undefined, [name, json], BRIDGE_OPTS]));
+    if (reply[0] === 'ok') return reply[1] === null ? undefined : parse(reply[1]);
+    const e = new Err(reply[2]);
+    e.name = 'ToolError';
+    e.code = reply[1];
+    throw e;
+  };
+  defineProperty(tool, 'name', { value: name });
+  return tool;
+}
+
+// \`tools\` lists the granted tools; any other identifier still answers with a function, whose
+// call goes to the host to be denied and audited (the host decides, never the guest's view).
+const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/, reTest = RegExp.prototype.test;
+function prepare(namesJson) {
+  const names = parse(namesJson);
+  const granted = create(null), asked = create(null);
+  for (let i = 0; i < names.length; i++) granted[names[i]] = makeTool(names[i]);
+  const handler = create(null);
+  handler.get = (target, key) => {
+    if (typeof key !== 'string' || key === 'then') return undefined;
+    if (key in target) return target[key];
+    if (!apply(reTest, TOOL_NAME, [key])) return undefined;
+    return asked[key] ??= makeTool(key);
+  };
+  const tools = new Proxy(freeze(granted), freeze(handler));
+  defineProperty(G, 'tools', { value: tools, writable: false, configurable: false, enumerable: false });
+}
+
+async function finish(main, inputJson, cap) {
+  let value;
+  try {
+    value = await main();
+    if (typeof value === 'function') value = await value(parse(inputJson));
+    else value = await value;
+  } catch (e) { return ['threw', describe(e), codeOf(e)]; }
+  let json;
+  try { json = stringify(value); } catch (e) { return ['not-plain', describe(e)]; }
+  if (json === undefined) return typeof value === 'undefined' ? ['ok', null] : ['not-plain', 'a ' + typeof value + ' is not JSON data'];
+  if (json.length > cap) return ['too-large', json.length];
+  return ['ok', json];
+}
+
+function wasm(bytes) {
+  let mod;
+  try { mod = new Wasm.Module(bytes); } catch (e) { return ['invalid', 'SYNTAX_ERROR', describe(e)]; }
+  const wanted = Wasm.Module.imports(mod);
+  if (wanted.length > 0) return ['invalid', 'WASM_IMPORTS_NOT_GRANTED', 'the module imports ' + wanted.map((i) => i.module + '.' + i.name).join(', ') + ', and the isolate tier grants no imports'];
+  let out;
+  try {
+    const exp = new Wasm.Instance(mod, {}).exports;
+    const main = typeof exp.main === 'function' ? exp.main : exp._start;
+    out = typeof main === 'function' ? main() : null;
+  } catch (e) { return ['threw', describe(e), null]; }
+  let json;
+  try { json = stringify(out === undefined ? null : out); } catch (e) { return ['not-plain', describe(e)]; }
+  return ['ok', json];
+}
+
+return { prepare, finish, wasm };
+`;

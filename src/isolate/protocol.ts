@@ -1,0 +1,63 @@
+/**
+ * Messages between the host and an isolate worker. The host validates everything a worker sends
+ * (zod): a worker runs untrusted code, so after a V8 escape it could say anything.
+ */
+import { z } from 'zod';
+
+export interface RunJob {
+  readonly t: 'run';
+  readonly run: string;
+  /** A script evaluating to the guest's async main function (prepare.ts), or base64 WebAssembly. */
+  readonly code: string;
+  readonly kind: 'module' | 'wasm';
+  readonly input: unknown;
+  readonly tools: readonly string[];
+  readonly limits: {
+    readonly wallMs: number;
+    readonly cpuMs: number;
+    readonly memoryMiB: number;
+    readonly outputBytes: number;
+    readonly resultBytes: number;
+  };
+}
+
+export interface ToolReply {
+  readonly t: 'tool-reply';
+  readonly run: string;
+  readonly call: number;
+  /** JSON text of the handler's value, or a coded error. */
+  readonly ok: boolean;
+  readonly json?: string | null;
+  readonly code?: string;
+  readonly message?: string;
+}
+
+export type HostToWorker = RunJob | ToolReply;
+
+export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output'] as const;
+
+const usage = z.strictObject({ wallMs: z.number().nonnegative(), cpuMs: z.number().nonnegative(), memoryBytes: z.number().nonnegative() });
+
+export const workerMessageSchema = z.discriminatedUnion('t', [
+  z.strictObject({ t: z.literal('ready'), pid: z.number().int() }),
+  z.strictObject({ t: z.literal('tool'), run: z.string(), call: z.number().int().nonnegative(), name: z.string(), args: z.string() }),
+  z.strictObject({
+    t: z.literal('done'),
+    run: z.string(),
+    stdout: z.string(),
+    stderr: z.string(),
+    usage,
+    outcome: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('ok'), json: z.string().nullable() }),
+      z.strictObject({ kind: z.literal('threw'), message: z.string(), code: z.string().nullable() }),
+      z.strictObject({ kind: z.literal('stopped'), reason: z.enum(STOP_REASONS) }),
+      z.strictObject({ kind: z.literal('invalid'), code: z.string(), message: z.string() }),
+      z.strictObject({ kind: z.literal('result-too-large'), bytes: z.number() }),
+      z.strictObject({ kind: z.literal('result-not-plain'), message: z.string() }),
+    ]),
+  }),
+]);
+
+export type WorkerMessage = z.infer<typeof workerMessageSchema>;
+export type DoneMessage = Extract<WorkerMessage, { t: 'done' }>;
+export type Outcome = DoneMessage['outcome'];

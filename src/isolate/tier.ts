@@ -1,0 +1,134 @@
+/**
+ * The isolate tier: one fresh V8 isolate per run, inside a pooled, tenant-owned worker process
+ * that is itself sandboxed. This file wires the parts together for one run; each part lives in
+ * its own file (prepare, pool, worker-process, tool-bridge, outcome).
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { AuditSink } from '../audit/event.ts';
+import { AirlockError } from '../core/errors.ts';
+import type { RunResult, Usage } from '../core/result.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+import { seccompProgram } from '../os/seccomp.ts';
+import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
+import { UidAllocator } from '../os/uids.ts';
+import { verdictOf } from './outcome.ts';
+import { WorkerPool } from './pool.ts';
+import type { PreparedCode } from './prepare.ts';
+import { ToolBridgeHost, type ToolHandler } from './tool-bridge.ts';
+import { workerView } from './worker-view.ts';
+import type { WorkerEnv } from './worker-process.ts';
+
+export interface IsolateTierOptions {
+  /** AIRLOCK_HOME: where uid locks and the compiled seccomp program live. */
+  readonly home: string;
+  readonly audit: AuditSink;
+  readonly handlers: Readonly<Record<string, ToolHandler>>;
+  /** Workers per tenant; default: the number of cores. */
+  readonly workersPerTenant?: number;
+}
+
+export interface IsolateRun {
+  readonly id: string;
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly policy: CompiledPolicy;
+  readonly code: PreparedCode;
+  readonly input: unknown;
+  /** Checks the result; returns a problem to report, or null. */
+  readonly checkResult: (value: unknown) => string | null;
+}
+
+/** The uid range isolate workers and container sandboxes draw from (shared lock directory). */
+export const SANDBOX_UIDS = { first: 200_000, count: 100_000 } as const;
+
+export class IsolateTier {
+  readonly #options: IsolateTierOptions;
+  readonly #pool: WorkerPool;
+  #env: Promise<WorkerEnv> | null = null;
+
+  constructor(options: IsolateTierOptions) {
+    this.#options = options;
+    this.#pool = new WorkerPool(() => this.#workerEnv(), { perTenant: options.workersPerTenant ?? availableParallelism() });
+  }
+
+  #workerEnv(): Promise<WorkerEnv> {
+    this.#env ??= (async () => {
+      if (process.getuid?.() !== 0) {
+        throw new AirlockError('SANDBOX_UNAVAILABLE', "isolate workers get their own uid and cgroup, which needs root: run airlock as root (or in a root container)");
+      }
+      const { home } = this.#options;
+      const seccompPath = await seccompProgram(WORKER_PROFILE, { cacheDir: join(home, 'seccomp') });
+      const uids = new UidAllocator({ stateDir: join(home, 'uids'), ...SANDBOX_UIDS });
+      return { view: workerView(), uids, seccompPath, defaultMemoryMiB: 64 };
+    })();
+    this.#env.catch(() => {
+      this.#env = null;
+    });
+    return this.#env;
+  }
+
+  prewarm(tenant: string, workers?: number): Promise<void> {
+    return this.#pool.prewarm(tenant, workers);
+  }
+
+  /** Live workers (for tests: a tenant's workers are its own). */
+  workers(tenant?: string): readonly { readonly id: string; readonly tenant: string; readonly pid: number | undefined }[] {
+    return this.#pool.workers(tenant);
+  }
+
+  async run(req: IsolateRun): Promise<RunResult> {
+    const started = performance.now();
+    const { policy, tenant, sandbox, id } = req;
+    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers: this.#options.handlers, audit: this.#options.audit });
+    const worker = await this.#pool.acquire(tenant);
+    const limits = policy.limits;
+    let end;
+    try {
+      end = await worker.run(
+        {
+          t: 'run',
+          run: id,
+          code: req.code.code,
+          kind: req.code.kind,
+          input: req.input ?? null,
+          tools: [...policy.tools.keys()],
+          limits: { wallMs: limits.wallMs, cpuMs: limits.cpuMs, memoryMiB: limits.memoryMiB, outputBytes: limits.outputBytes, resultBytes: limits.resultBytes },
+        },
+        (call) => bridge.call(call.name, call.args),
+      );
+    } finally {
+      this.#pool.release(worker);
+    }
+    const verdict = verdictOf(end, bridge.violations);
+    let { status, error } = verdict;
+    let result: unknown = null;
+    if (verdict.json !== null) {
+      result = JSON.parse(verdict.json);
+      const problem = req.checkResult(result);
+      if (problem !== null) {
+        status = 'error';
+        error = { code: 'RESULT_SCHEMA_MISMATCH', message: `the result does not match request.resultSchema: ${problem}` };
+        result = null;
+      }
+    }
+    const done = end.kind === 'done' ? end.done : null;
+    const usage: Usage = done?.usage ?? { wallMs: performance.now() - started, cpuMs: 0, memoryBytes: 0 };
+    return {
+      id,
+      tier: 'isolate',
+      status,
+      exitCode: null,
+      stdout: done?.stdout ?? '',
+      stderr: done?.stderr ?? '',
+      result,
+      error,
+      usage,
+      violations: bridge.violations,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

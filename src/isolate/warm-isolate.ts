@@ -1,0 +1,75 @@
+/**
+ * A fresh isolate and context, built ahead of the run that will use it (and only that run), with
+ * the guest bootstrap already evaluated. Pre-building moves isolate creation off the run's path;
+ * an isolate is never reused: it is disposed when its one run ends.
+ */
+import ivm from 'isolated-vm';
+import { GUEST_BOOTSTRAP } from './guest-bootstrap.ts';
+import { GuestOutput } from './guest-output.ts';
+
+export type ToolBridge = (name: string, argsJson: string) => Promise<string>;
+
+interface Hooks {
+  output: GuestOutput | null;
+  bridge: ToolBridge | null;
+}
+
+export class WarmIsolate {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly memoryMiB: number;
+  readonly #prepare: ivm.Reference;
+  readonly #finish: ivm.Reference;
+  readonly #wasm: ivm.Reference;
+  readonly #hooks: Hooks = { output: null, bridge: null };
+
+  constructor(memoryMiB: number) {
+    this.memoryMiB = memoryMiB;
+    this.isolate = new ivm.Isolate({ memoryLimit: memoryMiB });
+    this.context = this.isolate.createContextSync();
+    const hooks = this.#hooks;
+    const sink = new ivm.Reference((stream: unknown, text: unknown) => hooks.output?.write(stream, text));
+    const bridge = new ivm.Reference(async (name: unknown, args: unknown): Promise<string> => {
+      if (hooks.bridge === null || typeof name !== 'string' || typeof args !== 'string') {
+        return JSON.stringify(['err', 'TOOL_NOT_GRANTED', 'no tools are available outside a run']);
+      }
+      return hooks.bridge(name, args);
+    });
+    // References are transferred as themselves (the guest holds them only in closure variables).
+    const api = this.context.evalClosureSync(GUEST_BOOTSTRAP, [sink, bridge], { result: { reference: true } });
+    this.#prepare = api.getSync('prepare', { reference: true });
+    this.#finish = api.getSync('finish', { reference: true });
+    this.#wasm = api.getSync('wasm', { reference: true });
+  }
+
+  /** Binds this isolate to its one run: where output goes, where tool calls go, which tools exist. */
+  bind(output: GuestOutput, bridge: ToolBridge, tools: readonly string[]): void {
+    this.#hooks.output = output;
+    this.#hooks.bridge = bridge;
+    this.#prepare.applySync(undefined, [JSON.stringify(tools)]);
+  }
+
+  /** Evaluates an ES module and hands its default export to the guest-side finisher. */
+  /**
+   * Runs the guest's main function (see module-to-function.ts) and hands what it returns to the
+   * guest-side finisher, which awaits it and copies the result out as JSON text.
+   */
+  async runMain(code: string, options: { inputJson: string; resultCap: number }): Promise<unknown[]> {
+    const script = this.isolate.compileScriptSync(code, { filename: 'file:///guest.js' });
+    const main = script.runSync(this.context, { reference: true });
+    return (await this.#finish.apply(undefined, [main.derefInto(), options.inputJson, options.resultCap], {
+      result: { promise: true, copy: true },
+    })) as unknown[];
+  }
+
+  async runWasm(bytes: Uint8Array): Promise<unknown[]> {
+    const copy = new ivm.ExternalCopy(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return (await this.#wasm.apply(undefined, [copy.copyInto({ release: true })], { result: { copy: true } })) as unknown[];
+  }
+
+  dispose(): void {
+    this.#hooks.output = null;
+    this.#hooks.bridge = null;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}

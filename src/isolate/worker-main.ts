@@ -1,0 +1,94 @@
+/**
+ * The isolate worker: the process that runs inside bubblewrap and seccomp, and holds the isolates.
+ * It talks to the host over fd 3 (a socket the host created). It holds no secrets and no tool
+ * handlers: a tool call is forwarded to the host, which decides and runs the handler.
+ *
+ * Imports here are kept to what the sandbox binds: isolated-vm and this folder's own files
+ * (types from protocol.ts are erased, so zod is not loaded).
+ */
+import { Socket } from 'node:net';
+import { readFrames, writeFrame } from './frames.ts';
+import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
+import { WarmIsolate } from './warm-isolate.ts';
+import { runInIsolate } from './worker-run.ts';
+
+/** Isolates kept ready per heap size; enough for back-to-back runs while the next is built. */
+const SPARES = 2;
+
+class IsolateWorker {
+  readonly #socket: Socket;
+  readonly #spares = new Map<number, WarmIsolate[]>();
+  readonly #pending = new Map<number, (reply: string) => void>();
+  readonly #queue: RunJob[] = [];
+  #busy = false;
+  #calls = 0;
+
+  constructor(socket: Socket, defaultMemoryMiB: number) {
+    this.#socket = socket;
+    this.#refill(defaultMemoryMiB);
+  }
+
+  onMessage(message: HostToWorker): void {
+    if (message.t === 'run') {
+      this.#queue.push(message);
+      this.#next();
+    } else {
+      this.#reply(message);
+    }
+  }
+
+  #reply(message: ToolReply): void {
+    const resolve = this.#pending.get(message.call);
+    if (resolve === undefined) return;
+    this.#pending.delete(message.call);
+    resolve(JSON.stringify(message.ok ? ['ok', message.json ?? null] : ['err', message.code ?? 'TOOL_FAILED', message.message ?? 'tool failed']));
+  }
+
+  #next(): void {
+    if (this.#busy) return;
+    const job = this.#queue.shift();
+    if (job === undefined) return;
+    this.#busy = true;
+    const warm = this.#take(job.limits.memoryMiB);
+    const bridge = (name: string, args: string): Promise<string> =>
+      new Promise((resolve) => {
+        const call = ++this.#calls;
+        this.#pending.set(call, resolve);
+        writeFrame(this.#socket, { t: 'tool', run: job.run, call, name, args });
+      });
+    void runInIsolate(warm, job, bridge).then((done) => {
+      writeFrame(this.#socket, done);
+      warm.dispose();
+      this.#pending.clear();
+      this.#busy = false;
+      this.#next();
+      setImmediate(() => this.#refill(job.limits.memoryMiB));
+    });
+  }
+
+  #take(memoryMiB: number): WarmIsolate {
+    const spare = this.#spares.get(memoryMiB)?.shift();
+    return spare ?? new WarmIsolate(memoryMiB);
+  }
+
+  #refill(memoryMiB: number): void {
+    const list = this.#spares.get(memoryMiB) ?? [];
+    this.#spares.set(memoryMiB, list);
+    while (list.length < SPARES && !this.#busy) list.push(new WarmIsolate(memoryMiB));
+  }
+}
+
+function main(): void {
+  const socket = new Socket({ fd: 3, readable: true, writable: true });
+  const worker = new IsolateWorker(socket, Number(process.argv[2] ?? '64'));
+  readFrames(socket, {
+    maxBytes: 256 * 1024 * 1024,
+    onFrame: (value) => worker.onMessage(value as HostToWorker),
+    onError: () => process.exit(70),
+  });
+  // The host closing the socket means the host is gone or done with us.
+  socket.on('close', () => process.exit(0));
+  writeFrame(socket, { t: 'ready', pid: process.pid });
+}
+
+main();

@@ -1,0 +1,214 @@
+/**
+ * The host's handle on one isolate worker: starts it inside its second layer (own uid, own
+ * cgroup, bubblewrap, seccomp), carries run jobs and tool calls over its socket, enforces the wall
+ * limit again from outside, and cleans up everything when the worker ends, however it ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { AirlockError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { Cgroup, joinAndExec } from '../os/cgroup.ts';
+import type { UidAllocator } from '../os/uids.ts';
+import { readFrames, writeFrame } from './frames.ts';
+import { workerArgv } from './launch.ts';
+import { workerMessageSchema, type DoneMessage, type RunJob, type ToolReply, type WorkerMessage } from './protocol.ts';
+import type { WorkerView } from './worker-view.ts';
+
+export interface WorkerEnv {
+  readonly view: WorkerView;
+  readonly uids: UidAllocator;
+  /** Path of the compiled seccomp program for workers. */
+  readonly seccompPath: string;
+  readonly defaultMemoryMiB: number;
+}
+
+export type ToolCall = Extract<WorkerMessage, { t: 'tool' }>;
+export type RunEnd =
+  | { readonly kind: 'done'; readonly done: DoneMessage }
+  | { readonly kind: 'crashed'; readonly oomKilled: boolean; readonly detail: string }
+  | { readonly kind: 'hung' };
+
+interface Inflight {
+  readonly job: RunJob;
+  readonly onTool: (call: ToolCall) => Promise<Omit<ToolReply, 't' | 'run' | 'call'>>;
+  readonly resolve: (end: RunEnd) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Room the worker's own node process needs besides its guests' heaps. */
+const WORKER_BASE_BYTES = 192 * 1024 * 1024;
+/** An attacker can exceed isolated-vm's heap limit 2–3×; the worker's cap allows for that, no more. */
+const HEAP_OVERSHOOT = 3;
+/** How long past its wall limit a run may take before the host kills the worker. */
+const HOST_GRACE_MS = 1500;
+const STARTUP_MS = 15_000;
+
+export function workerMemoryCap(memoryMiB: number): number {
+  return WORKER_BASE_BYTES + HEAP_OVERSHOOT * memoryMiB * 1024 * 1024;
+}
+
+export class WorkerProcess {
+  readonly id = newId('wrk');
+  readonly tenant: string;
+  readonly #child: ChildProcess;
+  readonly #socket: Socket;
+  readonly #cgroup: Cgroup;
+  readonly #release: () => Promise<void>;
+  readonly #stderr: Buffer[] = [];
+  #inflight: Inflight | null = null;
+  #alive = true;
+  #capBytes: number;
+  readonly exited: Promise<void>;
+
+  private constructor(tenant: string, child: ChildProcess, cgroup: Cgroup, release: () => Promise<void>, capBytes: number) {
+    this.tenant = tenant;
+    this.#child = child;
+    this.#socket = child.stdio[3] as Socket;
+    this.#cgroup = cgroup;
+    this.#release = release;
+    this.#capBytes = capBytes;
+    // A worker that dies mid-write resets its socket; that is an exit, handled below, not a crash.
+    this.#socket.on('error', () => this.kill());
+    child.stderr?.on('data', (b: Buffer) => {
+      if (this.#stderr.reduce((n, x) => n + x.length, 0) < 8192) this.#stderr.push(b);
+    });
+    this.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.#alive = false;
+        void this.#ended(code, signal).finally(resolve);
+      });
+    });
+  }
+
+  /** Starts a worker for one tenant and resolves once it reports ready. */
+  static async start(tenant: string, env: WorkerEnv): Promise<WorkerProcess> {
+    const lease = await env.uids.acquire();
+    const capBytes = workerMemoryCap(env.defaultMemoryMiB);
+    let cgroup: Cgroup;
+    try {
+      cgroup = await Cgroup.create(`isolate-${tenant}-${lease.uid}-${process.pid}`, { memoryBytes: capBytes, pids: 64 });
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+    const seccompFd = openSync(env.seccompPath, 'r');
+    const setpriv = ['setpriv', `--reuid=${lease.uid}`, `--regid=${lease.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
+    const argv = joinAndExec(cgroup, [...setpriv, 'bwrap', ...workerArgv(env.view, { defaultMemoryMiB: env.defaultMemoryMiB })]);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', seccompFd], env: {} });
+    } finally {
+      closeSync(seccompFd);
+    }
+    const worker = new WorkerProcess(tenant, child, cgroup, () => lease.release(), capBytes);
+    await worker.#ready();
+    return worker;
+  }
+
+  /** The pid of the worker's outermost process (bubblewrap). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get busy(): boolean {
+    return this.#inflight !== null;
+  }
+
+  #ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        reject(new AirlockError('SANDBOX_UNAVAILABLE', `the isolate worker did not start within ${STARTUP_MS} ms: ${this.stderrTail()}`));
+      }, STARTUP_MS);
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        reject(new AirlockError('SANDBOX_UNAVAILABLE', `the isolate worker exited during start-up: ${this.stderrTail() || 'no output'}`));
+      });
+      readFrames(this.#socket, {
+        maxBytes: 512 * 1024 * 1024,
+        onError: () => this.kill(),
+        onFrame: (raw) => {
+          const parsed = workerMessageSchema.safeParse(raw);
+          if (!parsed.success) {
+            this.kill();
+            return;
+          }
+          if (parsed.data.t === 'ready') {
+            clearTimeout(timer);
+            resolve();
+          } else this.#onMessage(parsed.data);
+        },
+      });
+    });
+  }
+
+  stderrTail(): string {
+    return Buffer.concat(this.#stderr).toString('utf8').slice(-2000).trim();
+  }
+
+  /** Sends one run; resolves when it is done, the worker died, or the host's deadline passed. */
+  async run(job: RunJob, onTool: Inflight['onTool']): Promise<RunEnd> {
+    if (!this.#alive) throw new AirlockError('WORKER_CRASHED', 'the isolate worker is gone');
+    if (this.#inflight !== null) throw new AirlockError('INTERNAL', 'an isolate worker runs one job at a time');
+    const cap = workerMemoryCap(job.limits.memoryMiB);
+    if (cap > this.#capBytes) {
+      await this.#cgroup.setMemoryLimit(cap);
+      this.#capBytes = cap;
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#finish({ kind: 'hung' });
+        this.kill();
+      }, job.limits.wallMs + HOST_GRACE_MS);
+      this.#inflight = { job, onTool, resolve, timer };
+      writeFrame(this.#socket, job);
+    });
+  }
+
+  #finish(end: RunEnd): void {
+    const inflight = this.#inflight;
+    if (inflight === null) return;
+    clearTimeout(inflight.timer);
+    this.#inflight = null;
+    inflight.resolve(end);
+  }
+
+  #onMessage(message: WorkerMessage): void {
+    const inflight = this.#inflight;
+    if (message.t === 'ready' || inflight === null || message.run !== inflight.job.run) return;
+    if (message.t === 'done') {
+      this.#finish({ kind: 'done', done: message });
+      return;
+    }
+    void inflight.onTool(message).then((reply) => {
+      if (this.#inflight === inflight && this.#alive) writeFrame(this.#socket, { ...reply, t: 'tool-reply', run: message.run, call: message.call });
+    });
+  }
+
+  async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const stats = await this.#cgroup.stats().catch(() => null);
+    const oomKilled = (stats?.oomKills ?? 0) > 0;
+    this.#finish({ kind: 'crashed', oomKilled, detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
+    await this.#cgroup.killAll().catch(() => undefined);
+    await this.#cgroup.destroy().catch(() => undefined);
+    await this.#release();
+  }
+
+  /** Kills the worker and everything in its cgroup; cleanup follows on exit. */
+  kill(): void {
+    if (!this.#alive) return;
+    this.#child.kill('SIGKILL');
+    void this.#cgroup.killAll().catch(() => undefined);
+  }
+
+  /** Ends the worker and waits until its cgroup, uid and process are gone. */
+  async close(): Promise<void> {
+    this.kill();
+    await this.exited;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * One run inside the worker: bind a warm isolate, enforce wall, CPU, memory and output limits from
+ * inside the worker, and turn whatever happened into one `done` message. The host enforces the
+ * wall limit again from outside (it kills the worker) in case this process stops answering.
+ */
+import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
+import { GuestOutput } from './guest-output.ts';
+import type { ToolBridge, WarmIsolate } from './warm-isolate.ts';
+
+type Stop = 'wall' | 'cpu' | 'output';
+
+/** How often the CPU clock is sampled; a CPU limit is enforced to within about this much. */
+const CPU_SAMPLE_MS = 5;
+
+export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge): Promise<DoneMessage> {
+  const started = performance.now();
+  const { isolate } = warm;
+  const state: { stop: Stop | null; cpuNs: bigint } = { stop: null, cpuNs: 0n };
+  const stop = (why: Stop): void => {
+    if (state.stop !== null || isolate.isDisposed) return;
+    state.stop = why;
+    sample();
+    isolate.dispose();
+  };
+  const sample = (): void => {
+    if (!isolate.isDisposed) state.cpuNs = isolate.cpuTime;
+  };
+  // Not disposed from inside the sink callback: the guest is mid-call there.
+  const output = new GuestOutput(job.limits.outputBytes, () => setImmediate(() => stop('output')));
+  const wall = setTimeout(() => stop('wall'), job.limits.wallMs);
+  const cpuLimitNs = BigInt(job.limits.cpuMs) * 1_000_000n;
+  const cpu = setInterval(() => {
+    sample();
+    if (state.cpuNs > cpuLimitNs) stop('cpu');
+  }, CPU_SAMPLE_MS);
+  let memoryBytes = 0;
+  let outcome: Outcome;
+  try {
+    warm.bind(output, bridge, job.tools);
+    const raw =
+      job.kind === 'wasm'
+        ? await warm.runWasm(Buffer.from(job.code, 'base64'))
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes });
+    sample();
+    if (!isolate.isDisposed) {
+      const heap = isolate.getHeapStatisticsSync();
+      memoryBytes = heap.used_heap_size + heap.externally_allocated_size;
+    }
+    if (output.overflowed) state.stop = 'output';
+    outcome = state.stop === null ? fromGuest(raw, job.limits.resultBytes) : { kind: 'stopped', reason: state.stop };
+  } catch (error) {
+    if (output.overflowed) state.stop = 'output';
+    outcome = fromThrow(error, state.stop, isolate.isDisposed);
+  } finally {
+    sample();
+    clearTimeout(wall);
+    clearInterval(cpu);
+  }
+  return {
+    t: 'done',
+    run: job.run,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    usage: { wallMs: performance.now() - started, cpuMs: Number(state.cpuNs) / 1e6, memoryBytes },
+    outcome,
+  };
+}
+
+/** The guest-side finisher answers with a small array of primitives (see guest-bootstrap.ts). */
+function fromGuest(raw: unknown[], cap: number): Outcome {
+  const [kind, a, b] = raw;
+  switch (kind) {
+    case 'ok':
+      if (typeof a === 'string' && Buffer.byteLength(a) > cap) return { kind: 'result-too-large', bytes: Buffer.byteLength(a) };
+      return { kind: 'ok', json: typeof a === 'string' ? a : null };
+    case 'threw':
+      return { kind: 'threw', message: String(a), code: typeof b === 'string' ? b : null };
+    case 'not-plain':
+      return { kind: 'result-not-plain', message: String(a) };
+    case 'too-large':
+      return { kind: 'result-too-large', bytes: Number(a) };
+    case 'invalid':
+      return { kind: 'invalid', code: String(a), message: String(b) };
+    default:
+      return { kind: 'threw', message: 'the guest finisher answered in an unknown shape', code: null };
+  }
+}
+
+function fromThrow(error: unknown, stop: Stop | null, disposed: boolean): Outcome {
+  if (stop !== null) return { kind: 'stopped', reason: stop };
+  // An isolate we did not dispose was disposed by isolated-vm: its heap limit was hit.
+  if (disposed) return { kind: 'stopped', reason: 'memory' };
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (error instanceof SyntaxError) return { kind: 'invalid', code: 'SYNTAX_ERROR', message };
+  return { kind: 'threw', message, code: null };
+}

@@ -1,0 +1,335 @@
+/**
+ * One cgroup per sandbox (or per isolate worker), on cgroup v2 where /sys/fs/cgroup is cgroup2 and
+ * on v1 where the controllers are separate hierarchies (this host's hybrid). Names live under an
+ * `airlock/` parent so a reaper can find what a crashed host left behind. Swap is off: the memory
+ * limit is the limit of memory plus swap.
+ */
+import { constants as fsc } from 'node:fs';
+import { access, chown, mkdir, readdir, readFile, realpath, rmdir, stat, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AirlockError } from '../core/errors.ts';
+
+export interface CgroupLimits {
+  readonly memoryBytes?: number;
+  readonly pids?: number;
+  readonly cpu?: { readonly quotaUs: number; readonly periodUs: number };
+}
+
+export interface CgroupStats {
+  readonly memoryBytes: number;
+  readonly peakMemoryBytes: number;
+  readonly oomKills: number;
+  readonly cpuNs: number;
+}
+
+/** Where cgroups are mounted; tests and unusual hosts may point elsewhere. */
+export interface CgroupOptions {
+  readonly root?: string;
+}
+
+const CGROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'] as const;
+type V1Controller = (typeof V1_CONTROLLERS)[number];
+const PARENT = 'airlock';
+
+type Layout =
+  | { readonly version: 2; readonly dir: string }
+  | { readonly version: 1; readonly dirs: Readonly<Record<V1Controller, string>>; readonly unique: readonly string[] };
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, fsc.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function unavailable(message: string): AirlockError {
+  return new AirlockError('SANDBOX_UNAVAILABLE', message);
+}
+
+async function put(path: string, value: string): Promise<void> {
+  try {
+    await writeFile(path, value);
+  } catch (error) {
+    throw unavailable(`can't write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run airlock as root on a host with this cgroup controller`);
+  }
+}
+
+async function readNumber(path: string): Promise<number> {
+  const text = (await readFile(path, 'utf8')).trim();
+  return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
+}
+
+/** Reads `key value` lines (memory.events, cpu.stat, memory.oom_control) into a map. */
+async function readKeyed(path: string): Promise<Map<string, number>> {
+  const map = new Map<string, number>();
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key !== undefined && value !== undefined) map.set(key, Number(value));
+  }
+  return map;
+}
+
+async function detect(root: string): Promise<Layout> {
+  if (process.getuid?.() !== 0) throw unavailable('cgroup limits need root: run airlock as root (or give it a delegated cgroup)');
+  if (await exists(`${root}/cgroup.controllers`)) {
+    const have = (await readFile(`${root}/cgroup.controllers`, 'utf8')).trim().split(/\s+/);
+    for (const c of ['memory', 'pids', 'cpu']) {
+      if (!have.includes(c)) throw unavailable(`cgroup v2 controller "${c}" is missing at ${root}: enable it in the kernel / boot options`);
+    }
+    return { version: 2, dir: `${root}/${PARENT}` };
+  }
+  const dirs = {} as Record<V1Controller, string>;
+  const unique: string[] = [];
+  for (const c of V1_CONTROLLERS) {
+    const base = `${root}/${c}`;
+    if (!(await exists(`${base}/cgroup.procs`))) {
+      throw unavailable(`cgroup controller "${c}" is not mounted at ${base}: mount it (mount -t cgroup -o ${c} cgroup ${base}) or boot with cgroup v2`);
+    }
+    // cpu and cpuacct are often one hierarchy (cpu,cpuacct) reached by two symlinks.
+    const real = `${await realpath(base)}/${PARENT}`;
+    dirs[c] = real;
+    if (!unique.includes(real)) unique.push(real);
+  }
+  return { version: 1, dirs, unique };
+}
+
+async function killPids(procsFile: string): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(procsFile, 'utf8');
+  } catch {
+    return 0;
+  }
+  const pids = text.split('\n').filter((s) => s !== '').map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  return pids.length;
+}
+
+/**
+ * @example
+ *   const cg = await Cgroup.create('tenant-a.sbx1', { memoryBytes: 64 << 20, pids: 64 });
+ *   spawn(joinAndExec(cg, ['bwrap', …])[0], …);
+ *   await cg.killAll(); await cg.destroy();
+ */
+export class Cgroup {
+  readonly name: string;
+  readonly #layout: Layout;
+  #joinableBy: number | undefined;
+
+  private constructor(name: string, layout: Layout) {
+    this.name = name;
+    this.#layout = layout;
+  }
+
+  /** Makes `airlock/<name>` in every controller with the limits set; swap is off. */
+  static async create(name: string, limits: CgroupLimits, options: CgroupOptions = {}): Promise<Cgroup> {
+    if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
+    const layout = await detect(options.root ?? '/sys/fs/cgroup');
+    const cg = new Cgroup(name, layout);
+    try {
+      if (layout.version === 2) {
+        await mkdir(layout.dir, { recursive: true });
+        const root = layout.dir.slice(0, layout.dir.lastIndexOf('/'));
+        await put(`${root}/cgroup.subtree_control`, '+memory +pids +cpu');
+        await put(`${layout.dir}/cgroup.subtree_control`, '+memory +pids +cpu');
+        await mkdir(`${layout.dir}/${name}`);
+      } else {
+        for (const dir of layout.unique) {
+          await mkdir(dir, { recursive: true });
+          await mkdir(`${dir}/${name}`);
+        }
+      }
+      await cg.#apply(limits);
+    } catch (error) {
+      await cg.destroy().catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new AirlockError('INTERNAL', `cgroup ${PARENT}/${name} already exists: sandbox ids must be unique`);
+      }
+      throw error;
+    }
+    return cg;
+  }
+
+  /** The directories a process must join, one per hierarchy. */
+  get dirs(): readonly string[] {
+    const l = this.#layout;
+    return l.version === 2 ? [`${l.dir}/${this.name}`] : l.unique.map((d) => `${d}/${this.name}`);
+  }
+
+  #dir(controller: V1Controller): string {
+    const l = this.#layout;
+    return l.version === 2 ? `${l.dir}/${this.name}` : `${l.dirs[controller]}/${this.name}`;
+  }
+
+  async #apply(limits: CgroupLimits): Promise<void> {
+    const v2 = this.#layout.version === 2;
+    if (limits.memoryBytes !== undefined) await this.setMemoryLimit(limits.memoryBytes);
+    if (limits.pids !== undefined) await put(`${this.#dir('pids')}/pids.max`, String(limits.pids));
+    if (limits.cpu !== undefined) {
+      const { quotaUs, periodUs } = limits.cpu;
+      if (v2) {
+        await put(`${this.#dir('cpu')}/cpu.max`, `${quotaUs} ${periodUs}`);
+      } else {
+        await put(`${this.#dir('cpu')}/cpu.cfs_period_us`, String(periodUs));
+        await put(`${this.#dir('cpu')}/cpu.cfs_quota_us`, String(quotaUs));
+      }
+    }
+  }
+
+  /** Sets the memory limit; memory plus swap is set to the same value, so nothing swaps. */
+  async setMemoryLimit(bytes: number): Promise<void> {
+    const dir = this.#dir('memory');
+    const value = String(Math.floor(bytes));
+    if (this.#layout.version === 2) {
+      await put(`${dir}/memory.swap.max`, '0');
+      await put(`${dir}/memory.max`, value);
+      return;
+    }
+    // memsw must stay >= limit at every step: raise memsw first when growing, lower it last when shrinking.
+    const current = await readNumber(`${dir}/memory.limit_in_bytes`);
+    if (bytes > current) {
+      await put(`${dir}/memory.memsw.limit_in_bytes`, value);
+      await put(`${dir}/memory.limit_in_bytes`, value);
+    } else {
+      await put(`${dir}/memory.limit_in_bytes`, value);
+      await put(`${dir}/memory.memsw.limit_in_bytes`, value);
+    }
+  }
+
+  /** Lets an unprivileged uid move its own processes in (v1 only; on v2 join as root, then drop). */
+  async allowJoin(uid: number, gid: number): Promise<boolean> {
+    if (this.#layout.version === 2) return false;
+    for (const dir of this.dirs) await chown(`${dir}/cgroup.procs`, uid, gid);
+    this.#joinableBy = uid;
+    return true;
+  }
+
+  /** True when `uid` may join by itself (after allowJoin); otherwise join as root, then drop. */
+  joinableBy(uid: number): boolean {
+    return this.#joinableBy === uid;
+  }
+
+  /** Starts a fresh peak-memory measurement (v1; on v2 the peak covers the cgroup's life). */
+  async resetPeak(): Promise<void> {
+    if (this.#layout.version === 1) await writeFile(`${this.#dir('memory')}/memory.max_usage_in_bytes`, '0').catch(() => undefined);
+  }
+
+  async stats(): Promise<CgroupStats> {
+    const mem = this.#dir('memory');
+    if (this.#layout.version === 2) {
+      const events = await readKeyed(`${mem}/memory.events`);
+      const cpu = await readKeyed(`${this.#dir('cpu')}/cpu.stat`);
+      const current = await readNumber(`${mem}/memory.current`);
+      const peak = (await exists(`${mem}/memory.peak`)) ? await readNumber(`${mem}/memory.peak`) : current;
+      return { memoryBytes: current, peakMemoryBytes: peak, oomKills: events.get('oom_kill') ?? 0, cpuNs: (cpu.get('usage_usec') ?? 0) * 1000 };
+    }
+    const oom = await readKeyed(`${mem}/memory.oom_control`);
+    return {
+      memoryBytes: await readNumber(`${mem}/memory.usage_in_bytes`),
+      peakMemoryBytes: await readNumber(`${mem}/memory.max_usage_in_bytes`),
+      oomKills: oom.get('oom_kill') ?? 0,
+      cpuNs: await readNumber(`${this.#dir('cpuacct')}/cpuacct.usage`),
+    };
+  }
+
+  /** The pids inside (of the first hierarchy; every hierarchy holds the same processes). */
+  async pids(): Promise<number[]> {
+    const first = this.dirs[0];
+    if (first === undefined) return [];
+    try {
+      return (await readFile(`${first}/cgroup.procs`, 'utf8')).split('\n').filter((s) => s !== '').map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Kills every process inside, including daemonised and re-parented ones, and waits until the
+   * cgroup is empty. On v1 the cgroup is frozen first, so a fork bomb can't outrun the kill loop.
+   */
+  async killAll(): Promise<void> {
+    if ((await this.pids()).length === 0) return;
+    if (this.#layout.version === 2) {
+      await put(`${this.dirs[0] ?? ''}/cgroup.kill`, '1');
+    } else {
+      const freezer = `${this.#dir('freezer')}/freezer.state`;
+      await writeFile(freezer, 'FROZEN').catch(() => undefined);
+      for (let i = 0; i < 50; i++) {
+        const state = (await readFile(freezer, 'utf8').catch(() => 'FROZEN')).trim();
+        if (state === 'FROZEN') break;
+        await sleep(2);
+      }
+      for (const dir of this.dirs) await killPids(`${dir}/cgroup.procs`);
+      await writeFile(freezer, 'THAWED').catch(() => undefined);
+    }
+    for (let i = 0; i < 500; i++) {
+      if ((await this.pids()).length === 0) return;
+      for (const dir of this.dirs) await killPids(`${dir}/cgroup.procs`);
+      await sleep(Math.min(1 + i, 20));
+    }
+    throw new AirlockError('INTERNAL', `cgroup ${this.name} still has processes after SIGKILL`);
+  }
+
+  /** Kills what is left and removes the cgroup from every hierarchy. Idempotent. */
+  async destroy(): Promise<void> {
+    await this.killAll().catch(() => undefined);
+    for (const dir of this.dirs) {
+      for (let i = 0; i < 100; i++) {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (code !== 'EBUSY' || i === 99) throw error;
+          // Zombies leave cgroup.procs a moment after SIGKILL.
+          await sleep(5);
+        }
+      }
+    }
+  }
+
+  /** Names of airlock cgroups present now (for the reaper and for tests that check cleanup). */
+  static async list(options: CgroupOptions = {}): Promise<string[]> {
+    const layout = await detect(options.root ?? '/sys/fs/cgroup');
+    const dirs = layout.version === 2 ? [layout.dir] : layout.unique;
+    const names = new Set<string>();
+    for (const dir of dirs) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) if (e.isDirectory()) names.add(e.name);
+    }
+    return [...names].sort();
+  }
+
+  /** True when the cgroup directory still exists somewhere. */
+  async exists(): Promise<boolean> {
+    for (const dir of this.dirs) if (await stat(dir).then(() => true, () => false)) return true;
+    return false;
+  }
+}
+
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * An argv that moves itself into `cg` and then execs `argv`, so every descendant starts inside.
+ * A failed join exits 125 without running anything (fail closed).
+ *
+ * @example
+ *   spawn('/bin/sh', joinAndExec(cg, ['/usr/bin/bwrap', …]).slice(1))
+ */
+export function joinAndExec(cg: Cgroup, argv: readonly string[], prelude: readonly string[] = []): string[] {
+  const joins = cg.dirs.map((d) => `echo $$ > ${shQuote(`${d}/cgroup.procs`)}`);
+  const script = [...joins, ...prelude, 'exec "$@"'].join(' && ');
+  return ['/bin/sh', '-c', `${script} || exit 125`, 'airlock-join', ...argv];
+}

@@ -1,0 +1,129 @@
+/**
+ * Hands each sandbox (and each isolate worker) its own unprivileged host uid, so two tenants never
+ * share one. A uid is in use while `<stateDir>/<uid>.lock` exists; the lock is made with O_EXCL, so
+ * two host processes can never both hold it. A lock names its owner (pid and the process's start
+ * time, so a recycled pid is not mistaken for the owner); a lock whose owner is gone is reclaimed.
+ */
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { AirlockError } from '../core/errors.ts';
+
+export interface UidLease {
+  readonly uid: number;
+  readonly gid: number;
+  release(): Promise<void>;
+}
+
+/** The start time of a process in clock ticks since boot, or undefined when it does not exist. */
+async function startTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, counted after the parenthesised command name (which may itself hold spaces).
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+async function ownerAlive(text: string): Promise<boolean> {
+  const [pid, started] = text.trim().split(' ');
+  if (pid === undefined || started === undefined || !/^\d+$/.test(pid)) return false;
+  return (await startTime(Number(pid))) === started;
+}
+
+/**
+ * @example
+ *   const uids = new UidAllocator({ stateDir: `${home}/uids`, first: 200000, count: 10000 });
+ *   const lease = await uids.acquire(); … await lease.release();
+ */
+export class UidAllocator {
+  readonly #stateDir: string;
+  readonly #first: number;
+  readonly #count: number;
+  #next = 0;
+
+  constructor(options: { stateDir: string; first: number; count: number }) {
+    const { first, count } = options;
+    if (!Number.isInteger(first) || !Number.isInteger(count) || first < 1000 || count < 1 || first + count > 2 ** 31) {
+      throw new AirlockError('INTERNAL', `bad uid range ${first}+${count}: use unprivileged uids (>= 1000) below 2^31`);
+    }
+    this.#stateDir = options.stateDir;
+    this.#first = first;
+    this.#count = count;
+    // Start somewhere different in each process, so concurrent hosts rarely contend for one lock.
+    this.#next = process.pid % count;
+  }
+
+  #lockPath(uid: number): string {
+    return `${this.#stateDir}/${uid}.lock`;
+  }
+
+  /** Takes the next free uid (gid = uid). Throws SANDBOX_UNAVAILABLE when the range is exhausted. */
+  async acquire(): Promise<UidLease> {
+    await mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
+    const me = `${process.pid} ${(await startTime(process.pid)) ?? '0'}\n`;
+    for (let tried = 0; tried < this.#count; tried++) {
+      const uid = this.#first + ((this.#next + tried) % this.#count);
+      if (await this.#tryLock(uid, me)) {
+        this.#next = (this.#next + tried + 1) % this.#count;
+        const path = this.#lockPath(uid);
+        let released = false;
+        return {
+          uid,
+          gid: uid,
+          release: async () => {
+            if (released) return;
+            released = true;
+            await unlink(path).catch(() => undefined);
+          },
+        };
+      }
+    }
+    throw new AirlockError('SANDBOX_UNAVAILABLE', `all ${this.#count} sandbox uids from ${this.#first} are in use: destroy sandboxes or widen the uid range`);
+  }
+
+  async #tryLock(uid: number, me: string): Promise<boolean> {
+    const path = this.#lockPath(uid);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        await fh.writeFile(me);
+        await fh.close();
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      if (!(await this.#reclaim(path))) return false;
+    }
+    return false;
+  }
+
+  /**
+   * Removes a lock whose owner is dead. The lock is first renamed to a name unique to us (atomic),
+   * so of two reclaimers only one wins, and a fresh lock taken meanwhile is never deleted blindly.
+   */
+  async #reclaim(path: string): Promise<boolean> {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    // A lock being written right now may still be empty: leave it alone.
+    if (text === undefined || text === '' || (await ownerAlive(text))) return false;
+    const aside = `${path}.reclaim.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    try {
+      await rename(path, aside);
+    } catch {
+      return false;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => '');
+    if (moved !== text && (await ownerAlive(moved))) {
+      // We took a live lock by accident (it was replaced between read and rename): put it back.
+      await rename(aside, path).catch(() => undefined);
+      return false;
+    }
+    await unlink(aside).catch(() => undefined);
+    return true;
+  }
+
+  /** Uids whose lock is held now (for tests and the reaper). */
+  async held(): Promise<number[]> {
+    const names = await readdir(this.#stateDir).catch(() => [] as string[]);
+    return names.filter((n) => /^\d+\.lock$/.test(n)).map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
+  }
+}

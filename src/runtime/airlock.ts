@@ -1,0 +1,160 @@
+/**
+ * createAirlock(): the library's front door. One Airlock holds the tiers, the audit sink and the
+ * host's tool handlers; every front end (CLI, server, MCP) goes through `run()` or `sandbox()`.
+ */
+import { createHash } from 'node:crypto';
+import type { ValidateFunction } from 'ajv';
+import type { AuditSink } from '../audit/event.ts';
+import { MemoryAuditSink } from '../audit/memory-sink.ts';
+import { AirlockError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { RunResult, Tier } from '../core/result.ts';
+import { canonicalJson, compilePolicy, type CompiledPolicy } from '../policy/compile.ts';
+import { parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
+import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
+import { prepareCode } from '../isolate/prepare.ts';
+import { IsolateTier } from '../isolate/tier.ts';
+import type { ToolHandler } from '../isolate/tool-bridge.ts';
+import { BoundedCache } from './bounded-cache.ts';
+import { failedResult } from './failed-result.ts';
+import { airlockHome } from './home.ts';
+import { resultCheck } from './result-check.ts';
+import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
+
+export interface AirlockOptions {
+  /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
+  readonly home?: string;
+  /** Where audit events go; default: kept in memory. */
+  readonly audit?: AuditSink;
+  /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
+  readonly tools?: Readonly<Record<string, ToolHandler>>;
+  readonly isolate?: { readonly workersPerTenant?: number };
+}
+
+export interface SandboxOptions {
+  readonly tenant?: string;
+  readonly tier?: Tier;
+  readonly policy?: PolicyDocument;
+}
+
+export interface Airlock extends AsyncDisposable {
+  /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
+  run(request: RunRequest): Promise<RunResult>;
+  /** A sandbox for several runs under one policy. Rejects on a bad policy (INVALID_POLICY). */
+  sandbox(options?: SandboxOptions): Promise<Sandbox>;
+  /** Starts a tenant's workers ahead of its first run. */
+  prewarm(tenant: string): Promise<void>;
+  readonly audit: AuditSink;
+  readonly isolate: IsolateTier;
+  close(): Promise<void>;
+}
+
+class AirlockImpl implements Airlock, SandboxHost {
+  readonly audit: AuditSink;
+  readonly isolate: IsolateTier;
+  readonly #tools: Readonly<Record<string, ToolHandler>>;
+  readonly #policies = new BoundedCache<CompiledPolicy>(64);
+  readonly #schemas = new BoundedCache<ValidateFunction>(64);
+  #closed = false;
+
+  constructor(options: AirlockOptions) {
+    const home = airlockHome(options.home);
+    this.audit = options.audit ?? new MemoryAuditSink();
+    this.#tools = options.tools ?? {};
+    const workersPerTenant = options.isolate?.workersPerTenant;
+    this.isolate = new IsolateTier({ home, audit: this.audit, handlers: this.#tools, ...(workersPerTenant === undefined ? {} : { workersPerTenant }) });
+  }
+
+  #compile(doc: unknown): CompiledPolicy {
+    const policy = this.#policies.get(canonicalJson(doc), () => compilePolicy(doc));
+    const missing = [...policy.tools.keys()].filter((name) => !Object.hasOwn(this.#tools, name));
+    if (missing.length > 0) {
+      throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);
+    }
+    return policy;
+  }
+
+  async sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+    if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
+    const tenant = options.tenant ?? 'default';
+    if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
+    const tier = options.tier ?? 'isolate';
+    if (tier !== 'isolate') throw new AirlockError('SANDBOX_UNAVAILABLE', `the ${tier} tier is not wired into the library yet: use tier "isolate"`);
+    const policy = this.#compile(options.policy ?? DENY_ALL);
+    const sandbox = new Sandbox({ id: newId('sbx'), tenant, tier, policy, host: this });
+    this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
+    return Promise.resolve(sandbox);
+  }
+
+  destroyed(sandbox: Sandbox, reason: string): void {
+    this.audit.append({ kind: 'sandbox.destroyed', tenant: sandbox.tenant, sandbox: sandbox.id, reason });
+  }
+
+  async runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+    const id = newId('run');
+    const started = performance.now();
+    const { tenant, policy } = sandbox;
+    try {
+      if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
+      const language = options.language ?? 'js';
+      if (language !== 'js' && language !== 'ts' && language !== 'wasm') {
+        throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
+      }
+      const prepared = prepareCode(code, language, policy.limits.codeBytes);
+      const checkResult = resultCheck(options.resultSchema, this.#schemas);
+      const codeHash = createHash('sha256').update(prepared.original).digest('hex');
+      this.audit.append({ kind: 'run.started', tenant, sandbox: sandbox.id, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash });
+      const result = await this.isolate.run({ id, tenant, sandbox: sandbox.id, policy, code: prepared, input: options.input, checkResult });
+      this.audit.append({ kind: 'run.ended', tenant, sandbox: sandbox.id, run: id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+      await this.audit.flush();
+      return result;
+    } catch (error) {
+      const result = failedResult(id, sandbox.tier, error, started);
+      this.audit.append({ kind: 'run.ended', tenant, sandbox: sandbox.id, run: id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+      await this.audit.flush().catch(() => undefined);
+      return result;
+    }
+  }
+
+  async run(request: RunRequest): Promise<RunResult> {
+    const started = performance.now();
+    let sandbox: Sandbox | undefined;
+    try {
+      const req = parseRunRequest(request);
+      sandbox = await this.sandbox({ tenant: req.tenant ?? 'default', tier: req.tier ?? 'isolate', policy: req.policy ?? DENY_ALL });
+      return await sandbox.run(req.code, {
+        ...(req.language === undefined ? {} : { language: req.language }),
+        input: req.input,
+        ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
+      });
+    } catch (error) {
+      return failedResult(newId('run'), 'isolate', error, started);
+    } finally {
+      await sandbox?.destroy();
+    }
+  }
+
+  prewarm(tenant: string): Promise<void> {
+    return this.isolate.prewarm(tenant);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.isolate.close();
+    await this.audit.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * @example
+ *   await using airlock = createAirlock({ tools: { lookup: async ({ id }) => db.get(id) } });
+ *   const result = await airlock.run({ code: 'export default 6 * 7' });
+ */
+export function createAirlock(options: AirlockOptions = {}): Airlock {
+  return new AirlockImpl(options);
+}

@@ -1,0 +1,24 @@
+/** request.resultSchema: a JSON Schema the run's result must match, checked on the host. */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { AirlockError } from '../core/errors.ts';
+import { canonicalJson } from '../policy/compile.ts';
+import type { BoundedCache } from './bounded-cache.ts';
+
+export type ResultCheck = (value: unknown) => string | null;
+
+const ACCEPT_ALL: ResultCheck = () => null;
+
+export function resultCheck(schema: Readonly<Record<string, unknown>> | undefined, cache: BoundedCache<ValidateFunction>): ResultCheck {
+  if (schema === undefined) return ACCEPT_ALL;
+  const validate = cache.get(canonicalJson(schema), () => {
+    try {
+      return new Ajv({ strict: true, allErrors: true }).compile(schema);
+    } catch (error) {
+      throw new AirlockError('INVALID_REQUEST', `request.resultSchema is not a valid JSON Schema: ${(error as Error).message}`);
+    }
+  });
+  return (value) => {
+    if (validate(value)) return null;
+    return (validate.errors ?? []).map((e) => `${e.instancePath || '(result)'} ${e.message ?? 'is invalid'}`).join('; ');
+  };
+}

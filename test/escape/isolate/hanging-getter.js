@@ -1,0 +1,2 @@
+// expect: {"status":"timeout"}
+export default { get x() { for (;;) {} } };

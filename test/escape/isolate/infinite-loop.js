@@ -1,0 +1,2 @@
+// expect: {"status":"timeout","code":"CPU_TIMEOUT"}
+for (;;) {}

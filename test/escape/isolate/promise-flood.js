@@ -1,0 +1,3 @@
+// expect: {"status":["timeout","memory"]}
+const all = [];
+for (;;) all.push(new Promise(() => {}));
