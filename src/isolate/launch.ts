@@ -16,9 +16,10 @@ export const CHANNEL_FD = 3;
 
 export function workerArgv(view: WorkerView, options: { defaultMemoryMiB: number }): string[] {
   const argv = ['--unshare-all', '--unshare-user', '--disable-userns'];
-  argv.push('--tmpfs', '/', '--dir', '/tmp');
+  // Mounts first, binds after: a bind below /tmp (a checkout in /tmp) must land on top of the tmpfs.
+  argv.push('--tmpfs', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   for (const [from, to] of view.binds) argv.push('--ro-bind', from, to);
-  argv.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--remount-ro', '/');
+  argv.push('--remount-ro', '/');
   argv.push('--cap-drop', 'ALL', '--new-session', '--die-with-parent', '--clearenv', '--chdir', '/tmp');
   argv.push('--seccomp', String(SECCOMP_FD));
   // The worker's own V8 heap is small; guests live in isolates with their own limits.
