@@ -18,6 +18,10 @@ command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
 [ -f /usr/include/seccomp.h ] || missing="$missing libseccomp-dev"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+# The egress forwarder inside a container sandbox (src/egress/forwarder.ts).
+[ -x /usr/bin/socat ] || missing="$missing socat"
+# The egress end-to-end test drives curl inside a sandbox (test/egress/container.test.ts).
+[ -x /usr/bin/curl ] || missing="$missing curl"
 # The audit tests start a throwaway PostgreSQL cluster of their own (test/audit/pg-cluster.ts).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then

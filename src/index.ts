@@ -1,5 +1,6 @@
 /** airlock's public API. A test pins this list (STYLE.md §16). */
-export { createAirlock, type Airlock, type AirlockOptions, type SandboxOptions } from './runtime/airlock.ts';
+export { createAirlock, type Airlock, type AirlockOptions, type SandboxOptions, type ContainerSandboxOptions } from './runtime/airlock.ts';
+export type { ContainerSandbox, ExecOptions, ExecResult, FileEntry } from './container/index.ts';
 export { Sandbox, type SandboxRunOptions } from './runtime/sandbox.ts';
 export { AirlockError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
 export type { RunResult, RunStatus, Usage, Violation, Tier } from './core/result.ts';

@@ -1,24 +1,26 @@
 /**
- * The code that builds a guest's world inside a fresh context, before any guest code runs.
+ * The code that builds a guest's world, before any guest code runs. It is evaluated once per
+ * worker into a V8 startup snapshot (each isolate starts from a copy: cheaper than evaluating it
+ * per isolate); each context then calls `__airlock_init` once, which removes itself from the
+ * global and hands over the two isolated-vm References (console sink, tool bridge).
  *
- * It receives two isolated-vm References ($0: console sink, $1: tool bridge) and keeps them in
- * closure variables the guest can't reach; the guest global gets only `console` and `tools`. Every
+ * The References live in closure variables the guest can't reach; the guest global gets only
+ * `console` and `tools`. Every
  * intrinsic it uses later is captured now, so a guest that rewrites `JSON`, `Object.prototype` or
  * `Array.prototype` can't change how data crosses the boundary. Options objects handed to
  * isolated-vm have null prototypes and are frozen: a guest that adds `Object.prototype.reference`
  * can't turn a copy into a handle. Everything crossing the boundary is a string or an array of
  * primitives (copied), never a Reference, ExternalCopy or host object.
  */
-export const GUEST_BOOTSTRAP = String.raw`
+export const GUEST_BOOTSTRAP = String.raw`(function () {
 'use strict';
-const sink = $0, bridge = $1;
+let sink, bridge, sinkApply, bridgeApply, Wasm;
 const G = globalThis;
 const { apply, defineProperty, ownKeys } = Reflect;
 const { create, freeze, getPrototypeOf } = Object;
 const stringify = JSON.stringify, parse = JSON.parse;
-const Str = String, Err = Error, TypeErr = TypeError, WS = WeakSet, Wasm = WebAssembly;
+const Str = String, Err = Error, TypeErr = TypeError, WS = WeakSet;
 const wsHas = WS.prototype.has, wsAdd = WS.prototype.add, strSlice = String.prototype.slice;
-const sinkApply = sink.applySync, bridgeApply = bridge.apply;
 const isError = (v) => { try { let p = v; while (p !== null && typeof p === 'object') { if (p === Err.prototype) return true; p = getPrototypeOf(p); } } catch {} return false; };
 const opts = (o) => { const r = create(null); for (const k of ownKeys(o)) { const v = o[k]; r[k] = (v !== null && typeof v === 'object') ? opts(v) : v; } return freeze(r); };
 const SINK_OPTS = opts({ arguments: { copy: true } });
@@ -134,5 +136,15 @@ function wasm(bytes) {
   return ['ok', json];
 }
 
-return { prepare, finish, wasm };
-`;
+function init(s, b) {
+  delete G.__airlock_init;
+  sink = s; bridge = b; sinkApply = s.applySync; bridgeApply = b.apply;
+  // Not in the snapshot's realm: WebAssembly is installed per context.
+  Wasm = G.WebAssembly;
+  return { prepare, finish, wasm };
+}
+defineProperty(G, '__airlock_init', { value: init, writable: false, configurable: true, enumerable: false });
+})();`;
+
+/** Runs in each fresh context, before any guest code: takes the init function off the global. */
+export const GUEST_INIT = 'return globalThis.__airlock_init($0, $1);';

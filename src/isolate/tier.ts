@@ -11,7 +11,7 @@ import type { RunResult, Usage } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { seccompProgram } from '../os/seccomp.ts';
 import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
-import { UidAllocator } from '../os/uids.ts';
+import { RUN_DIR, SANDBOX_UIDS, UidAllocator } from '../os/uids.ts';
 import { verdictOf } from './outcome.ts';
 import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
@@ -20,7 +20,7 @@ import { workerView } from './worker-view.ts';
 import type { WorkerEnv } from './worker-process.ts';
 
 export interface IsolateTierOptions {
-  /** AIRLOCK_HOME: where uid locks and the compiled seccomp program live. */
+  /** AIRLOCK_HOME: where the compiled seccomp program is cached. */
   readonly home: string;
   readonly audit: AuditSink;
   readonly handlers: Readonly<Record<string, ToolHandler>>;
@@ -39,9 +39,6 @@ export interface IsolateRun {
   readonly checkResult: (value: unknown) => string | null;
 }
 
-/** The uid range isolate workers and container sandboxes draw from (shared lock directory). */
-export const SANDBOX_UIDS = { first: 200_000, count: 100_000 } as const;
-
 export class IsolateTier {
   readonly #options: IsolateTierOptions;
   readonly #pool: WorkerPool;
@@ -52,6 +49,11 @@ export class IsolateTier {
     this.#pool = new WorkerPool(() => this.#workerEnv(), { perTenant: options.workersPerTenant ?? availableParallelism() });
   }
 
+  /** What workers are launched with (for tests that probe the second layer). */
+  workerEnv(): Promise<WorkerEnv> {
+    return this.#workerEnv();
+  }
+
   #workerEnv(): Promise<WorkerEnv> {
     this.#env ??= (async () => {
       if (process.getuid?.() !== 0) {
@@ -59,7 +61,7 @@ export class IsolateTier {
       }
       const { home } = this.#options;
       const seccompPath = await seccompProgram(WORKER_PROFILE, { cacheDir: join(home, 'seccomp') });
-      const uids = new UidAllocator({ stateDir: join(home, 'uids'), ...SANDBOX_UIDS });
+      const uids = new UidAllocator({ stateDir: join(RUN_DIR, 'uids'), ...SANDBOX_UIDS });
       return { view: workerView(), uids, seccompPath, defaultMemoryMiB: 64 };
     })();
     this.#env.catch(() => {

@@ -4,7 +4,7 @@
  * an isolate is never reused: it is disposed when its one run ends.
  */
 import ivm from 'isolated-vm';
-import { GUEST_BOOTSTRAP } from './guest-bootstrap.ts';
+import { GUEST_BOOTSTRAP, GUEST_INIT } from './guest-bootstrap.ts';
 import { GuestOutput } from './guest-output.ts';
 
 export type ToolBridge = (name: string, argsJson: string) => Promise<string>;
@@ -23,9 +23,14 @@ export class WarmIsolate {
   readonly #wasm: ivm.Reference;
   readonly #hooks: Hooks = { output: null, bridge: null };
 
-  constructor(memoryMiB: number) {
+  /** The startup snapshot every WarmIsolate of a process starts from (make it once). */
+  static snapshot(): ivm.ExternalCopy<ArrayBuffer> {
+    return ivm.Isolate.createSnapshot([{ code: GUEST_BOOTSTRAP, filename: 'airlock:bootstrap' }]);
+  }
+
+  constructor(memoryMiB: number, snapshot: ivm.ExternalCopy<ArrayBuffer>) {
     this.memoryMiB = memoryMiB;
-    this.isolate = new ivm.Isolate({ memoryLimit: memoryMiB });
+    this.isolate = new ivm.Isolate({ memoryLimit: memoryMiB, snapshot });
     this.context = this.isolate.createContextSync();
     const hooks = this.#hooks;
     const sink = new ivm.Reference((stream: unknown, text: unknown) => hooks.output?.write(stream, text));
@@ -36,7 +41,7 @@ export class WarmIsolate {
       return hooks.bridge(name, args);
     });
     // References are transferred as themselves (the guest holds them only in closure variables).
-    const api = this.context.evalClosureSync(GUEST_BOOTSTRAP, [sink, bridge], { result: { reference: true } });
+    const api = this.context.evalClosureSync(GUEST_INIT, [sink, bridge], { result: { reference: true } });
     this.#prepare = api.getSync('prepare', { reference: true });
     this.#finish = api.getSync('finish', { reference: true });
     this.#wasm = api.getSync('wasm', { reference: true });

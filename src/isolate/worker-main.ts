@@ -17,6 +17,7 @@ const SPARES = 2;
 
 class IsolateWorker {
   readonly #socket: Socket;
+  readonly #snapshot = WarmIsolate.snapshot();
   readonly #spares = new Map<number, WarmIsolate[]>();
   readonly #pending = new Map<number, (reply: string) => void>();
   readonly #queue: RunJob[] = [];
@@ -68,13 +69,13 @@ class IsolateWorker {
 
   #take(memoryMiB: number): WarmIsolate {
     const spare = this.#spares.get(memoryMiB)?.shift();
-    return spare ?? new WarmIsolate(memoryMiB);
+    return spare ?? new WarmIsolate(memoryMiB, this.#snapshot);
   }
 
   #refill(memoryMiB: number): void {
     const list = this.#spares.get(memoryMiB) ?? [];
     this.#spares.set(memoryMiB, list);
-    while (list.length < SPARES && !this.#busy) list.push(new WarmIsolate(memoryMiB));
+    while (list.length < SPARES && !this.#busy) list.push(new WarmIsolate(memoryMiB, this.#snapshot));
   }
 }
 

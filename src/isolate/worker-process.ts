@@ -48,6 +48,40 @@ export function workerMemoryCap(memoryMiB: number): number {
   return WORKER_BASE_BYTES + HEAP_OVERSHOOT * memoryMiB * 1024 * 1024;
 }
 
+export interface SpawnedWorker {
+  readonly child: ChildProcess;
+  readonly cgroup: Cgroup;
+  readonly uid: number;
+  readonly capBytes: number;
+  release(): Promise<void>;
+}
+
+/**
+ * Launches `view.entry` inside the worker's second layer, in this order: take a uid of its own;
+ * make its cgroup (memory cap, pids cap); join the cgroup before exec; drop to the uid with no
+ * capabilities and no_new_privs (setpriv); bubblewrap with the seccomp program on fd 4.
+ */
+export async function spawnWorker(tenant: string, env: WorkerEnv, view: WorkerView): Promise<SpawnedWorker> {
+  const lease = await env.uids.acquire();
+  const capBytes = workerMemoryCap(env.defaultMemoryMiB);
+  let cgroup: Cgroup;
+  try {
+    cgroup = await Cgroup.create(`isolate-${tenant}-${lease.uid}-${process.pid}`, { memoryBytes: capBytes, pids: 64 });
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+  const setpriv = ['setpriv', `--reuid=${lease.uid}`, `--regid=${lease.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
+  const argv = joinAndExec(cgroup, [...setpriv, 'bwrap', ...workerArgv(view, { defaultMemoryMiB: env.defaultMemoryMiB })]);
+  const seccompFd = openSync(env.seccompPath, 'r');
+  try {
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', seccompFd], env: {} });
+    return { child, cgroup, uid: lease.uid, capBytes, release: () => lease.release() };
+  } finally {
+    closeSync(seccompFd);
+  }
+}
+
 export class WorkerProcess {
   readonly id = newId('wrk');
   readonly tenant: string;
@@ -74,34 +108,23 @@ export class WorkerProcess {
       if (this.#stderr.reduce((n, x) => n + x.length, 0) < 8192) this.#stderr.push(b);
     });
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (!this.#alive) return;
         this.#alive = false;
         void this.#ended(code, signal).finally(resolve);
+      };
+      child.on('exit', ended);
+      // A spawn that failed outright has no process and may never emit 'exit'.
+      child.on('error', () => {
+        if (child.pid === undefined) ended(null, null);
       });
     });
   }
 
   /** Starts a worker for one tenant and resolves once it reports ready. */
   static async start(tenant: string, env: WorkerEnv): Promise<WorkerProcess> {
-    const lease = await env.uids.acquire();
-    const capBytes = workerMemoryCap(env.defaultMemoryMiB);
-    let cgroup: Cgroup;
-    try {
-      cgroup = await Cgroup.create(`isolate-${tenant}-${lease.uid}-${process.pid}`, { memoryBytes: capBytes, pids: 64 });
-    } catch (error) {
-      await lease.release();
-      throw error;
-    }
-    const seccompFd = openSync(env.seccompPath, 'r');
-    const setpriv = ['setpriv', `--reuid=${lease.uid}`, `--regid=${lease.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
-    const argv = joinAndExec(cgroup, [...setpriv, 'bwrap', ...workerArgv(env.view, { defaultMemoryMiB: env.defaultMemoryMiB })]);
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', seccompFd], env: {} });
-    } finally {
-      closeSync(seccompFd);
-    }
-    const worker = new WorkerProcess(tenant, child, cgroup, () => lease.release(), capBytes);
+    const spawned = await spawnWorker(tenant, env, env.view);
+    const worker = new WorkerProcess(tenant, spawned.child, spawned.cgroup, () => spawned.release(), spawned.capBytes);
     await worker.#ready();
     return worker;
   }

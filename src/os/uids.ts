@@ -7,6 +7,13 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
 
+/**
+ * Host-wide state both tiers share: one lock directory and one uid range, so an isolate worker
+ * and a container sandbox can never be handed the same uid, whatever AIRLOCK_HOME each host uses.
+ */
+export const RUN_DIR = '/run/airlock';
+export const SANDBOX_UIDS = { first: 200_000, count: 100_000 } as const;
+
 export interface UidLease {
   readonly uid: number;
   readonly gid: number;

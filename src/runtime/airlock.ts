@@ -3,9 +3,12 @@
  * host's tool handlers; every front end (CLI, server, MCP) goes through `run()` or `sandbox()`.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
-import { MemoryAuditSink } from '../audit/memory-sink.ts';
+import { DurableAuditSink } from '../audit/durable-sink.ts';
+import { SqliteAuditStore } from '../audit/sqlite-store.ts';
+import { createContainerSandbox, type ContainerSandbox } from '../container/index.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier } from '../core/result.ts';
@@ -18,13 +21,14 @@ import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { failedResult } from './failed-result.ts';
 import { airlockHome } from './home.ts';
+import { runInContainer } from './container-run.ts';
 import { resultCheck } from './result-check.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
   readonly home?: string;
-  /** Where audit events go; default: kept in memory. */
+  /** Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db. */
   readonly audit?: AuditSink;
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
   readonly tools?: Readonly<Record<string, ToolHandler>>;
@@ -37,11 +41,15 @@ export interface SandboxOptions {
   readonly policy?: PolicyDocument;
 }
 
+export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'container' };
+
 export interface Airlock extends AsyncDisposable {
   /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
   run(request: RunRequest): Promise<RunResult>;
-  /** A sandbox for several runs under one policy. Rejects on a bad policy (INVALID_POLICY). */
-  sandbox(options?: SandboxOptions): Promise<Sandbox>;
+  /** A container workbench: exec, files, destroy. Rejects on a bad policy (INVALID_POLICY). */
+  sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
+  /** An isolate sandbox for several runs under one policy. Rejects on a bad policy (INVALID_POLICY). */
+  sandbox(options?: SandboxOptions & { readonly tier?: 'isolate' }): Promise<Sandbox>;
   /** Starts a tenant's workers ahead of its first run. */
   prewarm(tenant: string): Promise<void>;
   readonly audit: AuditSink;
@@ -53,13 +61,16 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   readonly #tools: Readonly<Record<string, ToolHandler>>;
+  readonly #home: string;
+  readonly #containers = new Set<ContainerSandbox>();
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   #closed = false;
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
-    this.audit = options.audit ?? new MemoryAuditSink();
+    this.#home = home;
+    this.audit = options.audit ?? new DurableAuditSink(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
     this.#tools = options.tools ?? {};
     const workersPerTenant = options.isolate?.workersPerTenant;
     this.isolate = new IsolateTier({ home, audit: this.audit, handlers: this.#tools, ...(workersPerTenant === undefined ? {} : { workersPerTenant }) });
@@ -74,16 +85,23 @@ class AirlockImpl implements Airlock, SandboxHost {
     return policy;
   }
 
-  async sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
+  sandbox(options?: SandboxOptions): Promise<Sandbox>;
+  async sandbox(options: SandboxOptions = {}): Promise<Sandbox | ContainerSandbox> {
     if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
     const tenant = options.tenant ?? 'default';
     if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
     const tier = options.tier ?? 'isolate';
-    if (tier !== 'isolate') throw new AirlockError('SANDBOX_UNAVAILABLE', `the ${tier} tier is not wired into the library yet: use tier "isolate"`);
     const policy = this.#compile(options.policy ?? DENY_ALL);
+    if (tier === 'container') {
+      const box = await createContainerSandbox({ tenant, sandboxId: newId('sbx'), policy, audit: this.audit, home: this.#home });
+      this.#containers.add(box);
+      const destroy = box.destroy.bind(box);
+      return Object.assign(box, { destroy: () => destroy().finally(() => this.#containers.delete(box)) });
+    }
     const sandbox = new Sandbox({ id: newId('sbx'), tenant, tier, policy, host: this });
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
-    return Promise.resolve(sandbox);
+    return sandbox;
   }
 
   destroyed(sandbox: Sandbox, reason: string): void {
@@ -118,17 +136,27 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
+    let tier: Tier = 'isolate';
     let sandbox: Sandbox | undefined;
     try {
       const req = parseRunRequest(request);
-      sandbox = await this.sandbox({ tenant: req.tenant ?? 'default', tier: req.tier ?? 'isolate', policy: req.policy ?? DENY_ALL });
+      tier = req.tier ?? 'isolate';
+      const tenant = req.tenant ?? 'default';
+      if (tier === 'container') {
+        if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
+        const policy = this.#compile(req.policy ?? DENY_ALL);
+        const result = await runInContainer({ id: newId('run'), tenant, sandbox: newId('sbx'), policy, code: req.code, language: req.language ?? 'js', audit: this.audit, home: this.#home });
+        await this.audit.flush();
+        return result;
+      }
+      sandbox = await this.sandbox({ tenant, tier, policy: req.policy ?? DENY_ALL });
       return await sandbox.run(req.code, {
         ...(req.language === undefined ? {} : { language: req.language }),
         input: req.input,
         ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
       });
     } catch (error) {
-      return failedResult(newId('run'), 'isolate', error, started);
+      return failedResult(newId('run'), tier, error, started);
     } finally {
       await sandbox?.destroy();
     }
@@ -141,6 +169,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
     await this.isolate.close();
     await this.audit.close();
   }

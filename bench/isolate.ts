@@ -1,0 +1,83 @@
+/**
+ * Isolate-tier figures and, in the same run, their baselines: raw isolated-vm and node:vm.
+ * Everything goes through the public API (createAirlock().run), second layer included.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import ivm from 'isolated-vm';
+import { createAirlock } from '../src/index.ts';
+import { WarmIsolate } from '../src/isolate/warm-isolate.ts';
+import { median, round, timeEach } from './stats.ts';
+
+function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+// The same function, as guest source: the guest and plain node run identical code.
+const CPU_GUEST = `${fib.toString()}\nexport default fib(27);`;
+
+function rawIvmOnce(): void {
+  const isolate = new ivm.Isolate({ memoryLimit: 64 });
+  const context = isolate.createContextSync();
+  context.evalSync('1');
+  isolate.dispose();
+}
+
+async function throughput(seconds: number, workers: number, once: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      await once();
+      done++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: workers }, loop));
+  return done / ((performance.now() - started) / 1000);
+}
+
+export async function benchIsolate(): Promise<Record<string, number>> {
+  const cores = availableParallelism();
+  // Baselines first, on a quiet process.
+  for (let i = 0; i < 50; i++) rawIvmOnce();
+  const rawCold = median(await timeEach(400, rawIvmOnce));
+  const rawRate = await throughput(2, 1, () => Promise.resolve(rawIvmOnce()));
+  const nodeVm = median(await timeEach(400, () => vm.runInNewContext('1')));
+  const idleBefore = process.memoryUsage().rss;
+  const snapshot = WarmIsolate.snapshot();
+  const idle = Array.from({ length: 100 }, () => new WarmIsolate(64, snapshot));
+  const idleMb = (process.memoryUsage().rss - idleBefore) / 100 / 1024 / 1024;
+  for (const w of idle) w.dispose();
+  const fibNode = median(await timeEach(5, () => fib(27)));
+
+  const tool = { version: 1 as const, tools: { echo: { operation: 'compute' as const, args: { type: 'object' } } }, limits: { toolCalls: 10_000, wallMs: 30_000, cpuMs: 30_000 } };
+  await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-bench-')), tools: { echo: (a) => a } });
+  await airlock.prewarm('bench');
+  for (let i = 0; i < 50; i++) await airlock.run({ tenant: 'bench', code: 'export default 1' });
+  const runP50 = median(await timeEach(400, () => airlock.run({ tenant: 'bench', code: 'export default 1' })));
+  const runRate = await throughput(3, cores, () => airlock.run({ tenant: 'bench', code: 'export default 1' }));
+  const calls = (n: number): string => `for (let i = 0; i < ${n}; i++) await tools.echo({ i });`;
+  const perCall: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const one = await airlock.run({ tenant: 'bench', code: calls(1), policy: tool });
+    const many = await airlock.run({ tenant: 'bench', code: calls(2001), policy: tool });
+    perCall.push(((many.usage.wallMs - one.usage.wallMs) / 2000) * 1000);
+  }
+  const fibGuest: number[] = [];
+  for (let i = 0; i < 5; i++) fibGuest.push((await airlock.run({ tenant: 'bench', code: CPU_GUEST, policy: { version: 1, limits: { cpuMs: 10_000, wallMs: 10_000 } } })).usage.wallMs);
+  return {
+    isolate_run_p50_ms: round(runP50),
+    isolate_runs_per_s: round(runRate, 0),
+    tool_call_p50_us: round(median(perCall), 1),
+    isolate_idle_mb: round(idleMb, 2),
+    cpu_ratio_vs_node: round(median(fibGuest) / fibNode, 2),
+    raw_ivm_cold_p50_ms: round(rawCold),
+    raw_ivm_runs_per_s: round(rawRate, 0),
+    node_vm_p50_ms: round(nodeVm),
+    isolate_run_vs_raw_ratio: round(runP50 / rawCold, 2),
+    isolate_rate_vs_raw_ratio: round(runRate / (cores * rawRate), 2),
+  };
+}

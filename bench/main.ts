@@ -1,0 +1,19 @@
+// `npm run bench [-- --json] [-- --only isolate,audit]`: every figure with its baselines, same run.
+import { benchIsolate } from './isolate.ts';
+
+const suites: Record<string, () => Promise<Record<string, number>>> = {
+  isolate: benchIsolate,
+};
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : Object.keys(suites);
+const figures: Record<string, number> = {};
+for (const [name, run] of Object.entries(suites)) {
+  if (!only.includes(name)) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  Object.assign(figures, await run());
+}
+if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
+else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);

@@ -1,0 +1,51 @@
+/** `airlock run`: one file, one sandbox, one result; the exit code comes from the error table. */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { codeInfo } from '../core/errors.ts';
+import type { RunResult } from '../core/result.ts';
+import { createAirlock } from '../runtime/airlock.ts';
+import { failedResult } from '../runtime/failed-result.ts';
+import { newId } from '../core/ids.ts';
+import { runRequestFromFlags, type RunFlags } from './run-input.ts';
+
+export function exitCodeOf(result: RunResult): number {
+  return result.error === null ? 0 : codeInfo(result.error.code).exit;
+}
+
+function printHuman(result: RunResult): void {
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  if (result.result !== null) process.stdout.write(`${JSON.stringify(result.result, null, 2)}\n`);
+  const usage = `${result.usage.wallMs.toFixed(1)} ms wall, ${result.usage.cpuMs.toFixed(1)} ms cpu`;
+  const what = result.error === null ? 'ok' : `${result.status}: ${result.error.code}: ${result.error.message}`;
+  process.stderr.write(`airlock: ${what} (${usage})\n`);
+  for (const v of result.violations) process.stderr.write(`airlock: denied ${v.door}: ${v.detail}\n`);
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run one file in a fresh sandbox')
+    .argument('<file>', 'the code to run (.js .mjs .ts .wasm; .py .sh on the container tier), or - for stdin')
+    .addOption(new Option('--tier <tier>', 'sandbox tier').choices(['isolate', 'container']))
+    .option('--policy <file>', 'policy JSON (default: grant nothing)')
+    .option('--allow-net <host[:port]>', 'grant egress to a host (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--timeout <ms>', 'wall-clock limit in ms')
+    .option('--memory <mib>', 'memory limit in MiB')
+    .option('--tenant <id>', 'tenant id', 'default')
+    .option('--json', 'print exactly one JSON result object')
+    .action(async (file: string, flags: RunFlags & { json?: boolean }) => {
+      const started = performance.now();
+      let result: RunResult;
+      const airlock = createAirlock();
+      try {
+        result = await airlock.run(runRequestFromFlags(file, flags, () => readFileSync(0)));
+      } catch (error) {
+        result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started);
+      } finally {
+        await airlock.close();
+      }
+      if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else printHuman(result);
+      process.exitCode = exitCodeOf(result);
+    });
+}

@@ -1,0 +1,127 @@
+/**
+ * The default driver: Debian's bubblewrap, run as the sandbox's unprivileged host uid. It makes
+ * every namespace new (user, pid, network, ipc, uts, mount, cgroup), forbids nested user
+ * namespaces, drops every capability, sets no_new_privs, loads the seccomp program from fd 3 and
+ * builds the view of mounts.ts on a read-only root.
+ */
+import { constants as fsc } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { assertNever } from '../../core/assert.ts';
+import { AirlockError } from '../../core/errors.ts';
+import type { SandboxSpec } from '../spec.ts';
+import type { Driver, DriverCommand } from './driver.ts';
+
+export interface BwrapOptions {
+  readonly bwrapPath?: string;
+  /** Where sysctls are read (tests point it at a fake /proc/sys). */
+  readonly procSys?: string;
+}
+
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+const SECCOMP_FD = 3;
+const STATUS_FD = 4;
+
+/** The bwrap argv for a spec; pure, so tests can read it. */
+export function bwrapArgs(spec: SandboxSpec): string[] {
+  const a: string[] = ['--unshare-user', '--disable-userns'];
+  for (const ns of spec.linux.namespaces) {
+    switch (ns.type) {
+      case 'user':
+      case 'mount':
+        break; // user is above; mount is always new in bwrap
+      case 'pid':
+        a.push('--unshare-pid');
+        break;
+      case 'network':
+        a.push('--unshare-net');
+        break;
+      case 'ipc':
+        a.push('--unshare-ipc');
+        break;
+      case 'uts':
+        a.push('--unshare-uts', '--hostname', spec.hostname);
+        break;
+      case 'cgroup':
+        a.push('--unshare-cgroup');
+        break;
+      default:
+        assertNever(ns.type, 'namespace');
+    }
+  }
+  a.push('--uid', String(spec.process.user.uid), '--gid', String(spec.process.user.gid));
+  // The command is pid 1 of its namespace: no reaper of bwrap's own is left as a zombie for the host's
+  // init, and when the command ends the kernel kills everything else in the namespace.
+  a.push('--as-pid-1', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv');
+  for (const kv of spec.process.env) {
+    const i = kv.indexOf('=');
+    a.push('--setenv', kv.slice(0, i), kv.slice(i + 1));
+  }
+  a.push('--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD));
+  for (const m of spec.mounts) {
+    switch (m.type) {
+      case 'bind':
+        a.push(m.options[0] === 'ro' ? '--ro-bind' : '--bind', m.source, m.destination);
+        break;
+      case 'tmpfs':
+        a.push('--size', String(m.sizeBytes), '--tmpfs', m.destination);
+        break;
+      case 'proc':
+        a.push('--proc', m.destination);
+        break;
+      case 'dev':
+        a.push('--dev', m.destination);
+        break;
+      default:
+        assertNever(m, 'mount');
+    }
+  }
+  for (const l of spec.airlock.links) a.push('--symlink', l.target, l.path);
+  a.push('--remount-ro', '/', '--chdir', spec.process.cwd, '--');
+  const sidecar = spec.airlock.network.sidecar;
+  if (sidecar !== null) {
+    // The sidecar shares the sandbox's namespaces, cgroup and limits; it dies with the command.
+    a.push('/bin/sh', '-c', `${sidecar.map(shQuote).join(' ')} & exec "$@"`, 'airlock-sidecar');
+  }
+  a.push(...spec.process.args);
+  return a;
+}
+
+/** @example const driver = bwrapDriver(); await driver.preflight(); */
+export function bwrapDriver(options: BwrapOptions = {}): Driver {
+  const bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
+  const procSys = options.procSys ?? '/proc/sys';
+  return {
+    name: 'bwrap',
+    async preflight() {
+      try {
+        await access(bwrap, fsc.X_OK);
+      } catch {
+        throw new AirlockError('SANDBOX_UNAVAILABLE', `bubblewrap is not installed at ${bwrap}: apt-get install -y bubblewrap (or run npm run setup)`);
+      }
+      const max = Number((await readFile(`${procSys}/user/max_user_namespaces`, 'utf8').catch(() => '0')).trim());
+      if (!(max > 0)) {
+        throw new AirlockError('SANDBOX_UNAVAILABLE', 'user namespaces are disabled (user.max_user_namespaces is 0): sysctl -w user.max_user_namespaces=15000');
+      }
+      const clone = await readFile(`${procSys}/kernel/unprivileged_userns_clone`, 'utf8').catch(() => '1');
+      if (clone.trim() !== '1') {
+        throw new AirlockError('SANDBOX_UNAVAILABLE', 'unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1');
+      }
+      const restrict = await readFile(`${procSys}/kernel/apparmor_restrict_unprivileged_userns`, 'utf8').catch(() => '0');
+      if (restrict.trim() !== '0') {
+        throw new AirlockError('SANDBOX_UNAVAILABLE', 'AppArmor restricts unprivileged user namespaces: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or add an AppArmor profile for bwrap');
+      }
+    },
+    command(spec: SandboxSpec): Promise<DriverCommand> {
+      return Promise.resolve({
+        argv: [bwrap, ...bwrapArgs(spec)],
+        fileFds: [spec.linux.seccomp.bpfPath],
+        statusFd: STATUS_FD,
+        runAs: 'sandbox-uid' as const,
+        cleanup: () => Promise.resolve(),
+      });
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The one interface behind which container launchers sit (bubblewrap, runc/runsc, later a VM).
+ * A driver turns a SandboxSpec into a command; the launcher does everything around it (cgroup,
+ * rlimits, uid, supervision), so every driver gets the same limits in the same order.
+ */
+import type { SandboxSpec } from '../spec.ts';
+
+export interface DriverCommand {
+  /** Absolute program path and arguments. */
+  readonly argv: readonly string[];
+  /** Host files opened read-only and passed as fds 3, 4, … in this order. */
+  readonly fileFds: readonly string[];
+  /** When set, a pipe at this fd on which the driver reports JSON status (bwrap --json-status-fd). */
+  readonly statusFd: number | null;
+  /** Who runs the driver: bwrap runs as the sandbox's own host uid; runc must start as root. */
+  readonly runAs: 'sandbox-uid' | 'root';
+  /** Removes what the driver made for this command (an OCI bundle, a container record). */
+  cleanup(): Promise<void>;
+}
+
+export interface Driver {
+  readonly name: 'bwrap' | 'oci';
+  /** Refuses (SANDBOX_UNAVAILABLE, naming the fix) when this host can't give the isolation asked for. */
+  preflight(): Promise<void>;
+  command(spec: SandboxSpec, id: string): Promise<DriverCommand>;
+}

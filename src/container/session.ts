@@ -1,0 +1,158 @@
+/**
+ * A container session: one tenant's sandbox, kept between execs. The workspace persists; every exec
+ * is a fresh set of namespaces over it, and nothing the command started outlives the exec. File
+ * operations and execs are serialised, so no sandbox process runs while the host touches the
+ * workspace. destroy() leaves nothing: no process, mount, cgroup, uid in use or file.
+ */
+import { createHash } from 'node:crypto';
+import { rmdir } from 'node:fs/promises';
+import type { AuditSink } from '../audit/event.ts';
+import { AirlockError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Cgroup } from '../os/cgroup.ts';
+import type { UidLease } from '../os/uids.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+import type { Driver } from './drivers/driver.ts';
+import { launch, type ExecOptions, type ExecResult } from './launch.ts';
+import { compileSpec, type SpecInputs } from './spec.ts';
+import type { FileEntry, Workspace } from './workspace.ts';
+
+export interface ContainerSandbox extends AsyncDisposable {
+  readonly id: string;
+  readonly tenant: string;
+  /** Runs argv in the workspace; stdout/stderr are streamed to the callbacks and captured. */
+  exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  listFiles(path?: string): Promise<FileEntry[]>;
+  destroy(): Promise<void>;
+}
+
+export interface SessionParts {
+  readonly tenant: string;
+  readonly id: string;
+  readonly policy: CompiledPolicy;
+  readonly audit: AuditSink;
+  readonly driver: Driver;
+  readonly lease: UidLease;
+  readonly cgroup: Cgroup;
+  readonly workspace: Workspace;
+  readonly sandboxDir: string;
+  readonly inputs: SpecInputs;
+}
+
+function checkArgv(argv: readonly string[]): void {
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
+    throw new AirlockError('INVALID_REQUEST', 'exec needs argv: a non-empty array of strings without NUL bytes, e.g. ["python3", "main.py"]');
+  }
+}
+
+export class Session implements ContainerSandbox {
+  readonly id: string;
+  readonly tenant: string;
+  readonly #parts: SessionParts;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed: Promise<void> | null = null;
+
+  constructor(parts: SessionParts) {
+    this.#parts = parts;
+    this.id = parts.id;
+    this.tenant = parts.tenant;
+  }
+
+  /** Runs one operation after the previous one, refusing once destroy() has begun. */
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#closed !== null) return Promise.reject(new AirlockError('SANDBOX_CLOSED', `sandbox ${this.id} was destroyed: create a new one`));
+    const next = this.#queue.then(op, op);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  #decideFile(path: string, allow: boolean, reason: string): void {
+    this.#parts.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, door: 'file', subject: path, allow, reason });
+  }
+
+  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    checkArgv(argv);
+    return this.#serial(async () => {
+      const p = this.#parts;
+      const run = newId('run');
+      const code = JSON.stringify(argv);
+      p.audit.append({
+        kind: 'run.started', tenant: this.tenant, sandbox: this.id, run, tier: 'container',
+        codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: p.policy.hash,
+      });
+      const spec = compileSpec(p.policy, p.inputs, argv);
+      const result = await launch(spec, p.driver, p.cgroup, run, options);
+      if (result.error !== null && result.status !== 'error') {
+        p.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, run, door: 'limit', subject: result.error.code, allow: false, reason: result.error.message });
+      }
+      p.audit.append({ kind: 'run.ended', tenant: this.tenant, sandbox: this.id, run, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+      await p.audit.flush();
+      return result;
+    });
+  }
+
+  async #file<T>(path: string, op: () => Promise<T>): Promise<T> {
+    try {
+      const value = await op();
+      this.#decideFile(path, true, 'WORKSPACE_PATH');
+      return value;
+    } catch (error) {
+      if (error instanceof AirlockError) this.#decideFile(path, false, error.code);
+      throw error;
+    }
+  }
+
+  writeFile(path: string, data: string | Uint8Array): Promise<void> {
+    return this.#serial(() => this.#file(path, () => this.#parts.workspace.writeFile(path, data, this.#parts.policy.limits.fileBytes)));
+  }
+
+  readFile(path: string): Promise<Buffer> {
+    return this.#serial(() => this.#file(path, () => this.#parts.workspace.readFile(path, this.#parts.policy.limits.fileBytes)));
+  }
+
+  listFiles(path?: string): Promise<FileEntry[]> {
+    return this.#serial(() => this.#parts.workspace.listFiles(path));
+  }
+
+  /** Kills whatever runs, then removes the workspace, the cgroup and the uid lease. Idempotent. */
+  destroy(): Promise<void> {
+    this.#closed ??= this.#teardown();
+    return this.#closed;
+  }
+
+  async #teardown(): Promise<void> {
+    const p = this.#parts;
+    // A running exec is stopped at once; its own cleanup then finds an empty cgroup.
+    await p.cgroup.killAll().catch(() => undefined);
+    await this.#queue;
+    await teardownParts(p);
+    p.audit.append({ kind: 'sandbox.destroyed', tenant: this.tenant, sandbox: this.id, reason: 'destroy' });
+    await p.audit.flush();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+}
+
+/** Undoes creation in reverse order; every step runs even if an earlier one failed. */
+export async function teardownParts(p: Pick<SessionParts, 'cgroup' | 'workspace' | 'lease' | 'sandboxDir'>): Promise<void> {
+  const errors: unknown[] = [];
+  const step = async (f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (error) {
+      errors.push(error);
+    }
+  };
+  await step(() => p.cgroup.destroy());
+  await step(() => p.workspace.destroy());
+  await step(() => rmdir(p.sandboxDir).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }));
+  // The uid is released last, only once nothing of the sandbox can still run as it.
+  if (errors.length === 0) await step(() => p.lease.release());
+  if (errors.length > 0) throw new AirlockError('INTERNAL', `destroying the sandbox left something behind: ${errors.map(String).join('; ')}`);
+}

@@ -1,0 +1,129 @@
+/**
+ * SandboxSpec: what one container sandbox is, shaped like the OCI runtime spec (config.json) so the
+ * `oci` driver can write it out nearly as is and the `bwrap` driver can translate it flag by flag.
+ * It is compiled from a CompiledPolicy plus what the host allocated (uid, workspace, seccomp
+ * program); nothing in it comes from the host's own environment.
+ */
+import type { CompiledPolicy } from '../policy/compile.ts';
+import { policySchema, type FileGrant } from '../policy/schema.ts';
+import { cgroupResources, type CgroupResources } from './cgroup.ts';
+import { grantMounts, systemMounts, workspaceMount, type Mount, type Symlink, SYSTEM_LINKS, WORKSPACE } from './mounts.ts';
+import { networkPlan, type NetworkPlan } from './net.ts';
+import { rlimitsOf, type Rlimit } from './rlimit.ts';
+import { SANDBOX_GID, SANDBOX_UID, userMappings, type IdMapping } from './users.ts';
+
+export type NamespaceType = 'user' | 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'cgroup';
+
+export interface SandboxSpec {
+  readonly ociVersion: '1.0.2';
+  readonly hostname: string;
+  readonly process: {
+    readonly args: readonly string[];
+    /** `KEY=value`, exactly what the sandbox sees. */
+    readonly env: readonly string[];
+    readonly cwd: string;
+    readonly user: { readonly uid: number; readonly gid: number };
+    readonly rlimits: readonly Rlimit[];
+    readonly noNewPrivileges: true;
+    /** Every set empty: the process holds no capability. */
+    readonly capabilities: { readonly bounding: readonly []; readonly effective: readonly []; readonly permitted: readonly [] };
+  };
+  readonly root: { readonly readonly: true };
+  readonly mounts: readonly Mount[];
+  readonly linux: {
+    readonly namespaces: readonly { readonly type: NamespaceType }[];
+    readonly uidMappings: readonly IdMapping[];
+    readonly gidMappings: readonly IdMapping[];
+    readonly resources: CgroupResources;
+    /** A compiled BPF program (libseccomp) for the allowlist profile. */
+    readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+  };
+  /** What OCI has no field for. */
+  readonly airlock: {
+    readonly hostUid: number;
+    readonly hostGid: number;
+    readonly links: readonly Symlink[];
+    readonly wallMs: number;
+    readonly cpuMs: number;
+    readonly outputBytes: number;
+    readonly workspace: { readonly hostPath: string; readonly bytes: number };
+    readonly network: NetworkPlan;
+  };
+}
+
+/** What the host allocated for this sandbox, plus hooks for the egress tier. */
+export interface SpecInputs {
+  readonly hostUid: number;
+  readonly hostGid: number;
+  readonly workspaceHostPath: string;
+  readonly etcHostPath: string;
+  readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+  /** Extra binds (e.g. the egress proxy's unix socket), read-only unless `writable`. */
+  readonly extraBinds?: readonly Mount[];
+  /** Extra environment (e.g. HTTP_PROXY), added after the policy's. */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** A process started beside the command inside the sandbox's network namespace (egress forwarder). */
+  readonly sidecar?: readonly string[];
+}
+
+/** The container-tier fields of a policy; compile() already validated the document. */
+export function containerGrants(policy: CompiledPolicy): { files: readonly FileGrant[]; env: Readonly<Record<string, string>> } {
+  const doc = policySchema.parse(policy.document);
+  return { files: doc.files ?? [], env: doc.env ?? {} };
+}
+
+const BASE_ENV = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: WORKSPACE,
+  TMPDIR: '/tmp',
+  LANG: 'C.UTF-8',
+} as const;
+
+/**
+ * @example
+ *   const spec = compileSpec(policy, inputs, ['python3', 'main.py']);
+ */
+export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: readonly string[]): SandboxSpec {
+  const { limits } = policy;
+  const grants = containerGrants(policy);
+  const env = { ...BASE_ENV, ...grants.env, ...(inputs.extraEnv ?? {}) };
+  const workspaceBytes = limits.workspaceMiB * 1024 * 1024;
+  const maps = userMappings(inputs.hostUid, inputs.hostGid);
+  return {
+    ociVersion: '1.0.2',
+    hostname: 'sandbox',
+    process: {
+      args: [...args],
+      env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      cwd: WORKSPACE,
+      user: { uid: SANDBOX_UID, gid: SANDBOX_GID },
+      rlimits: rlimitsOf(limits),
+      noNewPrivileges: true,
+      capabilities: { bounding: [], effective: [], permitted: [] },
+    },
+    root: { readonly: true },
+    mounts: [
+      ...systemMounts(inputs.etcHostPath, Math.min(workspaceBytes, 16 * 1024 * 1024)),
+      workspaceMount(inputs.workspaceHostPath),
+      ...grantMounts(grants.files),
+      ...(inputs.extraBinds ?? []),
+    ],
+    linux: {
+      namespaces: (['user', 'pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'] as const).map((type) => ({ type })),
+      uidMappings: maps.uid,
+      gidMappings: maps.gid,
+      resources: cgroupResources(limits),
+      seccomp: inputs.seccomp,
+    },
+    airlock: {
+      hostUid: inputs.hostUid,
+      hostGid: inputs.hostGid,
+      links: SYSTEM_LINKS,
+      wallMs: limits.wallMs,
+      cpuMs: limits.cpuMs,
+      outputBytes: limits.outputBytes,
+      workspace: { hostPath: inputs.workspaceHostPath, bytes: workspaceBytes },
+      network: networkPlan(inputs.sidecar),
+    },
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The private workspace: a tmpfs of its own (so its size is capped by the kernel), mounted by the
+ * host under the run directory, owned by the sandbox's host uid, mode 0700 (no other sandbox uid
+ * can enter it). The host's file operations resolve paths inside it without following symlinks
+ * or "..", and check the opened file's real path, so nothing the sandbox wrote can lead them out.
+ */
+import { execFile } from 'node:child_process';
+import { constants as fsc } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink, rmdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { AirlockError } from '../core/errors.ts';
+import { WORKSPACE } from './mounts.ts';
+
+const run = promisify(execFile);
+
+export interface FileEntry {
+  readonly path: string;
+  readonly type: 'file' | 'dir' | 'symlink' | 'other';
+  readonly size: number;
+}
+
+function outside(path: string, why: string): AirlockError {
+  return new AirlockError('PATH_OUTSIDE_WORKSPACE', `path ${JSON.stringify(path)} ${why}: name a path inside the workspace`);
+}
+
+/** Splits a workspace path ("a/b", "/workspace/a/b") into checked segments. */
+export function segmentsOf(path: string): string[] {
+  let rel = path;
+  if (rel === WORKSPACE || rel.startsWith(`${WORKSPACE}/`)) rel = rel.slice(WORKSPACE.length + 1);
+  else if (rel.startsWith('/')) throw outside(path, 'is absolute and not under /workspace');
+  const segs = rel.split('/').filter((s) => s !== '' && s !== '.');
+  for (const s of segs) {
+    if (s === '..') throw outside(path, 'contains ".."');
+    if (s.includes('\0')) throw outside(path, 'contains a NUL byte');
+  }
+  return segs;
+}
+
+export class Workspace {
+  readonly dir: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly bytes: number;
+
+  private constructor(dir: string, uid: number, gid: number, bytes: number) {
+    this.dir = dir;
+    this.uid = uid;
+    this.gid = gid;
+    this.bytes = bytes;
+  }
+
+  /** Mounts a fresh tmpfs of `bytes` at `dir` (which must not exist yet). */
+  static async create(dir: string, options: { uid: number; gid: number; bytes: number }): Promise<Workspace> {
+    await mkdir(dir, { mode: 0o700 });
+    const opts = `size=${options.bytes},mode=0700,uid=${options.uid},gid=${options.gid},nosuid,nodev`;
+    try {
+      await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', opts, 'airlock-ws', dir]);
+    } catch (error) {
+      await rmdir(dir).catch(() => undefined);
+      throw new AirlockError('SANDBOX_UNAVAILABLE', `can't mount the workspace tmpfs at ${dir}: run airlock as root (${(error as Error).message.trim()})`);
+    }
+    return new Workspace(dir, options.uid, options.gid, options.bytes);
+  }
+
+  /** Unmounts and removes the mount point. Idempotent. */
+  async destroy(): Promise<void> {
+    try {
+      await run('/usr/bin/umount', [this.dir]);
+    } catch (error) {
+      // "not mounted" means an earlier destroy got this far; anything else is a real leftover.
+      if (!/not mounted|no mount point/.test(String((error as { stderr?: unknown }).stderr))) throw error;
+    }
+    await rmdir(this.dir).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+  }
+
+  /** Walks to the parent directory of `segs`, refusing symlinks; makes missing dirs when asked. */
+  async #parent(path: string, segs: readonly string[], make: 'make-dirs' | 'existing'): Promise<string> {
+    let cur = this.dir;
+    for (const s of segs.slice(0, -1)) {
+      cur = `${cur}/${s}`;
+      const st = await lstat(cur).catch(() => undefined);
+      if (st === undefined && make === 'make-dirs') {
+        await mkdir(cur, { mode: 0o755 });
+        const fh = await open(cur, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
+        await fh.chown(this.uid, this.gid).finally(() => fh.close());
+        continue;
+      }
+      if (st === undefined) throw new AirlockError('INVALID_REQUEST', `no such directory in the workspace: ${s} (in ${path})`);
+      if (st.isSymbolicLink()) throw outside(path, 'goes through a symlink');
+      if (!st.isDirectory()) throw new AirlockError('INVALID_REQUEST', `${s} is not a directory (in ${path})`);
+    }
+    return cur;
+  }
+
+  /** Checks that an open file really is inside the workspace (defence against a swapped path). */
+  async #confirm(fd: number, path: string): Promise<void> {
+    const real = await readlink(`/proc/self/fd/${fd}`);
+    if (!real.startsWith(`${this.dir}/`)) throw outside(path, 'resolved outside the workspace');
+  }
+
+  async writeFile(path: string, data: string | Uint8Array, maxBytes: number): Promise<void> {
+    const segs = segmentsOf(path);
+    if (segs.length === 0) throw new AirlockError('INVALID_REQUEST', `${JSON.stringify(path)} names the workspace itself, not a file`);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (bytes.length > maxBytes) throw new AirlockError('FILE_TOO_LARGE', `${path} is ${bytes.length} bytes, over limits.fileBytes (${maxBytes}): write less or raise it`);
+    const parent = await this.#parent(path, segs, 'make-dirs');
+    const full = `${parent}/${segs.at(-1) ?? ''}`;
+    let fh;
+    try {
+      fh = await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw outside(path, 'is a symlink');
+      throw error;
+    }
+    try {
+      await this.#confirm(fh.fd, path);
+      if (!(await fh.stat()).isFile()) throw new AirlockError('INVALID_REQUEST', `${path} is not a regular file`);
+      await fh.chown(this.uid, this.gid);
+      await fh.writeFile(bytes);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new AirlockError('FILE_TOO_LARGE', `the workspace is full (${this.bytes >> 20} MiB): write less or raise limits.workspaceMiB`);
+      }
+      throw error;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async readFile(path: string, maxBytes: number): Promise<Buffer> {
+    const segs = segmentsOf(path);
+    const parent = await this.#parent(path, segs, 'existing');
+    const full = `${parent}/${segs.at(-1) ?? ''}`;
+    let fh;
+    try {
+      fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw outside(path, 'is a symlink');
+      if (code === 'ENOENT') throw new AirlockError('INVALID_REQUEST', `no such file in the workspace: ${path}`);
+      throw error;
+    }
+    try {
+      await this.#confirm(fh.fd, path);
+      const st = await fh.stat();
+      if (!st.isFile()) throw new AirlockError('INVALID_REQUEST', `${path} is not a regular file`);
+      if (st.size > maxBytes) throw new AirlockError('FILE_TOO_LARGE', `${path} is ${st.size} bytes, over the ${maxBytes} a read may return`);
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Every entry under `path` (default: the whole workspace), symlinks listed but not followed. */
+  async listFiles(path = '.', maxEntries = 10_000): Promise<FileEntry[]> {
+    const segs = segmentsOf(path);
+    const start = segs.length === 0 ? this.dir : await this.#parent(path, [...segs, 'x'], 'existing');
+    const out: FileEntry[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        if (out.length >= maxEntries) return;
+        const p = rel === '' ? e.name : `${rel}/${e.name}`;
+        const st = await lstat(`${dir}/${e.name}`);
+        const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+        out.push({ path: p, type, size: st.size });
+        if (type === 'dir') await walk(`${dir}/${e.name}`, p);
+      }
+    };
+    await walk(start, segs.join('/'));
+    return out;
+  }
+}

@@ -1,0 +1,39 @@
+/** A one-shot container run: a fresh sandbox, the file in its workspace, one exec, destroy. */
+import type { AuditSink } from '../audit/event.ts';
+import { createContainerSandbox } from '../container/index.ts';
+import { AirlockError } from '../core/errors.ts';
+import type { RunResult } from '../core/result.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+import type { Language } from '../policy/request.ts';
+
+const ENTRY: Partial<Record<Language, { readonly file: string; readonly argv: readonly string[] }>> = {
+  python: { file: 'main.py', argv: ['python3', 'main.py'] },
+  sh: { file: 'main.sh', argv: ['sh', 'main.sh'] },
+  js: { file: 'main.mjs', argv: ['node', 'main.mjs'] },
+};
+
+export interface ContainerRun {
+  readonly id: string;
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly policy: CompiledPolicy;
+  readonly code: string | Uint8Array;
+  readonly language: Language;
+  readonly audit: AuditSink;
+  readonly home: string;
+}
+
+export async function runInContainer(req: ContainerRun): Promise<RunResult> {
+  const entry = ENTRY[req.language];
+  if (entry === undefined) {
+    throw new AirlockError('UNSUPPORTED_LANGUAGE', `${req.language} does not run on the container tier: use python, sh or js there (ts and wasm run on the isolate tier)`);
+  }
+  const bytes = typeof req.code === 'string' ? Buffer.byteLength(req.code) : req.code.byteLength;
+  if (bytes > req.policy.limits.codeBytes) {
+    throw new AirlockError('CODE_TOO_LARGE', `the code is ${bytes} bytes, over the limit of ${req.policy.limits.codeBytes}: send less, or raise policy.limits.codeBytes`);
+  }
+  await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home });
+  await sandbox.writeFile(entry.file, req.code);
+  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs });
+  return { id: req.id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
+}

@@ -1,0 +1,200 @@
+// Hostile cases as data (STYLE.md §13): each is an attack beside a control that uses the same
+// mechanism the allowed way, so a case can't pass because the mechanism never worked. `host` sets
+// up what the attack aims at (a canary file, a listening socket) and reports whether it was reached.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
+import { rm, writeFile } from 'node:fs/promises';
+import type { ExecResult } from '../../src/container/index.ts';
+
+export interface Probe {
+  readonly lang: 'py' | 'sh';
+  readonly code: string;
+}
+
+export interface HostHook {
+  /** Placeholders ({{CANARY}}, {{PORT}}, …) substituted into the probes. */
+  readonly vars: Readonly<Record<string, string>>;
+  /** Asserts the host saw nothing of the attack; then removes what it made. */
+  readonly finish: () => Promise<void>;
+}
+
+export interface HostileCase {
+  readonly name: string;
+  readonly host?: () => Promise<HostHook>;
+  readonly attack: Probe;
+  readonly attackDenied: (r: ExecResult) => void;
+  readonly control: Probe;
+  readonly controlWorks: (r: ExecResult) => void;
+}
+
+/** Python that calls a raw syscall and prints "rc errno". */
+const syscall = (nr: number, args = '0, 0, 0, 0') =>
+  `import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nrc = libc.syscall(${nr}, ${args})\nprint(rc, ctypes.get_errno())`;
+
+const refusedSyscall = (r: ExecResult) => {
+  const [rc] = r.stdout.trim().split(' ');
+  assert.equal(rc, '-1', `syscall should fail: ${r.stdout} ${r.stderr}`);
+};
+
+const okExit = (r: ExecResult) => assert.equal(r.status, 'ok', `${r.stdout}\n${r.stderr}`);
+
+async function tcpServer(host: string): Promise<{ server: Server; port: number; seen: () => number }> {
+  let count = 0;
+  const server = createServer((s) => {
+    count++;
+    s.destroy();
+  });
+  await new Promise<void>((res) => server.listen(0, host, res));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return { server, port: address.port, seen: () => count };
+}
+
+export const HOSTILE_CASES: readonly HostileCase[] = [
+  {
+    name: '/proc/1/environ holds nothing of the host',
+    host: () => {
+      process.env['AIRLOCK_CANARY'] = `canary-${randomUUID()}`;
+      return Promise.resolve({ vars: { CANARY: process.env['AIRLOCK_CANARY'] }, finish: () => Promise.resolve() });
+    },
+    attack: { lang: 'sh', code: 'cat /proc/1/environ /proc/*/environ 2>/dev/null | tr "\\0" "\\n"; env' },
+    attackDenied: (r) => assert.ok(!r.stdout.includes('canary-') && !r.stdout.includes('AIRLOCK_CANARY'), r.stdout),
+    control: { lang: 'sh', code: 'tr "\\0" "\\n" < /proc/self/environ' },
+    controlWorks: (r) => assert.match(r.stdout, /^HOME=\/workspace$/m),
+  },
+  {
+    name: '/etc/shadow is absent; /etc is synthetic',
+    attack: { lang: 'sh', code: 'cat /etc/shadow; cat /etc/machine-id; grep -c . /etc/hosts; grep root /etc/passwd' },
+    attackDenied: (r) => {
+      assert.match(r.stderr, /\/etc\/shadow: No such file/);
+      assert.match(r.stderr, /\/etc\/machine-id: No such file/);
+      // The host's passwd gives root the home /root; the synthetic one does not.
+      assert.ok(!r.stdout.includes(':/root:'), r.stdout);
+    },
+    control: { lang: 'sh', code: 'grep sandbox /etc/passwd' },
+    controlWorks: (r) => assert.match(r.stdout, /^sandbox:x:1000:1000/m),
+  },
+  {
+    name: "the host's home is not there",
+    host: async () => {
+      const file = `/root/.airlock-canary-${randomUUID()}`;
+      await writeFile(file, 'host secret');
+      return { vars: { FILE: file }, finish: () => rm(file, { force: true }) };
+    },
+    attack: { lang: 'sh', code: 'cat {{FILE}}; ls /root /home; ls -a / ' },
+    attackDenied: (r) => {
+      assert.ok(!r.stdout.includes('host secret'));
+      assert.match(r.stderr, /\/root.*No such file/);
+      assert.ok(!/^(home|root|sys|run)$/m.test(r.stdout), r.stdout);
+    },
+    control: { lang: 'sh', code: 'echo mine > own && cat own' },
+    controlWorks: (r) => assert.equal(r.stdout, 'mine\n'),
+  },
+  {
+    name: '.. and absolute paths inside the sandbox reach only its own view',
+    attack: { lang: 'sh', code: 'cat ../../../../etc/shadow; ls ../../../run ../../../sys 2>&1; cat /proc/1/root/etc/shadow' },
+    attackDenied: (r) => assert.ok(!/root:/.test(r.stdout), r.stdout),
+    control: { lang: 'sh', code: 'cd .. && ls' },
+    controlWorks: (r) => assert.match(r.stdout, /^workspace$/m),
+  },
+  {
+    name: 'a hardlink to a system file is refused (the workspace is its own file system)',
+    attack: { lang: 'sh', code: 'ln /usr/bin/python3 hl; ln /etc/passwd hl2; ls' },
+    attackDenied: (r) => {
+      assert.match(r.stderr, /Invalid cross-device link|Operation not permitted|Read-only/);
+      assert.ok(!/^hl/m.test(r.stdout), r.stdout);
+    },
+    control: { lang: 'sh', code: 'echo a > f && ln f g && cat g' },
+    controlWorks: (r) => assert.equal(r.stdout, 'a\n'),
+  },
+  {
+    name: 'mount is refused',
+    attack: { lang: 'sh', code: 'mount -t tmpfs none /tmp; echo rc=$?; ' },
+    attackDenied: (r) => assert.match(r.stdout, /rc=[1-9]/),
+    control: { lang: 'sh', code: 'grep -c " /workspace " /proc/self/mounts' },
+    controlWorks: (r) => assert.equal(r.stdout.trim(), '1'),
+  },
+  {
+    name: 'ptrace is refused',
+    attack: { lang: 'py', code: syscall(101, '16, 1, 0, 0') }, // PTRACE_ATTACH to pid 1
+    attackDenied: refusedSyscall,
+    control: { lang: 'py', code: syscall(39) }, // getpid
+    controlWorks: (r) => assert.ok(Number(r.stdout.split(' ')[0]) > 0, r.stdout),
+  },
+  {
+    name: 'unshare (new namespaces) is refused',
+    attack: { lang: 'sh', code: 'unshare -U true; echo u=$?; unshare -n true; echo n=$?; unshare -m true; echo m=$?' },
+    attackDenied: (r) => assert.match(r.stdout, /u=[1-9][0-9]*\nn=[1-9][0-9]*\nm=[1-9]/),
+    control: { lang: 'sh', code: 'true; echo t=$?' },
+    controlWorks: (r) => assert.equal(r.stdout, 't=0\n'),
+  },
+  { name: 'keyctl is refused', attack: { lang: 'py', code: syscall(250, '0, 0, 0, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
+  { name: 'add_key is refused', attack: { lang: 'py', code: syscall(248, 'b"user", b"k", b"v", 1, -4') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
+  { name: 'bpf is refused', attack: { lang: 'py', code: syscall(321, '0, 0, 0, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
+  { name: 'perf_event_open is refused', attack: { lang: 'py', code: syscall(298, '0, 0, -1, -1, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
+  { name: 'io_uring_setup is refused', attack: { lang: 'py', code: syscall(425, '8, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
+  {
+    name: 'raw and packet sockets are refused',
+    attack: {
+      lang: 'py',
+      code: 'import socket\nfor fam, kind, proto in [(socket.AF_INET, socket.SOCK_RAW, 1), (socket.AF_PACKET, socket.SOCK_RAW, 0), (socket.AF_INET6, socket.SOCK_RAW, 58)]:\n    try:\n        socket.socket(fam, kind, proto); print("opened")\n    except OSError as e:\n        print("refused", e.errno)',
+    },
+    attackDenied: (r) => assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split(' ')[0]), ['refused', 'refused', 'refused']),
+    control: { lang: 'py', code: 'import socket\nsocket.socket(socket.AF_INET, socket.SOCK_STREAM); print("opened")' },
+    controlWorks: (r) => assert.equal(r.stdout, 'opened\n'),
+  },
+  {
+    name: "the host's abstract unix sockets are unreachable",
+    host: async () => {
+      const name = `airlock-test-${randomUUID()}`;
+      let count = 0;
+      const server = createServer((s) => {
+        count++;
+        s.destroy();
+      });
+      await new Promise<void>((res) => server.listen(`\0${name}`, res));
+      return {
+        vars: { NAME: name },
+        finish: async () => {
+          await new Promise<void>((res) => server.close(() => res()));
+          assert.equal(count, 0, 'the host server saw a connection from the sandbox');
+        },
+      };
+    },
+    attack: { lang: 'py', code: 'import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n    s.connect("\\0{{NAME}}"); print("connected")\nexcept OSError as e:\n    print("refused", e.errno)' },
+    attackDenied: (r) => assert.match(r.stdout, /^refused/),
+    control: {
+      lang: 'py',
+      code: 'import socket\nl = socket.socket(socket.AF_UNIX); l.bind("\\0own"); l.listen()\nc = socket.socket(socket.AF_UNIX); c.connect("\\0own"); print("connected")',
+    },
+    controlWorks: (r) => assert.equal(r.stdout, 'connected\n'),
+  },
+  {
+    name: "the host's 127.0.0.1 is unreachable",
+    host: async () => {
+      const t = await tcpServer('127.0.0.1');
+      return {
+        vars: { PORT: String(t.port) },
+        finish: async () => {
+          await new Promise<void>((res) => t.server.close(() => res()));
+          assert.equal(t.seen(), 0, 'the host server saw a connection from the sandbox');
+        },
+      };
+    },
+    attack: { lang: 'py', code: 'import socket\ntry:\n    socket.create_connection(("127.0.0.1", {{PORT}}), 2); print("connected")\nexcept OSError as e:\n    print("refused", e.errno)' },
+    attackDenied: (r) => assert.match(r.stdout, /^refused/),
+    control: {
+      lang: 'py',
+      code: 'import socket\nl = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()\nsocket.create_connection(l.getsockname(), 2); print("connected")',
+    },
+    controlWorks: (r) => assert.equal(r.stdout, 'connected\n'),
+  },
+  {
+    name: 'the metadata address 169.254.169.254 is unreachable',
+    attack: { lang: 'py', code: 'import socket\ntry:\n    socket.create_connection(("169.254.169.254", 80), 2); print("connected")\nexcept OSError as e:\n    print("refused", e.errno)' },
+    attackDenied: (r) => assert.match(r.stdout, /^refused/),
+    control: { lang: 'py', code: 'import socket\nprint(socket.gethostname())' },
+    controlWorks: (r) => assert.equal(r.stdout, 'sandbox\n'),
+  },
+];

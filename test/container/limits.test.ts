@@ -1,0 +1,91 @@
+// Limits: memory (swap off), pids, CPU, wall time, open files, file size, workspace size, output.
+// Each hostile run sits beside a control, ends with its status, and leaves the host untouched.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { processesOf, py, sandboxes, sh, tempHome } from './helpers.ts';
+
+const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
+before(async () => {
+  state.home = await tempHome();
+  state.box = sandboxes(state.home.home);
+});
+after(async () => {
+  await state.box?.cleanup();
+  await state.home?.done();
+});
+
+test('a memory bomb is OOM-killed (status memory); a small allocation works', async () => {
+  const { sbx } = await state.box!.make({ limits: { memoryMiB: 48 } });
+  const control = await py(sbx, 'x = bytearray(8 << 20); print(len(x))');
+  assert.equal(control.stdout, `${8 << 20}\n`, control.stderr);
+  const bomb = await py(sbx, 'x = []\nwhile True: x.append(bytearray(4 << 20))');
+  assert.equal(bomb.status, 'memory');
+  assert.equal(bomb.error?.code, 'MEMORY_LIMIT');
+  assert.ok(bomb.usage.memoryBytes <= 48 * 1024 * 1024 + (1 << 20), String(bomb.usage.memoryBytes));
+});
+
+test('a fork bomb is bounded by pids and stopped; the sandbox still works afterwards', async () => {
+  const { sbx, uid } = await state.box!.make({ limits: { pids: 32, wallMs: 3000 } });
+  const bomb = await sh(sbx, 'b() { b | b & }; b; sleep 5', 1500);
+  assert.ok(['timeout', 'error'].includes(bomb.status), bomb.status);
+  assert.deepEqual(await processesOf(uid), []);
+  const control = await sh(sbx, 'echo alive');
+  assert.equal(control.stdout, 'alive\n');
+});
+
+test('the wall timeout kills the whole tree, double-forked and setsid children included', async () => {
+  const { sbx, uid } = await state.box!.make();
+  const r = await sh(sbx, '(sleep 60 &) ; setsid sh -c "sleep 60" & nohup sleep 60 >/dev/null 2>&1 & sleep 60', 300);
+  assert.equal(r.status, 'timeout');
+  assert.equal(r.error?.code, 'WALL_TIMEOUT');
+  assert.deepEqual(await processesOf(uid), []);
+  // A daemon left by a command that exits at once is gone too.
+  const d = await sh(sbx, 'setsid sleep 60 & (sleep 60 &) ; echo done');
+  assert.equal(d.status, 'ok');
+  assert.deepEqual(await processesOf(uid), []);
+});
+
+test('CPU time is limited (CPU_TIMEOUT) while an idle run of the same length is not', async () => {
+  const { sbx } = await state.box!.make({ limits: { cpuMs: 300, wallMs: 4000 } });
+  const control = await sh(sbx, 'sleep 0.4; echo slept');
+  assert.equal(control.status, 'ok');
+  const spin = await py(sbx, 'while True: pass');
+  assert.equal(spin.status, 'timeout');
+  assert.equal(spin.error?.code, 'CPU_TIMEOUT');
+});
+
+test('open files are limited (EMFILE); a few files open fine', async () => {
+  const { sbx } = await state.box!.make({ limits: { openFiles: 32 } });
+  const r = await py(sbx, 'fs = []\ntry:\n    while len(fs) < 1000: fs.append(open("/dev/null"))\nexcept OSError as e:\n    print("stopped", e.errno, len(fs))');
+  const m = /^stopped 24 (\d+)$/.exec(r.stdout.trim());
+  assert.ok(m !== null, r.stdout + r.stderr);
+  assert.ok(Number(m[1]) < 32 && Number(m[1]) > 5);
+});
+
+test('one file is limited in size (SIGXFSZ); a smaller file is written', async () => {
+  const { sbx } = await state.box!.make({ limits: { fileBytes: 1024 * 1024 } });
+  const control = await sh(sbx, 'head -c 500000 /dev/zero > small && wc -c < small');
+  assert.equal(control.stdout.trim(), '500000');
+  const big = await sh(sbx, 'head -c 3000000 /dev/zero > big; echo rc=$?; wc -c < big');
+  assert.match(big.stdout, /rc=[1-9]/);
+  assert.ok(Number(big.stdout.trim().split('\n').at(-1)) <= 1024 * 1024);
+});
+
+test('a disk filler stops at the workspace size; the host disk is untouched', async () => {
+  const { sbx } = await state.box!.make({ limits: { workspaceMiB: 4, memoryMiB: 64 } });
+  const r = await sh(sbx, 'head -c 8000000 /dev/zero > fill; echo rc=$?; df -k /workspace | tail -1');
+  assert.match(r.stdout, /rc=[1-9]/);
+  assert.match(r.stderr, /No space left/);
+  const files = await sbx.listFiles();
+  assert.ok((files[0]?.size ?? 0) <= 4 * 1024 * 1024);
+});
+
+test('output beyond outputBytes is cut and the run killed; output under it is whole', async () => {
+  const { sbx } = await state.box!.make({ limits: { outputBytes: 1000 } });
+  const control = await sh(sbx, 'head -c 900 /dev/zero | tr "\\0" a');
+  assert.equal(control.stdout.length, 900);
+  const r = await sh(sbx, 'yes');
+  assert.equal(r.status, 'killed');
+  assert.equal(r.error?.code, 'OUTPUT_LIMIT');
+  assert.ok(r.stdout.length <= 1000);
+});
