@@ -5,7 +5,7 @@
  */
 import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/result.ts';
-import { TENANT_ID } from '../policy/request.ts';
+import { TENANT_ID } from '../core/tenant.ts';
 import type { AuditRecord, ChainHead, StoredRow } from './chain.ts';
 import type { AuditEvent } from './event.ts';
 

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { AirlockError } from '../core/errors.ts';
 import type { PolicyDocument } from './schema.ts';
 
-/** Tenant ids go into paths, cgroup names and SQL: a small alphabet keeps them inert. */
-export const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { TENANT_ID } from '../core/tenant.ts';
+
+export { TENANT_ID };
 
 export const LANGUAGES = ['js', 'ts', 'wasm', 'python', 'sh'] as const;
 export type Language = (typeof LANGUAGES)[number];
