@@ -8,6 +8,7 @@ import { createAirlock, type Airlock } from '../runtime/airlock.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { auditCommand } from './audit.ts';
 import { demoContainer } from './demo-container.ts';
+import { demoEgress } from './demo-egress.ts';
 
 const SNIPPET = `// Written by a model asked: "Should I take an umbrella in Oslo today?"
 const weather = await tools.getWeather({ city: 'Oslo' });
@@ -72,6 +73,9 @@ export function demoCommand(): Command {
       await demoContainer(out, airlock);
       out('');
     }
+    out('== egress: default-deny network and the proxy pattern for secrets (isolate fetch)');
+    await demoEgress(out);
+    out('');
     out(`== the audit trail of this demo (tenant "demo", since ${since}):`);
     await auditCommand().parseAsync(['list', '--tenant', 'demo', '--since', since], { from: 'user' });
     out('');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
 import type { Language, RunRequest } from '../policy/request.ts';
+import type { RouteDocument } from '../policy/network.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 
 export interface RunFlags {
@@ -43,6 +44,19 @@ function readPolicy(path: string): PolicyDocument {
   }
 }
 
+/**
+ * `--allow-net HOST[:PORT]`: routes for that host, any method and path. Without a port, https on
+ * 443 and http on 80; with one, both schemes on that port. The gateway still checks the address.
+ */
+function routesFor(spec: string): RouteDocument[] {
+  const m = /^([A-Za-z0-9.*-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(spec);
+  if (m?.[1] === undefined) throw new AirlockError('INVALID_REQUEST', `--allow-net takes HOST or HOST:PORT, not ${JSON.stringify(spec)}`);
+  const host = m[1].replace(/^\[|\]$/g, '');
+  if (m[2] === undefined) return [{ host, scheme: 'https', port: 443 }, { host, scheme: 'http', port: 80 }];
+  const port = Number(m[2]);
+  return [{ host, scheme: 'http', port }, { host, scheme: 'https', port }];
+}
+
 /** The language of a file, from its extension; `-` (stdin) is JavaScript. */
 export function languageOf(file: string): Language {
   if (file === '-') return 'js';
@@ -70,8 +84,10 @@ export function runRequestFromFlags(file: string, flags: RunFlags, readStdin: ()
   }
   if (flags.memory !== undefined) limits['memoryMiB'] = positiveInt('--memory', flags.memory);
   const policy = { ...base, ...(Object.keys(limits).length > 0 ? { limits } : {}) } as PolicyDocument;
-  if ((flags.allowNet ?? []).length > 0) {
-    throw new AirlockError('INVALID_REQUEST', '--allow-net needs the egress gateway, which is not wired into `airlock run` yet: leave it out');
+  const routes = (flags.allowNet ?? []).flatMap(routesFor);
+  if (routes.length > 0) {
+    const existing = policy.network?.routes ?? [];
+    Object.assign(policy, { network: { routes: [...existing, ...routes] } });
   }
   return {
     code,

@@ -12,6 +12,8 @@
  * can't turn a copy into a handle. Everything crossing the boundary is a string or an array of
  * primitives (copied), never a Reference, ExternalCopy or host object.
  */
+import { GUEST_FETCH } from './guest-fetch.ts';
+
 export const GUEST_BOOTSTRAP = String.raw`(function () {
 'use strict';
 let sink, bridge, sinkApply, bridgeApply, Wasm;
@@ -91,7 +93,9 @@ function makeTool(name) {
 // \`tools\` lists the granted tools; any other identifier still answers with a function, whose
 // call goes to the host to be denied and audited (the host decides, never the guest's view).
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/, reTest = RegExp.prototype.test;
-function prepare(namesJson) {
+${GUEST_FETCH}
+function prepare(namesJson, network) {
+  if (network === true) defineProperty(G, 'fetch', { value: guestFetch, writable: true, configurable: true, enumerable: false });
   const names = parse(namesJson);
   const granted = create(null), asked = create(null);
   for (let i = 0; i < names.length; i++) granted[names[i]] = makeTool(names[i]);

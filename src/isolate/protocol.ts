@@ -12,6 +12,8 @@ export interface RunJob {
   readonly kind: 'module' | 'wasm';
   readonly input: unknown;
   readonly tools: readonly string[];
+  /** Whether the guest gets a `fetch` (the policy grants routes); the host still decides each request. */
+  readonly network: 'granted' | 'none';
   readonly limits: {
     readonly wallMs: number;
     readonly cpuMs: number;

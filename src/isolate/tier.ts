@@ -15,7 +15,7 @@ import { RUN_DIR, SANDBOX_UIDS, UidAllocator } from '../os/uids.ts';
 import { verdictOf } from './outcome.ts';
 import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
-import { ToolBridgeHost, type ToolHandler } from './tool-bridge.ts';
+import { ToolBridgeHost, type FetchDoor, type ToolHandler } from './tool-bridge.ts';
 import { workerView } from './worker-view.ts';
 import type { WorkerEnv } from './worker-process.ts';
 
@@ -24,6 +24,8 @@ export interface IsolateTierOptions {
   readonly home: string;
   readonly audit: AuditSink;
   readonly handlers: Readonly<Record<string, ToolHandler>>;
+  /** The host's egress gateway, for the guest's fetch (absent: no fetch, whatever the policy says). */
+  readonly egress?: FetchDoor;
   /** Workers per tenant; default: the number of cores. */
   readonly workersPerTenant?: number;
 }
@@ -82,7 +84,8 @@ export class IsolateTier {
   async run(req: IsolateRun): Promise<RunResult> {
     const started = performance.now();
     const { policy, tenant, sandbox, id } = req;
-    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers: this.#options.handlers, audit: this.#options.audit });
+    const { handlers, audit, egress } = this.#options;
+    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, ...(egress === undefined ? {} : { egress }) });
     const worker = await this.#pool.acquire(tenant);
     const limits = policy.limits;
     let end;
@@ -95,6 +98,7 @@ export class IsolateTier {
           kind: req.code.kind,
           input: req.input ?? null,
           tools: [...policy.tools.keys()],
+          network: policy.routes.length > 0 && this.#options.egress !== undefined ? 'granted' : 'none',
           limits: { wallMs: limits.wallMs, cpuMs: limits.cpuMs, memoryMiB: limits.memoryMiB, outputBytes: limits.outputBytes, resultBytes: limits.resultBytes },
         },
         (call) => bridge.call(call.name, call.args),

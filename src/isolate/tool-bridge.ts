@@ -4,7 +4,8 @@
  * the JSON text of a result or a coded error.
  */
 import type { AuditSink } from '../audit/event.ts';
-import { AirlockError, type ErrorCode } from '../core/errors.ts';
+import { z } from 'zod';
+import { AirlockError, codeInfo, toAirlockError, type ErrorCode } from '../core/errors.ts';
 import type { Violation } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { decide } from '../policy/decide.ts';
@@ -22,6 +23,23 @@ export type ToolHandler = (args: unknown, context: ToolContext) => unknown;
 
 export type ToolAnswer = Omit<ToolReply, 't' | 'run' | 'call'>;
 
+/** The egress gateway's isolate-tier entry (src/egress/gateway.ts EgressGateway.fetch). */
+export type FetchDoor = (
+  ctx: { readonly tenant: string; readonly sandbox: string; readonly run: string; readonly policy: CompiledPolicy },
+  req: { readonly method: string; readonly url: string; readonly headers: readonly (readonly [string, string])[]; readonly body?: Uint8Array },
+) => Promise<{ readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array }>;
+
+/** The bridge's reserved door for the guest's fetch: not an identifier, so no tool can be named so. */
+export const FETCH_DOOR = '@fetch';
+
+const fetchRequest = z.strictObject({
+  method: z.string().max(16),
+  url: z.string().max(8192),
+  headers: z.array(z.tuple([z.string().max(256), z.string().max(8192)])).max(128),
+  bodyText: z.string().optional(),
+  bodyBytes: z.array(z.number().int().min(0).max(255)).optional(),
+});
+
 export interface BridgeScope {
   readonly tenant: string;
   readonly sandbox: string;
@@ -29,6 +47,7 @@ export interface BridgeScope {
   readonly policy: CompiledPolicy;
   readonly handlers: Readonly<Record<string, ToolHandler>>;
   readonly audit: AuditSink;
+  readonly egress?: FetchDoor;
 }
 
 export class ToolBridgeHost {
@@ -45,6 +64,7 @@ export class ToolBridgeHost {
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
+    if (name === FETCH_DOOR) return this.#fetch(argsJson);
     const { policy, audit, tenant, sandbox, run } = this.#scope;
     let args: unknown;
     try {
@@ -80,6 +100,36 @@ export class ToolBridgeHost {
       return this.#fail('TOOL_FAILED', `tool "${name}" failed: ${message.slice(0, 1000)}`);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** The guest's fetch: the gateway decides and audits; denials are also this run's violations. */
+  async #fetch(argsJson: string): Promise<ToolAnswer> {
+    const { egress, tenant, sandbox, run, policy } = this.#scope;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(argsJson);
+    } catch {
+      parsed = null;
+    }
+    const req = fetchRequest.safeParse(parsed);
+    if (!req.success) return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
+    if (egress === undefined || policy.routes.length === 0) {
+      const message = 'network egress is not granted: add a route to policy.network.routes';
+      this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: req.data.url.slice(0, 200), allow: false, reason: 'EGRESS_NOT_GRANTED' });
+      this.violations.push({ door: 'network', detail: message, code: 'EGRESS_NOT_GRANTED' });
+      return { ok: false, code: 'EGRESS_NOT_GRANTED', message };
+    }
+    const { method, url, headers, bodyText, bodyBytes } = req.data;
+    const body = bodyText !== undefined ? Buffer.from(bodyText) : bodyBytes !== undefined ? Uint8Array.from(bodyBytes) : undefined;
+    try {
+      const res = await egress({ tenant, sandbox, run, policy }, { method, url, headers, ...(body === undefined ? {} : { body }) });
+      const bytes = Buffer.from(res.body);
+      return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
+    } catch (error) {
+      const e = toAirlockError(error, 'EGRESS_UPSTREAM_FAILED');
+      if (codeInfo(e.code).status === 'denied') this.violations.push({ door: 'network', detail: e.message, code: e.code });
+      return { ok: false, code: e.code, message: e.message };
     }
   }
 

@@ -47,11 +47,11 @@ export class WarmIsolate {
     this.#wasm = api.getSync('wasm', { reference: true });
   }
 
-  /** Binds this isolate to its one run: where output goes, where tool calls go, which tools exist. */
-  bind(output: GuestOutput, bridge: ToolBridge, tools: readonly string[]): void {
+  /** Binds this isolate to its one run: where output goes, where tool calls go, which doors exist. */
+  bind(output: GuestOutput, bridge: ToolBridge, grants: { readonly tools: readonly string[]; readonly network: 'granted' | 'none' }): void {
     this.#hooks.output = output;
     this.#hooks.bridge = bridge;
-    this.#prepare.applySync(undefined, [JSON.stringify(tools)]);
+    this.#prepare.applySync(undefined, [JSON.stringify(grants.tools), grants.network === 'granted']);
   }
 
   /** Evaluates an ES module and hands its default export to the guest-side finisher. */

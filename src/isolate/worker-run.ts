@@ -36,7 +36,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   let memoryBytes = 0;
   let outcome: Outcome;
   try {
-    warm.bind(output, bridge, job.tools);
+    warm.bind(output, bridge, { tools: job.tools, network: job.network });
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))

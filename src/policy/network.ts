@@ -106,6 +106,8 @@ const NUMERIC_LABEL = /^(0x[0-9a-f]*|[0-9]+)$/;
 /** Canonical text of an IP literal (IPv6 compressed, lower case), or null when `host` is not one. */
 export function canonicalIp(host: string): string | null {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  // A zone id (fe80::1%eth0) names an interface, not an address: never an egress target.
+  if (bare.includes('%')) return null;
   if (isIPv4(bare)) return bare;
   if (isIPv6(bare)) return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
   return null;

@@ -9,6 +9,8 @@ import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { createContainerSandbox, type ContainerSandbox } from '../container/index.ts';
+import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
+import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier } from '../core/result.ts';
@@ -33,7 +35,16 @@ export interface AirlockOptions {
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
   readonly tools?: Readonly<Record<string, ToolHandler>>;
   readonly isolate?: { readonly workersPerTenant?: number };
+  /**
+   * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
+   * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
+   */
+  readonly secrets?: SecretSource;
+  /** Egress gateway settings: a resolver or an extra CA (tests, private upstreams). */
+  readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
 }
+
+const NO_SECRETS: SecretSource = { get: () => undefined };
 
 export interface SandboxOptions {
   readonly tenant?: string;
@@ -62,6 +73,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly isolate: IsolateTier;
   readonly #tools: Readonly<Record<string, ToolHandler>>;
   readonly #home: string;
+  readonly #gateway: EgressGateway;
   readonly #containers = new Set<ContainerSandbox>();
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
@@ -73,7 +85,15 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.audit = options.audit ?? new DurableAuditSink(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
     this.#tools = options.tools ?? {};
     const workersPerTenant = options.isolate?.workersPerTenant;
-    this.isolate = new IsolateTier({ home, audit: this.audit, handlers: this.#tools, ...(workersPerTenant === undefined ? {} : { workersPerTenant }) });
+    this.#gateway = new EgressGateway({ audit: this.audit, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
+    const gateway = this.#gateway;
+    this.isolate = new IsolateTier({
+      home,
+      audit: this.audit,
+      handlers: this.#tools,
+      egress: (ctx, req) => gateway.fetch(ctx, req),
+      ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
+    });
   }
 
   #compile(doc: unknown): CompiledPolicy {
@@ -171,6 +191,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#closed = true;
     await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
     await this.isolate.close();
+    await this.#gateway.close();
     await this.audit.close();
   }
 

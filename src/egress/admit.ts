@@ -1,0 +1,81 @@
+/**
+ * Admission: the steps every egress request passes, in order, before a byte goes upstream.
+ *   1. decideEgress: a route grants scheme, host, port, method, path; quotas have room (and
+ *      room for the request body, which is read whole before admission);
+ *   2. the upstream is the route's forward target, or the requested host itself;
+ *   3. resolve that name on the host and keep only an address the route may reach;
+ *   4. fetch the route's secret from the host's SecretSource;
+ *   5. count the request against the route's quota.
+ */
+import { AirlockError, type ErrorCode } from '../core/errors.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+import { decideEgress, type CompiledRoute } from '../policy/network.ts';
+import type { Upstream } from './connect.ts';
+import type { UsageKey, UsageLedger } from './quota.ts';
+import type { Resolver } from './resolve.ts';
+import { resolveFor } from './resolve.ts';
+import type { SecretSource } from './secrets.ts';
+import type { Target } from './target.ts';
+
+/** What a sandbox's requests are checked against: who it is and its compiled policy. */
+export interface EgressContext extends UsageKey {
+  readonly policy: CompiledPolicy;
+}
+
+export interface AdmitDeps {
+  readonly ledger: UsageLedger;
+  readonly resolve: Resolver;
+  readonly resolveTimeoutMs: number;
+  readonly secrets: SecretSource;
+}
+
+export interface Credential {
+  readonly name: string;
+  readonly header: string;
+  readonly value: string;
+  readonly secret: string;
+}
+
+export type Admission =
+  | { readonly ok: true; readonly route: CompiledRoute; readonly upstream: Upstream; readonly credential: Credential | null }
+  | { readonly ok: false; readonly why: string; readonly error: AirlockError; readonly route: CompiledRoute | null };
+
+function denied(why: string, code: ErrorCode, message: string, route: CompiledRoute | null): Admission {
+  return { ok: false, why, error: new AirlockError(code, message), route };
+}
+
+/** Runs the admission steps for one request (or CONNECT) of one sandbox. */
+export async function admit(deps: AdmitDeps, ctx: EgressContext, kind: 'request' | 'tunnel', method: string, target: Target, bodyBytes = 0): Promise<Admission> {
+  const decision = decideEgress(ctx.policy.routes, { kind, method, ...target, usage: deps.ledger.view(ctx) });
+  if (!decision.allow) return denied(decision.why, decision.code, decision.reason, decision.route);
+  const route = decision.route;
+  const used = deps.ledger.view(ctx).get(route.name)?.bytes ?? 0;
+  if (route.quota.bytes !== null && used + bodyBytes > route.quota.bytes) {
+    const left = route.quota.bytes - used;
+    return denied('QUOTA_BYTES', 'EGRESS_QUOTA', `the body is ${bodyBytes} bytes and route "${route.name}" has ${left} of its byte quota left: send less or raise quota.bytes`, route);
+  }
+  const fwd = route.forward;
+  const host = fwd === null ? target.host : fwd.host.kind === 'ip' ? fwd.host.address : fwd.host.host;
+  const resolved = await resolveFor(route, host, deps.resolve, deps.resolveTimeoutMs);
+  if (!resolved.ok) return { ...resolved, route };
+  const upstream: Upstream = { scheme: fwd?.scheme ?? target.scheme, host, port: fwd?.port ?? target.port, address: resolved.address };
+  let credential: Credential | null = null;
+  const cred = fwd?.credential ?? null;
+  if (cred !== null) {
+    const secret = lookupSecret(deps.secrets, cred.secret);
+    if (secret === undefined) {
+      return denied('SECRET_UNAVAILABLE', 'SECRET_UNAVAILABLE', `route "${route.name}" needs secret "${cred.secret}", which the host did not supply: add it to the gateway's secrets`, route);
+    }
+    credential = { name: cred.secret, header: cred.header, value: `${cred.prefix}${secret}${cred.suffix}`, secret };
+  }
+  deps.ledger.countRequest(ctx, route.name);
+  return { ok: true, route, upstream, credential };
+}
+
+function lookupSecret(source: SecretSource, name: string): string | undefined {
+  try {
+    return source.get(name);
+  } catch {
+    return undefined; // a source that throws fails closed, as if the secret were absent
+  }
+}

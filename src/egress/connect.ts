@@ -1,0 +1,117 @@
+/**
+ * Connections to upstreams, always to the address the gateway checked: http(s) requests pass that
+ * address as the socket's host (so no lookup happens) and the checked name only as Host header and
+ * TLS server name; CONNECT tunnels dial the address directly. Keep-alive pools are per gateway and
+ * keyed by address, so a pooled socket can't be reused for a name that now resolves elsewhere.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { connect, isIP, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { AirlockError } from '../core/errors.ts';
+import type { Scheme } from '../policy/network.ts';
+
+/** Where a checked request goes: `address` was resolved and checked; `host` is the name it stands for. */
+export interface Upstream {
+  readonly scheme: Scheme;
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+}
+
+export interface Pools {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+}
+
+/** Keep-alive pools for one gateway; `ca` lets a host (or a test) trust its own upstream's CA. */
+export function createPools(options: { ca?: string | undefined }): Pools {
+  const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  return {
+    http: new HttpAgent(common),
+    https: new HttpsAgent(options.ca === undefined ? common : { ...common, ca: options.ca }),
+  };
+}
+
+// Headers that describe one hop, not the request; the gateway sets its own.
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'expect']);
+
+/** The guest's headers minus hop-by-hop ones (and any it names in Connection) and minus `drop`. */
+export function forwardHeaders(headers: readonly (readonly [string, string])[], drop: ReadonlySet<string>): [string, string][] {
+  const named = new Set(
+    headers
+      .filter(([k]) => k.toLowerCase() === 'connection')
+      .flatMap(([, v]) => v.split(',').map((s) => s.trim().toLowerCase())),
+  );
+  return headers.filter(([k]) => {
+    const key = k.toLowerCase();
+    return !HOP.has(key) && !named.has(key) && !drop.has(key);
+  }) as [string, string][];
+}
+
+function hostHeader(up: Upstream): string {
+  const name = isIP(up.host) === 6 ? `[${up.host}]` : up.host;
+  const standard = (up.scheme === 'https' && up.port === 443) || (up.scheme === 'http' && up.port === 80);
+  return standard ? name : `${name}:${up.port}`;
+}
+
+/**
+ * Sends one request to a checked upstream and resolves with its response head; the body streams.
+ *
+ * @example
+ *   const res = await sendPinned(pools, { scheme: 'http', host: 'api.local', port: 80, address: '10.0.0.5' }, 'GET', '/x', [], undefined, 5000);
+ */
+export function sendPinned(
+  pools: Pools,
+  up: Upstream,
+  method: string,
+  pathAndQuery: string,
+  headers: readonly (readonly [string, string])[],
+  body: Readable | Uint8Array | undefined,
+  timeoutMs: number,
+): Promise<IncomingMessage> {
+  const out: OutgoingHttpHeaders = { host: hostHeader(up) };
+  for (const [k, v] of headers) {
+    const prior = out[k.toLowerCase()];
+    out[k.toLowerCase()] = prior === undefined ? v : [...(Array.isArray(prior) ? prior : [String(prior)]), v];
+  }
+  if (body instanceof Uint8Array) out['content-length'] = String(body.byteLength);
+  const options = {
+    host: up.address,
+    port: up.port,
+    method,
+    path: pathAndQuery,
+    headers: out,
+    setHost: false,
+    timeout: timeoutMs,
+    ...(up.scheme === 'https' ? { agent: pools.https, servername: isIP(up.host) === 0 ? up.host : '' } : { agent: pools.http }),
+  };
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = up.scheme === 'https' ? httpsRequest(options) : httpRequest(options);
+    req.on('response', resolve);
+    req.on('timeout', () => req.destroy(new AirlockError('EGRESS_UPSTREAM_FAILED', `${up.host}:${up.port} did not answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(e instanceof AirlockError ? e : new AirlockError('EGRESS_UPSTREAM_FAILED', `${up.host}:${up.port} (${up.address}): ${e.message}`)));
+    if (body === undefined) req.end();
+    else if (body instanceof Uint8Array) req.end(body);
+    else {
+      body.on('error', (e) => req.destroy(e));
+      body.pipe(req);
+    }
+  });
+}
+
+/** Dials a checked address for a CONNECT tunnel; resolves once the TCP connection is up. */
+export function dialPinned(up: Upstream, timeoutMs: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = connect({ host: up.address, port: up.port, noDelay: true });
+    const timer = setTimeout(() => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new AirlockError('EGRESS_UPSTREAM_FAILED', `${up.host}:${up.port} (${up.address}): ${e.message}`));
+    });
+  });
+}

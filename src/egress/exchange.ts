@@ -1,0 +1,112 @@
+/**
+ * One plain-http exchange through the gateway, shared by both tiers: the container tier's proxy
+ * (bodies stream) and the isolate tier's fetch (bodies are bytes). Admission first; then the
+ * guest's headers minus hop-by-hop ones, the credential set by the host (a guest-sent header of
+ * the same name is dropped), the body (already read whole and bounded by the caller), and the response
+ * returned for the caller to relay (redacted when a secret was used).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { AirlockError } from '../core/errors.ts';
+import { admit, type AdmitDeps, type Credential, type EgressContext } from './admit.ts';
+import type { EgressRecord } from './audit.ts';
+import { forwardHeaders, sendPinned, type Pools } from './connect.ts';
+import { meter } from './quota.ts';
+import { redact, redactBytes } from './secrets.ts';
+import type { Target } from './target.ts';
+
+export interface GatewayLimits {
+  /** Request line + headers, bytes (the proxy's parser and fetch both enforce it). */
+  readonly maxHeaderBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxResponseBytes: number;
+  /** Time to receive a request's headers: bounds slow-loris connections. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request. */
+  readonly requestTimeoutMs: number;
+  /** Idle keep-alive connections and tunnels are closed after this. */
+  readonly idleTimeoutMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly resolveTimeoutMs: number;
+  /** Open connections per sandbox socket. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxResponseBytes: 32 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 30_000,
+  upstreamTimeoutMs: 30_000,
+  resolveTimeoutMs: 5_000,
+  maxConnections: 256,
+};
+
+export interface ExchangeDeps extends AdmitDeps {
+  readonly pools: Pools;
+  readonly limits: GatewayLimits;
+}
+
+export type Exchanged =
+  | { readonly ok: true; readonly response: IncomingMessage; readonly credential: Credential | null; readonly body: (stream: IncomingMessage) => Readable }
+  | { readonly ok: false; readonly error: AirlockError };
+
+/**
+ * Admits and sends one request; `record` is filled in as it goes. The caller reads the response
+ * through `body(response)`, which meters it against the size limit and the route's quota.
+ */
+export async function exchange(
+  deps: ExchangeDeps,
+  ctx: EgressContext,
+  record: EgressRecord,
+  target: Target,
+  headers: readonly (readonly [string, string])[],
+  body: Uint8Array | undefined,
+): Promise<Exchanged> {
+  const adm = await admit(deps, ctx, 'request', record.method, target, body?.byteLength ?? 0);
+  record.route = adm.route?.name ?? null;
+  if (!adm.ok) {
+    Object.assign(record, { reason: adm.why, code: adm.error.code, message: adm.error.message });
+    return { ok: false, error: adm.error };
+  }
+  const { route, upstream, credential } = adm;
+  Object.assign(record, { allow: true, reason: 'ROUTE_GRANTED', address: upstream.address, secret: credential?.name ?? null });
+  const out = forwardHeaders(headers, new Set(credential === null ? [] : [credential.header]));
+  if (credential !== null) out.push([credential.header, credential.value]);
+  const charge = (n: number): number => deps.ledger.addBytes(ctx, route, n);
+  // admit() checked the whole body fits the quota, so it is charged before it is sent.
+  const sent = body === undefined || body.byteLength === 0 ? undefined : body;
+  record.bytesOut = sent?.byteLength ?? 0;
+  charge(record.bytesOut);
+  try {
+    const response = await sendPinned(deps.pools, upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
+    record.status = response.statusCode ?? null;
+    const responseMeter = (): Transform =>
+      meter({ max: deps.limits.maxResponseBytes, what: 'response body', charge, onBytes: (n) => (record.bytesIn += n) });
+    return { ok: true, response, credential, body: (stream) => stream.pipe(responseMeter()) };
+  } catch (error) {
+    const e = error instanceof AirlockError ? error : new AirlockError('EGRESS_UPSTREAM_FAILED', String(error));
+    record.ended = e.code;
+    return { ok: false, error: e };
+  }
+}
+
+/** The response's headers as pairs, hop-by-hop ones removed and secrets redacted. */
+export function responseHeaders(response: IncomingMessage, credential: Credential | null): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) pairs.push([response.rawHeaders[i] ?? '', response.rawHeaders[i + 1] ?? '']);
+  const kept = forwardHeaders(pairs, new Set());
+  if (credential === null) return kept;
+  const secrets = [{ name: credential.name, value: credential.secret }];
+  return kept.map(([k, v]) => [k, redact(v, secrets)]);
+}
+
+/** Reads a metered body to the end, bounded by the meter; redacts the secret if one was used. */
+export async function readBody(stream: Readable, credential: Credential | null): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  return credential === null ? body : Buffer.from(redactBytes(body, [{ name: credential.name, value: credential.secret }]));
+}

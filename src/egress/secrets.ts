@@ -1,0 +1,89 @@
+/**
+ * Secrets live on the host. The policy names a secret; the host's SecretSource supplies its value
+ * (from named environment variables or a secrets file the host chose), never the request or the
+ * policy. Whatever comes back from an upstream is scrubbed of every secret value it used before
+ * the guest sees it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { AirlockError } from '../core/errors.ts';
+import { SECRET_NAME } from '../policy/network.ts';
+
+/** Where the gateway gets a secret's value, by name. */
+export interface SecretSource {
+  /** The value, or undefined when the host has no such secret. */
+  get(name: string): string | undefined;
+}
+
+/** A secret value must be a header-safe, non-trivial string. */
+function checked(name: string, value: string | undefined, where: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length < 8 || /[\r\n\0]/.test(value)) {
+    throw new AirlockError('SECRET_UNAVAILABLE', `secret "${name}" from ${where} is unusable: it must be 8+ characters without line breaks`);
+  }
+  return value;
+}
+
+/**
+ * Secrets read from the host's environment: `{ github: 'GITHUB_TOKEN' }` maps the policy's
+ * secret name to the variable holding it. Read at use, so a rotated variable takes effect.
+ *
+ * @example
+ *   new EgressGateway({ audit, secrets: secretsFromEnv({ github: 'GITHUB_TOKEN' }) })
+ */
+export function secretsFromEnv(names: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): SecretSource {
+  for (const name of Object.keys(names)) {
+    if (!SECRET_NAME.test(name)) throw new AirlockError('SECRET_UNAVAILABLE', `"${name}" is not a secret name: use letters, digits and _`);
+  }
+  return { get: (name) => (Object.hasOwn(names, name) ? checked(name, env[names[name] ?? ''], `$${names[name] ?? ''}`) : undefined) };
+}
+
+/**
+ * Secrets read once from a JSON file of `{ "name": "value" }` that only its owner can read
+ * (a file group- or world-readable is refused: it has probably leaked already).
+ */
+export function secretsFromFile(path: string): SecretSource {
+  const mode = statSync(path).mode;
+  if ((mode & 0o077) !== 0) {
+    throw new AirlockError('SECRET_UNAVAILABLE', `secrets file ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
+  }
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AirlockError('SECRET_UNAVAILABLE', `secrets file ${path} must hold one JSON object of name → string value`);
+  }
+  const values = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!SECRET_NAME.test(name) || typeof value !== 'string') {
+      throw new AirlockError('SECRET_UNAVAILABLE', `secrets file ${path}: "${name}" must be an identifier with a string value`);
+    }
+    values.set(name, checked(name, value, path) ?? '');
+  }
+  return { get: (name) => values.get(name) };
+}
+
+/** The spellings of a secret an upstream might echo back: raw, percent-encoded, base64. */
+function spellings(value: string): string[] {
+  const b64 = Buffer.from(value).toString('base64').replace(/=+$/, '');
+  return [...new Set([value, encodeURIComponent(value), b64])].filter((s) => s.length >= 8);
+}
+
+/**
+ * Replaces every spelling of each secret in `text` with `[secret:NAME]`.
+ *
+ * @example
+ *   redact('token=abc12345', [{ name: 'gh', value: 'abc12345' }]) // 'token=[secret:gh]'
+ */
+export function redact(text: string, secrets: readonly { readonly name: string; readonly value: string }[]): string {
+  let out = text;
+  for (const { name, value } of secrets) {
+    for (const s of spellings(value)) out = out.split(s).join(`[secret:${name}]`);
+  }
+  return out;
+}
+
+/** Redacts a body: bytes in, bytes out (the secret is looked for in its UTF-8 form). */
+export function redactBytes(body: Uint8Array, secrets: readonly { readonly name: string; readonly value: string }[]): Uint8Array {
+  if (secrets.length === 0) return body;
+  const text = Buffer.from(body).toString('latin1');
+  const clean = redact(text, secrets.map((s) => ({ name: s.name, value: Buffer.from(s.value).toString('latin1') })));
+  return clean === text ? body : Buffer.from(clean, 'latin1');
+}

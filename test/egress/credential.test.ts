@@ -1,0 +1,123 @@
+// The proxy pattern: the guest calls a plain-http route; the host attaches a secret it holds and
+// forwards. Both doors (the proxy socket and the isolate tier's fetch) share routes and checks.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { AirlockError } from '../../src/core/errors.ts';
+import { secretsFromEnv, secretsFromFile } from '../../src/egress/secrets.ts';
+import type { EgressGateway } from '../../src/egress/gateway.ts';
+import type { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
+import { ctxFor, decisions, newGateway, rawProxy, startUpstream, viaProxy, type Upstream } from './helpers.ts';
+
+const SECRET = 'ghp_test_0123456789abcdefSECRET';
+const state: { up: Upstream; gateway: EgressGateway; audit: MemoryAuditSink; sock: string; ctx: ReturnType<typeof ctxFor> } = {} as never;
+
+function policy(port: number): unknown {
+  return {
+    version: 1,
+    secrets: { github: { description: 'read-only token for acme repos' } },
+    network: {
+      routes: [
+        {
+          name: 'github',
+          host: 'github.airlock',
+          scheme: 'http',
+          methods: ['GET'],
+          paths: ['/repos/acme/'],
+          quota: { requests: 50 },
+          forward: { to: `http://127.0.0.1:${port}`, credential: { secret: 'github' } },
+        },
+      ],
+    },
+  };
+}
+
+before(async () => {
+  state.up = await startUpstream({ secret: SECRET });
+  const { gateway, audit } = newGateway({ secrets: secretsFromEnv({ github: 'TEST_GITHUB_TOKEN' }, { TEST_GITHUB_TOKEN: SECRET }) });
+  Object.assign(state, { gateway, audit, ctx: ctxFor(policy(state.up.port)) });
+  state.sock = (await gateway.socketFor(state.ctx)).path;
+});
+
+after(async () => {
+  await state.gateway.close();
+  await state.up.close();
+});
+
+test('proxy door: the host attaches the secret, the upstream accepts it, and every echo is redacted', async () => {
+  const r = await viaProxy(state.sock, 'GET', 'http://github.airlock/repos/acme/widgets', { host: 'github.airlock', authorization: 'Bearer guest-forged-value' });
+  assert.equal(r.status, 200);
+  const seen = state.up.seen.at(-1);
+  assert.equal(seen?.headers.authorization, `Bearer ${SECRET}`, 'the upstream got the host secret, not the guest header');
+  assert.equal(seen.url, '/repos/acme/widgets');
+  assert.equal(r.body.includes(SECRET), false, 'the echoed body is redacted');
+  assert.match(r.body, /\[secret:github\]/);
+  assert.equal(r.headers['x-echo-auth'], 'Bearer [secret:github]');
+  assert.equal(JSON.stringify(state.audit.events).includes(SECRET), false, 'the audit log never holds the value');
+  assert.equal(decisions(state.audit).at(-1)?.['secret'], 'github');
+});
+
+test('proxy door: a non-granted method or path on a credentialed route never reaches the upstream', async () => {
+  const before = state.up.seen.length;
+  const post = await viaProxy(state.sock, 'POST', 'http://github.airlock/repos/acme/widgets', { host: 'github.airlock', 'content-length': '2' }, '{}');
+  const other = await viaProxy(state.sock, 'GET', 'http://github.airlock/repos/other/widgets', { host: 'github.airlock' });
+  const sneaky = await viaProxy(state.sock, 'GET', 'http://github.airlock/repos/acme/%2e%2e/other', { host: 'github.airlock' });
+  const tunnel = await rawProxy(state.sock, 'CONNECT github.airlock:80 HTTP/1.1\r\nHost: github.airlock:80\r\n\r\n');
+  assert.deepEqual([post.status, other.status, sneaky.status, tunnel.slice(0, 12)], [403, 403, 400, 'HTTP/1.1 403']);
+  assert.equal(state.up.seen.length, before, 'the upstream saw none of them');
+  const reasons = decisions(state.audit).slice(-4).map((d) => d['reason']);
+  assert.deepEqual(reasons, ['METHOD_NOT_GRANTED', 'PATH_NOT_GRANTED', 'PATH_NOT_CANONICAL', 'SCHEME_NOT_GRANTED']);
+});
+
+test('isolate door: fetch takes the same route, returns copied bytes, and denies with coded errors', async () => {
+  const res = await state.gateway.fetch(state.ctx, { method: 'get', url: 'http://github.airlock/repos/acme/x', headers: [['accept', 'application/json']] });
+  assert.equal(res.status, 200);
+  assert.ok(res.body instanceof Uint8Array);
+  const text = Buffer.from(res.body).toString();
+  assert.equal(text.includes(SECRET), false);
+  assert.equal((JSON.parse(text) as { url: string }).url, '/repos/acme/x');
+  const before = state.up.seen.length;
+  await assert.rejects(
+    state.gateway.fetch(state.ctx, { method: 'DELETE', url: 'http://github.airlock/repos/acme/x', headers: [] }),
+    (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_NOT_GRANTED' && /add DELETE/.test(e.message),
+  );
+  await assert.rejects(state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://127.0.0.1:1/', headers: [] }), (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_NOT_GRANTED');
+  await assert.rejects(state.gateway.fetch(state.ctx, { method: 'GET', url: 'not a url', headers: [] }), (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_BAD_REQUEST');
+  await assert.rejects(
+    state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/x', headers: [['host', 'evil.example.com']] }),
+    (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_BAD_REQUEST',
+  );
+  await assert.rejects(
+    state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/x', headers: [['x-big', 'a'.repeat(20_000)]] }),
+    (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_TOO_LARGE',
+  );
+  assert.equal(state.up.seen.length, before);
+  const last = decisions(state.audit).at(-1);
+  assert.deepEqual([last?.['decision'], last?.['reason']], ['deny', 'HEADERS_TOO_LARGE']);
+});
+
+test('a host without the secret fails closed: SECRET_UNAVAILABLE, nothing sent', async () => {
+  const { gateway, audit } = newGateway({ secrets: secretsFromEnv({ github: 'UNSET_VAR' }, {}) });
+  const before = state.up.seen.length;
+  await assert.rejects(gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/x', headers: [] }), (e: unknown) => e instanceof AirlockError && e.code === 'SECRET_UNAVAILABLE');
+  assert.equal(state.up.seen.length, before);
+  assert.equal(decisions(audit).at(-1)?.['reason'], 'SECRET_UNAVAILABLE');
+  await gateway.close();
+});
+
+test('a secrets file must be private to its owner; a private one supplies the secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-secrets-'));
+  try {
+    const file = join(dir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ github: SECRET }));
+    chmodSync(file, 0o644);
+    assert.throws(() => secretsFromFile(file), (e: unknown) => e instanceof AirlockError && e.code === 'SECRET_UNAVAILABLE');
+    chmodSync(file, 0o600);
+    assert.equal(secretsFromFile(file).get('github'), SECRET);
+    assert.equal(secretsFromFile(file).get('other'), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
