@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import ivm from 'isolated-vm';
-import { createAirlock } from '../src/index.ts';
+import { createAirlock, MemoryAuditSink } from '../src/index.ts';
 import { WarmIsolate } from '../src/isolate/warm-isolate.ts';
 import { median, round, timeEach } from './stats.ts';
 
@@ -57,7 +57,10 @@ export async function benchIsolate(): Promise<Record<string, number>> {
   await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-bench-')), tools: { echo: (a) => a } });
   await airlock.prewarm('bench');
   for (let i = 0; i < 50; i++) await airlock.run({ tenant: 'bench', code: 'export default 1' });
+  const cpu0 = process.cpuUsage();
   const runP50 = median(await timeEach(400, () => airlock.run({ tenant: 'bench', code: 'export default 1' })));
+  const cpu1 = process.cpuUsage(cpu0);
+  const hostCpuPerRunUs = (cpu1.user + cpu1.system) / 400;
   const runRate = await throughput(3, cores, () => airlock.run({ tenant: 'bench', code: 'export default 1' }));
   const calls = (n: number): string => `for (let i = 0; i < ${n}; i++) await tools.echo({ i });`;
   const perCall: number[] = [];
@@ -68,8 +71,20 @@ export async function benchIsolate(): Promise<Record<string, number>> {
   }
   const fibGuest: number[] = [];
   for (let i = 0; i < 5; i++) fibGuest.push((await airlock.run({ tenant: 'bench', code: CPU_GUEST, policy: { version: 1, limits: { cpuMs: 10_000, wallMs: 10_000 } } })).usage.wallMs);
+  // The same, with the audit kept in memory: what the durable log's fsync per run costs.
+  const memoryAudit = await (async () => {
+    await using fast = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-bench-')), audit: new MemoryAuditSink() });
+    await fast.prewarm('bench');
+    for (let i = 0; i < 50; i++) await fast.run({ tenant: 'bench', code: 'export default 1' });
+    const p50 = median(await timeEach(400, () => fast.run({ tenant: 'bench', code: 'export default 1' })));
+    const rate = await throughput(3, cores, () => fast.run({ tenant: 'bench', code: 'export default 1' }));
+    return { p50, rate };
+  })();
   return {
     isolate_run_p50_ms: round(runP50),
+    isolate_run_memory_audit_p50_ms: round(memoryAudit.p50),
+    isolate_runs_memory_audit_per_s: round(memoryAudit.rate, 0),
+    host_cpu_per_run_us: round(hostCpuPerRunUs, 0),
     isolate_runs_per_s: round(runRate, 0),
     tool_call_p50_us: round(median(perCall), 1),
     isolate_idle_mb: round(idleMb, 2),

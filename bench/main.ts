@@ -1,8 +1,16 @@
 // `npm run bench [-- --json] [-- --only isolate,audit]`: every figure with its baselines, same run.
+import { benchAudit } from './audit.ts';
+import { benchContainer } from './container.ts';
+import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
+import { benchSeccomp } from './seccomp.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
+  container: benchContainer,
+  egress: benchEgress,
+  audit: benchAudit,
+  seccomp: benchSeccomp,
 };
 
 const args = process.argv.slice(2);
