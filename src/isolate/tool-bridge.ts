@@ -95,9 +95,10 @@ export class ToolBridgeHost {
       return { ok: true, json };
     } catch (error) {
       if (error instanceof AirlockError && error.code === 'TOOL_TIMEOUT') return this.#fail('TOOL_TIMEOUT', error.message);
-      // The handler's message only: never a host stack trace or path into the guest.
-      const message = error instanceof Error ? error.message : String(error);
-      return this.#fail('TOOL_FAILED', `tool "${name}" failed: ${message.slice(0, 1000)}`);
+      // A host error's text can hold anything (paths, connection strings): the guest gets it only
+      // when the handler chose to say it, by throwing an AirlockError.
+      const said = error instanceof AirlockError ? `: ${error.message.slice(0, 1000)}` : '';
+      return this.#fail('TOOL_FAILED', `tool "${name}" failed${said}`);
     } finally {
       clearTimeout(timer);
     }

@@ -153,7 +153,8 @@ export class WorkerProcess {
         reject(new AirlockError('SANDBOX_UNAVAILABLE', `the isolate worker exited during start-up: ${this.stderrTail() || 'no output'}`));
       });
       readFrames(this.#socket, {
-        maxBytes: 512 * 1024 * 1024,
+        // A worker's largest honest frame: result and output at their ceilings, JSON-escaped.
+        maxBytes: 256 * 1024 * 1024,
         onError: () => this.kill(),
         onFrame: (raw) => {
           const parsed = workerMessageSchema.safeParse(raw);
