@@ -6,6 +6,7 @@
  *   await demoContainer((line) => console.log(line));
  */
 import { homedir } from 'node:os';
+import type { PolicyDocument } from '../policy/schema.ts';
 import type { Airlock } from '../runtime/airlock.ts';
 
 const SCRIPT = `
@@ -27,9 +28,11 @@ denied("metadata 169.254.169.254:80", lambda: socket.create_connection(("169.254
 print(json.dumps(report))
 `;
 
+/** The policy sets one variable: the path of the host's home, so the script knows what to try. */
+export const CONTAINER_DEMO_POLICY: PolicyDocument = { version: 1, env: { HOST_HOME: homedir() } };
+
 export async function demoContainer(out: (line: string) => void, airlock: Airlock): Promise<void> {
-  // The policy sets one variable: the path of the host's home, so the script knows what to try.
-  await using sbx = await airlock.sandbox({ tier: 'container', tenant: 'demo', policy: { version: 1, env: { HOST_HOME: homedir() } } });
+  await using sbx = await airlock.sandbox({ tier: 'container', tenant: 'demo', policy: CONTAINER_DEMO_POLICY });
   await sbx.writeFile('main.py', SCRIPT);
   const r = await sbx.exec(['python3', 'main.py']);
   out(`container: python3 main.py → ${r.status} in ${r.usage.wallMs} ms (its own uid, workspace and empty network)`);

@@ -7,7 +7,8 @@ import type { RunResult } from '../core/result.ts';
 import { createAirlock, type Airlock } from '../runtime/airlock.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { auditCommand } from './audit.ts';
-import { demoContainer } from './demo-container.ts';
+import { demoCheck } from './demo-check.ts';
+import { CONTAINER_DEMO_POLICY, demoContainer } from './demo-container.ts';
 import { demoEgress } from './demo-egress.ts';
 
 const SNIPPET = `// Written by a model asked: "Should I take an umbrella in Oslo today?"
@@ -71,6 +72,12 @@ export function demoCommand(): Command {
       await demoIsolate(out, airlock);
       out('== container tier: a Linux workbench per sandbox (namespaces, seccomp, cgroups, own uid)');
       await demoContainer(out, airlock);
+      out('');
+      out('== airlock check: the five questions for the policies above, from the policy and from live probes');
+      await demoCheck(out, airlock, [
+        { name: 'the weather snippet', tier: 'isolate', policy: POLICY },
+        { name: 'the python workbench', tier: 'container', policy: CONTAINER_DEMO_POLICY },
+      ]);
       out('');
     }
     out('== egress: default-deny network and the proxy pattern for secrets (isolate fetch)');

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { AirlockError, codeInfo } from '../core/errors.ts';
 import { auditCommand } from './audit.ts';
+import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { runCommand } from './run.ts';
 
@@ -11,7 +12,8 @@ const program = new Command('airlock')
   .showHelpAfterError()
   .addCommand(runCommand())
   .addCommand(demoCommand())
-  .addCommand(auditCommand());
+  .addCommand(auditCommand())
+  .addCommand(checkCommand());
 
 try {
   await program.parseAsync(process.argv);

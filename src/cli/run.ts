@@ -7,6 +7,8 @@ import { createAirlock } from '../runtime/airlock.ts';
 import { failedResult } from '../runtime/failed-result.ts';
 import { newId } from '../core/ids.ts';
 import { runRequestFromFlags, type RunFlags } from './run-input.ts';
+import type { PolicyDocument } from '../policy/schema.ts';
+import { formatLearned, learnAfterRun } from './learn.ts';
 
 export function exitCodeOf(result: RunResult): number {
   return result.error === null ? 0 : codeInfo(result.error.code).exit;
@@ -33,19 +35,27 @@ export function runCommand(): Command {
     .option('--memory <mib>', 'memory limit in MiB')
     .option('--tenant <id>', 'tenant id', 'default')
     .option('--json', 'print exactly one JSON result object')
-    .action(async (file: string, flags: RunFlags & { json?: boolean }) => {
+    // --learn (src/cli/learn.ts): print the smallest policy diff that would have let this run through.
+    .option('--learn', 'after the run, print the grants it was denied as a policy diff (grants nothing itself)')
+    .action(async (file: string, flags: RunFlags & { json?: boolean; learn?: boolean }) => {
       const started = performance.now();
       let result: RunResult;
+      let policy: PolicyDocument | undefined;
       const airlock = createAirlock();
       try {
-        result = await airlock.run(runRequestFromFlags(file, flags, () => readFileSync(0)));
+        const request = runRequestFromFlags(file, flags, () => readFileSync(0));
+        policy = request.policy;
+        result = await airlock.run(request);
       } catch (error) {
         result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started);
       } finally {
         await airlock.close();
       }
-      if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`);
+      // --learn: the run's JSON gains one key, `learned`; human output prints the diff after the run.
+      const learned = flags.learn === true && policy !== undefined ? await learnAfterRun({ policy, result, tenant: flags.tenant ?? 'default' }) : undefined;
+      if (flags.json === true) process.stdout.write(`${JSON.stringify(learned === undefined ? result : { ...result, learned })}\n`);
       else printHuman(result);
+      if (learned !== undefined && flags.json !== true) process.stdout.write(formatLearned(learned));
       process.exitCode = exitCodeOf(result);
     });
 }

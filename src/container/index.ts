@@ -8,28 +8,29 @@
  *   await sbx.writeFile('main.py', 'print(1 + 1)');
  *   const r = await sbx.exec(['python3', 'main.py']); // r.stdout === '2\n'
  */
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
-import { Cgroup } from '../os/cgroup.ts';
-import { RUN_DIR, SANDBOX_UIDS, UidAllocator, type UidLease } from '../os/uids.ts';
+import { RUN_DIR, SANDBOX_UIDS } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { TENANT_ID } from '../policy/request.ts';
-import { cgroupLimits, cgroupResources } from './cgroup.ts';
 import { bwrapDriver } from './drivers/bwrap.ts';
 import type { Driver } from './drivers/driver.ts';
-import { ensureSyntheticEtc } from './etc.ts';
 import type { Mount } from './mounts.ts';
 import { grantMounts } from './mounts.ts';
-import { containerSeccomp } from './seccomp.ts';
-import { Session, teardownParts, type ContainerSandbox } from './session.ts';
-import { containerGrants } from './spec.ts';
-import { Workspace } from './workspace.ts';
+import { hostParts, makeParts, type SandboxParts } from './parts.ts';
+import type { ContainerPool } from './pool.ts';
+import { Session, type ContainerSandbox } from './session.ts';
+import { containerGrants, type SpecInputs } from './spec.ts';
+import type { Spawner } from './spawner.ts';
+import { WAITER_VARIABLES, type Standby } from './standby.ts';
 
 export type { ContainerSandbox } from './session.ts';
 export type { ExecOptions, ExecResult } from './launch.ts';
 export type { FileEntry } from './workspace.ts';
 export { bwrapDriver } from './drivers/bwrap.ts';
+export { ociDriver, type OciOptions } from './drivers/oci.ts';
+export { ContainerPool, type ContainerPoolOptions } from './pool.ts';
 
 /** Host-wide runtime state (mount points, uid locks): outside AIRLOCK_HOME, so two homes never share a uid. */
 export const DEFAULT_RUN_DIR = RUN_DIR;
@@ -50,9 +51,21 @@ export interface ContainerSandboxOptions {
   readonly extraBinds?: readonly Mount[];
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly sidecar?: readonly string[];
+  /**
+   * Sandboxes made ahead (one per host process, closed with it). Used when the default driver,
+   * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here.
+   */
+  readonly pool?: ContainerPool;
 }
 
 const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/;
+
+function poolFits(options: ContainerSandboxOptions): options is ContainerSandboxOptions & { readonly pool: ContainerPool } {
+  const env = containerGrants(options.policy).env;
+  return options.pool !== undefined && options.driver === undefined && options.runDir === undefined && options.uids === undefined
+    && options.extraBinds === undefined && options.extraEnv === undefined && options.sidecar === undefined
+    && !WAITER_VARIABLES.some((v) => Object.hasOwn(env, v));
+}
 
 /** Creates a sandbox: preflight, uid, seccomp, /etc, workspace, cgroup, in that order. */
 export async function createContainerSandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox> {
@@ -60,8 +73,6 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
   if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
   if (!SANDBOX_ID.test(sandboxId)) throw new AirlockError('INVALID_REQUEST', `sandbox id ${JSON.stringify(sandboxId)} is not valid: use letters, digits, _ and -`);
   if (process.getuid?.() !== 0) throw new AirlockError('SANDBOX_UNAVAILABLE', 'the container tier needs root on the host (for cgroups, uids and the workspace mount): run airlock as root');
-  const driver = options.driver ?? bwrapDriver();
-  await driver.preflight();
   // Grants are checked before anything is allocated: a missing path would only fail at launch.
   const grants = containerGrants(policy).files;
   grantMounts(grants);
@@ -70,37 +81,28 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
       throw new AirlockError('INVALID_POLICY', `files.${i}: ${g.path} does not exist on this host: grant a path that exists`);
     }
   }
-  const runDir = options.runDir ?? DEFAULT_RUN_DIR;
-  const uids = new UidAllocator({ stateDir: `${runDir}/uids`, ...(options.uids ?? DEFAULT_UIDS) });
-  const seccomp = await containerSeccomp(`${home}/seccomp`);
-  const etc = await ensureSyntheticEtc(runDir);
-  await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
-  const sandboxDir = `${runDir}/sandboxes/${sandboxId}`;
-  const lease: UidLease = await uids.acquire();
-  let workspace: Workspace | undefined;
-  let cgroup: Cgroup | undefined;
-  try {
-    await mkdir(sandboxDir, { mode: 0o711 });
-    workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024 });
-    cgroup = await Cgroup.create(`${tenant}.${sandboxId}`, cgroupLimits(cgroupResources(policy.limits)));
-    await cgroup.allowJoin(lease.uid, lease.gid);
-  } catch (error) {
-    if (cgroup !== undefined && workspace !== undefined) await teardownParts({ cgroup, workspace, lease, sandboxDir }).catch(() => undefined);
-    else {
-      await workspace?.destroy().catch(() => undefined);
-      await rmdir(sandboxDir).catch(() => undefined);
-      await lease.release();
-    }
-    throw error;
-  }
-  audit.append({ kind: 'sandbox.created', tenant, sandbox: sandboxId, tier: 'container', policyHash: policy.hash });
-  return new Session({
-    tenant, id: sandboxId, policy, audit, driver, lease, cgroup, workspace, sandboxDir,
-    inputs: {
-      hostUid: lease.uid, hostGid: lease.gid, workspaceHostPath: workspace.dir, etcHostPath: etc, seccomp,
+  const names = { dir: sandboxId, cgroup: `${tenant}.${sandboxId}` };
+  let made: { parts: SandboxParts; inputs: SpecInputs; driver: Driver; standby?: Standby; spawner?: Spawner; destroyed?: () => void };
+  if (poolFits(options)) {
+    made = await options.pool.take(policy, names);
+  } else {
+    const driver = options.driver ?? bwrapDriver();
+    await driver.preflight();
+    const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? DEFAULT_UIDS });
+    const parts = await makeParts(host, policy, names);
+    const inputs: SpecInputs = {
+      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp,
       ...(options.extraBinds === undefined ? {} : { extraBinds: options.extraBinds }),
       ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
       ...(options.sidecar === undefined ? {} : { sidecar: options.sidecar }),
-    },
+    };
+    made = { parts, inputs, driver };
+  }
+  audit.append({ kind: 'sandbox.created', tenant, sandbox: sandboxId, tier: 'container', policyHash: policy.hash });
+  return new Session({
+    tenant, id: sandboxId, policy, audit, ...made.parts, driver: made.driver, inputs: made.inputs,
+    ...(made.standby === undefined ? {} : { standby: made.standby }),
+    ...(made.destroyed === undefined ? {} : { destroyed: made.destroyed }),
+    ...(made.spawner === undefined ? {} : { spawner: made.spawner }),
   });
 }

@@ -10,16 +10,16 @@
  *   7. the supervisor enforces wall time, cgroup CPU time and output bytes, killing the whole cgroup;
  *   8. when the command ends, whatever it left running (daemons, setsid, double forks) is killed.
  */
-import { spawn } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
-import { access, open, type FileHandle } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import type { RunStatus, Usage } from '../core/result.ts';
-import { joinAndExec, type Cgroup } from '../os/cgroup.ts';
-import type { Driver } from './drivers/driver.ts';
+import { joinAndExec, type Cgroup, type CgroupStats } from '../os/cgroup.ts';
+import type { Driver, DriverCommand, DriverStatus } from './drivers/driver.ts';
 import { hostPathOf } from './mounts.ts';
 import { ulimitCommands } from './rlimit.ts';
+import { nodeSpawner, type SpawnedProcess, type Spawner, type SpawnRequest } from './spawner.ts';
 import type { SandboxSpec } from './spec.ts';
 
 export interface ExecOptions {
@@ -27,6 +27,8 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   readonly onStdout?: (chunk: string) => void;
   readonly onStderr?: (chunk: string) => void;
+  /** The run id its audit events carry (default: a new one), so a caller's RunResult.id matches the log. */
+  readonly runId?: string;
 }
 
 export interface ExecResult {
@@ -59,76 +61,131 @@ function end(status: RunStatus, code: ErrorCode | null, message: string): Pick<E
 
 /**
  * Runs `spec.process.args` in a new sandbox built by `driver`, inside `cgroup`, to completion.
+ * With a `standby` (a sandbox the pool launched ahead for this very spec, steps 2–6 done, its
+ * waiter blocked on a pipe), the command is handed to it instead of launching again.
  *
  * @example
- *   const r = await launch(spec, bwrapDriver(), cgroup, 'sbx_1', { timeoutMs: 1000 });
+ *   const r = await launch(spec, bwrapDriver(), cgroup, 'run_1', { timeoutMs: 1000 });
  */
-export async function launch(spec: SandboxSpec, driver: Driver, cgroup: Cgroup, id: string, options: ExecOptions = {}): Promise<ExecResult> {
+export async function launch(
+  spec: SandboxSpec,
+  driver: Driver,
+  cgroup: Cgroup,
+  id: string,
+  options: ExecOptions = {},
+  via: { readonly standby?: StandbyHandle | undefined; readonly spawner?: Spawner | undefined } = {},
+): Promise<ExecResult> {
   const zero: Usage = { wallMs: 0, cpuMs: 0, memoryBytes: 0 };
   // 1.
   if ((await findProgram(spec)) === undefined) {
     const name = spec.process.args[0] ?? '';
     return { exitCode: null, stdout: '', stderr: '', usage: zero, ...end('invalid', 'COMMAND_NOT_FOUND', `${JSON.stringify(name)} is not a program in the sandbox: use python3, node or sh, or a file in the workspace marked executable`) };
   }
+  const before = await measureFrom(cgroup);
+  const ready = via.standby?.hand(spec.process.args);
+  if (ready !== undefined) {
+    try {
+      return await supervise(spec, cgroup, ready, options, performance.now(), before);
+    } finally {
+      await ready.cleanup();
+    }
+  }
   // 2.
   const command = await driver.command(spec, id);
-  const files: FileHandle[] = [];
   try {
-    for (const path of command.fileFds) files.push(await open(path, 'r'));
-    // 3. + 4.
-    // 5. The uid drop happens in spawn when the uid may join the cgroup itself, else via setpriv.
-    const selfJoin = command.runAs === 'sandbox-uid' && cgroup.joinableBy(spec.airlock.hostUid);
-    const { hostUid, hostGid } = spec.airlock;
-    const driverArgv = command.runAs === 'sandbox-uid' && !selfJoin
-      ? ['/usr/bin/setpriv', `--reuid=${hostUid}`, `--regid=${hostGid}`, '--clear-groups', '--', ...command.argv]
-      : command.argv;
-    const argv = joinAndExec(cgroup, driverArgv, ulimitCommands(spec.process.rlimits));
-    const [program = '/bin/sh', ...args] = argv;
-    await cgroup.resetPeak();
-    const before = await cgroup.stats();
-    const started = performance.now();
-    const stdio: ('pipe' | number)[] = ['pipe', 'pipe', 'pipe', ...files.map((f) => f.fd)];
-    if (command.statusFd !== null) stdio[command.statusFd] = 'pipe';
-    // 5. + 6.
-    const child = spawn(program, args, {
-      stdio,
-      env: {},
-      cwd: '/',
-      ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
-    });
-    for (const f of files) await f.close();
-    files.length = 0;
-    return await supervise(spec, cgroup, child, command.statusFd, options, started, before);
+    const spawned = await spawnChain(spec, command, cgroup, via.spawner ?? nodeSpawner());
+    return await supervise(spec, cgroup, spawned, options, performance.now(), before);
   } finally {
-    for (const f of files) await f.close().catch(() => undefined);
     await command.cleanup();
   }
 }
 
-type Child = ReturnType<typeof spawn>;
+async function measureFrom(cgroup: Cgroup): Promise<CgroupStats> {
+  await cgroup.resetPeak();
+  return cgroup.stats();
+}
+
+/** A driver's sandbox, spawned under its cgroup, uid and rlimits (steps 3–6). */
+export interface Spawned {
+  readonly process: SpawnedProcess;
+  /** What the driver reported on its status fd so far, raw and read. */
+  status(): string;
+  readStatus(): DriverStatus;
+  /** Settles when the chain has exited and its stdio closed. */
+  readonly exited: Promise<readonly [number | null, NodeJS.Signals | null]>;
+  readonly statusFd: number | null;
+  cleanup(): Promise<void>;
+}
+
+/** A pre-launched sandbox that can take one command (src/container/standby.ts). */
+export interface StandbyHandle {
+  /** Gives the waiter `args` to exec; undefined when the standby is gone and a fresh launch is needed. */
+  hand(args: readonly string[]): Spawned | undefined;
+}
+
+/**
+ * Steps 3–6: spawns the driver's command inside `cgroup` as the sandbox's uid. `extraPipes` adds
+ * pipes at those fds (a standby's waiter reads its command on one and reports on another).
+ */
+export async function spawnChain(
+  spec: SandboxSpec,
+  command: DriverCommand,
+  cgroup: Cgroup,
+  spawner: Spawner,
+  extraPipes: SpawnRequest['pipes'] = [],
+): Promise<Spawned> {
+  // 3. + 4.
+  // 5. The uid drop happens in the spawn when the uid may join the cgroup itself, else via setpriv.
+  const selfJoin = command.runAs === 'sandbox-uid' && cgroup.joinableBy(spec.airlock.hostUid);
+  const { hostUid, hostGid } = spec.airlock;
+  const driverArgv = command.runAs === 'sandbox-uid' && !selfJoin
+    ? ['/usr/bin/setpriv', `--reuid=${hostUid}`, `--regid=${hostGid}`, '--clear-groups', '--', ...command.argv]
+    : command.argv;
+  const argv = joinAndExec(cgroup, driverArgv, command.rlimits === 'runtime' ? [] : ulimitCommands(spec.process.rlimits));
+  const pipes: SpawnRequest['pipes'] = [...(command.statusFd === null ? [] : [{ fd: command.statusFd, direction: 'from-child' as const }]), ...extraPipes];
+  // 5. + 6.
+  const proc = await spawner.spawn({
+    argv,
+    files: command.fileFds.map((path, i) => ({ fd: 3 + i, path })),
+    pipes,
+    ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
+  });
+  const statusText = { text: '' };
+  if (command.statusFd !== null) proc.stream(command.statusFd)?.on('data', (b: Buffer) => (statusText.text += b.toString()));
+  return {
+    process: proc,
+    status: () => statusText.text,
+    readStatus: () => command.readStatus(statusText.text),
+    exited: proc.exited,
+    statusFd: command.statusFd,
+    cleanup: () => command.cleanup(),
+  };
+}
+
+
 
 async function supervise(
   spec: SandboxSpec,
   cgroup: Cgroup,
-  child: Child,
-  statusFd: number | null,
+  spawned: Spawned,
   options: ExecOptions,
   started: number,
-  before: Awaited<ReturnType<Cgroup['stats']>>,
+  before: CgroupStats,
 ): Promise<ExecResult> {
+  const { statusFd } = spawned;
+  const proc = spawned.process;
   const wallMs = Math.min(options.timeoutMs ?? spec.airlock.wallMs, spec.airlock.wallMs);
   const limit = spec.airlock.outputBytes;
   const out = { stdout: '', stderr: '', bytes: 0 };
   // Set from event callbacks; read after the child has closed.
   const ended: { why: Pick<ExecResult, 'status' | 'error'> | null } = { why: null };
-  let statusText = '';
   const stop = (why: Pick<ExecResult, 'status' | 'error'>): void => {
     if (ended.why !== null) return;
     ended.why = why;
     // 7. Killing the command (pid 1 of its pid namespace) makes the kernel kill everything else in
     // the namespace, re-parented and setsid'd processes included, while bwrap stays alive to reap
     // it (killing all at once would orphan zombies to the host's init). The cgroup is the backstop.
-    const pid = childPid(statusText);
+    const pid = spawned.readStatus().childPid;
     if (pid === undefined) {
       cgroup.killAll().catch(() => undefined);
       return;
@@ -142,7 +199,7 @@ async function supervise(
   };
   const collect = (stream: 'stdout' | 'stderr', cb: ((chunk: string) => void) | undefined) => {
     const decoder = new StringDecoder('utf8');
-    child[stream]?.on('data', (buf: Buffer) => {
+    proc.stream(stream === 'stdout' ? 1 : 2)?.on('data', (buf: Buffer) => {
       if (ended.why !== null) return;
       const room = limit - out.bytes;
       const part = buf.length > room ? buf.subarray(0, Math.max(0, room)) : buf;
@@ -155,12 +212,9 @@ async function supervise(
   };
   collect('stdout', options.onStdout);
   collect('stderr', options.onStderr);
-  if (statusFd !== null) {
-    const stream = child.stdio[statusFd];
-    if (stream !== null && stream !== undefined && 'on' in stream) stream.on('data', (b: Buffer) => (statusText += b.toString()));
-  }
-  child.stdin?.on('error', () => undefined);
-  child.stdin?.end(options.stdin ?? '');
+  const stdin = proc.stream(0);
+  stdin?.on('error', () => undefined);
+  stdin?.end(options.stdin ?? '');
   const wall = setTimeout(() => stop(end('timeout', 'WALL_TIMEOUT', `the command ran longer than ${wallMs} ms: make it finish sooner or raise limits.wallMs`)), wallMs);
   const cpuLimitNs = spec.airlock.cpuMs * 1e6;
   const cpuWatch = setInterval(() => {
@@ -168,10 +222,8 @@ async function supervise(
       if (s.cpuNs - before.cpuNs > cpuLimitNs) stop(end('timeout', 'CPU_TIMEOUT', `the command used more than ${spec.airlock.cpuMs} ms of CPU: use less or raise limits.cpuMs`));
     }, () => undefined);
   }, 50);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('error', () => resolve([null, null]));
-    child.on('close', (c, s) => resolve([c, s]));
-  });
+  const [code, signal] = await spawned.exited;
+  const status = spawned.readStatus();
   clearTimeout(wall);
   clearInterval(cpuWatch);
   // 8.
@@ -182,31 +234,18 @@ async function supervise(
     cpuMs: Math.round((after.cpuNs - before.cpuNs) / 1e6),
     memoryBytes: after.peakMemoryBytes,
   };
-  const exitCode = childExit(statusText) ?? code ?? (signal === null ? null : 128);
+  const exitCode = status.exitCode ?? code ?? (signal === null ? null : 128);
   const base = { exitCode, stdout: out.stdout, stderr: out.stderr, usage };
   if (ended.why !== null) return { ...base, ...ended.why };
   if (after.oomKills > before.oomKills) return { ...base, ...end('memory', 'MEMORY_LIMIT', `the command used more than its memory limit (${spec.linux.resources.memory.limit >> 20} MiB): use less or raise limits.memoryMiB`) };
   if (exitCode === 128 + 24 || usage.cpuMs > spec.airlock.cpuMs) return { ...base, ...end('timeout', 'CPU_TIMEOUT', `the command used more than ${spec.airlock.cpuMs} ms of CPU: use less or raise limits.cpuMs`) };
-  if (code === 125 && statusText === '') {
+  if (code === 125 && spawned.status() === '') {
     throw new AirlockError('SANDBOX_UNAVAILABLE', `the sandbox could not be set up (cgroup join or driver failed): ${out.stderr.trim().slice(0, 500)}`);
   }
-  if (statusFd !== null && childExit(statusText) === undefined) {
-    // bwrap reports the command's exit only once the command ran; without it, setup failed: refuse
-    // rather than report a guest error.
+  if (statusFd !== null && !status.started) {
+    // The driver says the command never started: set-up failed. Refuse rather than report a guest error.
     throw new AirlockError('SANDBOX_UNAVAILABLE', `the sandbox driver failed before the command started: ${out.stderr.trim().slice(0, 500)}`);
   }
   if (exitCode === 0) return { ...base, ...end('ok', null, '') };
   return { ...base, ...end('error', 'GUEST_ERROR', `the command exited with code ${exitCode ?? 'none'}`) };
-}
-
-/** The host pid of the command, from bwrap's first status document. */
-function childPid(statusText: string): number | undefined {
-  const m = /"child-pid"\s*:\s*(\d+)/.exec(statusText);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
-
-/** bwrap's --json-status-fd reports `{"exit-code": N}` for the command itself. */
-function childExit(statusText: string): number | undefined {
-  const m = /"exit-code"\s*:\s*(\d+)/.exec(statusText);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
 }

@@ -1,11 +1,11 @@
 /**
  * A container session: one tenant's sandbox, kept between execs. The workspace persists; every exec
  * is a fresh set of namespaces over it, and nothing the command started outlives the exec. File
- * operations and execs are serialised, so no sandbox process runs while the host touches the
- * workspace. destroy() leaves nothing: no process, mount, cgroup, uid in use or file.
+ * operations and execs are serialised, so no guest code runs while the host touches the
+ * workspace (a standby's waiter, blocked on its pipe, runs none). destroy() leaves nothing: no
+ * process, mount, cgroup, uid in use or file.
  */
 import { createHash } from 'node:crypto';
-import { rmdir } from 'node:fs/promises';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -14,7 +14,10 @@ import type { UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Driver } from './drivers/driver.ts';
 import { launch, type ExecOptions, type ExecResult } from './launch.ts';
+import { teardownParts } from './parts.ts';
 import { compileSpec, type SpecInputs } from './spec.ts';
+import type { Spawner } from './spawner.ts';
+import type { Standby } from './standby.ts';
 import type { FileEntry, Workspace } from './workspace.ts';
 
 export interface ContainerSandbox extends AsyncDisposable {
@@ -39,6 +42,12 @@ export interface SessionParts {
   readonly workspace: Workspace;
   readonly sandboxDir: string;
   readonly inputs: SpecInputs;
+  /** A sandbox launched ahead for `inputs` and the policy: it runs the first exec. */
+  readonly standby?: Standby;
+  /** Starts the driver's processes (default: node's spawn). */
+  readonly spawner?: Spawner;
+  /** Called once everything is removed (the pool that made the parts refills then). */
+  readonly destroyed?: () => void;
 }
 
 function checkArgv(argv: readonly string[]): void {
@@ -53,9 +62,11 @@ export class Session implements ContainerSandbox {
   readonly #parts: SessionParts;
   #queue: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | null = null;
+  #standby: Standby | undefined;
 
   constructor(parts: SessionParts) {
     this.#parts = parts;
+    this.#standby = parts.standby;
     this.id = parts.id;
     this.tenant = parts.tenant;
   }
@@ -76,14 +87,17 @@ export class Session implements ContainerSandbox {
     checkArgv(argv);
     return this.#serial(async () => {
       const p = this.#parts;
-      const run = newId('run');
+      const run = options.runId ?? newId('run');
       const code = JSON.stringify(argv);
       p.audit.append({
         kind: 'run.started', tenant: this.tenant, sandbox: this.id, run, tier: 'container',
         codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: p.policy.hash,
       });
       const spec = compileSpec(p.policy, p.inputs, argv);
-      const result = await launch(spec, p.driver, p.cgroup, run, options);
+      // The standby serves one exec at most; later execs launch afresh.
+      const standby = this.#standby;
+      this.#standby = undefined;
+      const result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner });
       if (result.error !== null && result.status !== 'error') {
         p.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, run, door: 'limit', subject: result.error.code, allow: false, reason: result.error.message });
       }
@@ -124,10 +138,18 @@ export class Session implements ContainerSandbox {
 
   async #teardown(): Promise<void> {
     const p = this.#parts;
-    // A running exec is stopped at once; its own cleanup then finds an empty cgroup.
+    // An unused standby ends by itself (no zombie); a running exec is stopped at once, and its
+    // own cleanup then finds an empty cgroup.
+    const standby = this.#standby;
+    this.#standby = undefined;
+    await standby?.discard();
     await p.cgroup.killAll().catch(() => undefined);
     await this.#queue;
-    await teardownParts(p);
+    try {
+      await teardownParts(p);
+    } finally {
+      p.destroyed?.();
+    }
     p.audit.append({ kind: 'sandbox.destroyed', tenant: this.tenant, sandbox: this.id, reason: 'destroy' });
     await p.audit.flush();
   }
@@ -135,24 +157,4 @@ export class Session implements ContainerSandbox {
   [Symbol.asyncDispose](): Promise<void> {
     return this.destroy();
   }
-}
-
-/** Undoes creation in reverse order; every step runs even if an earlier one failed. */
-export async function teardownParts(p: Pick<SessionParts, 'cgroup' | 'workspace' | 'lease' | 'sandboxDir'>): Promise<void> {
-  const errors: unknown[] = [];
-  const step = async (f: () => Promise<void>) => {
-    try {
-      await f();
-    } catch (error) {
-      errors.push(error);
-    }
-  };
-  await step(() => p.cgroup.destroy());
-  await step(() => p.workspace.destroy());
-  await step(() => rmdir(p.sandboxDir).catch((e: unknown) => {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }));
-  // The uid is released last, only once nothing of the sandbox can still run as it.
-  if (errors.length === 0) await step(() => p.lease.release());
-  if (errors.length > 0) throw new AirlockError('INTERNAL', `destroying the sandbox left something behind: ${errors.map(String).join('; ')}`);
 }

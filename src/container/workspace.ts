@@ -9,6 +9,7 @@ import { constants as fsc } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, rmdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { AirlockError } from '../core/errors.ts';
+import type { Mounter } from './mounter.ts';
 import { WORKSPACE } from './mounts.ts';
 
 const run = promisify(execFile);
@@ -41,34 +42,49 @@ export class Workspace {
   readonly uid: number;
   readonly gid: number;
   readonly bytes: number;
+  readonly #mounter: Mounter | undefined;
 
-  private constructor(dir: string, uid: number, gid: number, bytes: number) {
+  private constructor(dir: string, uid: number, gid: number, bytes: number, mounter: Mounter | undefined) {
     this.dir = dir;
     this.uid = uid;
     this.gid = gid;
     this.bytes = bytes;
+    this.#mounter = mounter;
   }
 
-  /** Mounts a fresh tmpfs of `bytes` at `dir` (which must not exist yet). */
-  static async create(dir: string, options: { uid: number; gid: number; bytes: number }): Promise<Workspace> {
+  /**
+   * Mounts a fresh tmpfs of `bytes` at `dir` (which must not exist yet): through the long-lived
+   * `mounter` when given, else with one mount(8).
+   */
+  static async create(dir: string, options: { uid: number; gid: number; bytes: number; mounter?: Mounter | undefined }): Promise<Workspace> {
     await mkdir(dir, { mode: 0o700 });
-    const opts = `size=${options.bytes},mode=0700,uid=${options.uid},gid=${options.gid},nosuid,nodev`;
     try {
-      await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', opts, 'airlock-ws', dir]);
+      if (options.mounter !== undefined) await options.mounter.mountTmpfs(dir, options);
+      else await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${options.bytes},mode=0700,uid=${options.uid},gid=${options.gid},nosuid,nodev`, 'airlock-ws', dir]);
     } catch (error) {
       await rmdir(dir).catch(() => undefined);
+      if (error instanceof AirlockError) throw error;
       throw new AirlockError('SANDBOX_UNAVAILABLE', `can't mount the workspace tmpfs at ${dir}: run airlock as root (${(error as Error).message.trim()})`);
     }
-    return new Workspace(dir, options.uid, options.gid, options.bytes);
+    return new Workspace(dir, options.uid, options.gid, options.bytes, options.mounter);
+  }
+
+  /** The same workspace after its parent directory was renamed so that it now lives at `dir`. */
+  movedTo(dir: string): Workspace {
+    return new Workspace(dir, this.uid, this.gid, this.bytes, this.#mounter);
   }
 
   /** Unmounts and removes the mount point. Idempotent. */
   async destroy(): Promise<void> {
-    try {
-      await run('/usr/bin/umount', [this.dir]);
-    } catch (error) {
-      // "not mounted" means an earlier destroy got this far; anything else is a real leftover.
-      if (!/not mounted|no mount point/.test(String((error as { stderr?: unknown }).stderr))) throw error;
+    if (this.#mounter !== undefined) {
+      await this.#mounter.unmount(this.dir);
+    } else {
+      try {
+        await run('/usr/bin/umount', [this.dir]);
+      } catch (error) {
+        // "not mounted" means an earlier destroy got this far; anything else is a real leftover.
+        if (!/not mounted|no mount point/.test(String((error as { stderr?: unknown }).stderr))) throw error;
+      }
     }
     await rmdir(this.dir).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

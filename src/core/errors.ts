@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   PATH_OUTSIDE_WORKSPACE: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'name a path inside the workspace: no absolute paths, no "..", no symlinks on the way' },
   FILE_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: 'write or read less, or raise limits.workspaceMiB / limits.fileBytes' },
   COMMAND_NOT_FOUND: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'run a program the sandbox has (python3, node, sh), or grant its directory in policy.files' },
+  QUOTA_SANDBOXES: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "destroy one of the tenant's live sandboxes first, or raise quotas.sandboxes" },
+  QUOTA_RUNS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'wait for the rate to recover (the message says how long), or raise quotas.runsPerMinute' },
+  QUOTA_MEMORY: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "ask for less (limits.memoryMiB), destroy one of the tenant's sandboxes, or raise quotas.memoryMiB" },
+  HOST_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the host died while this ran; the reaper recorded it at the next start: run it again' },
+  CHECK_INCONSISTENT: { status: 'error', exit: 7, http: 409, rpc: -32030, hint: 'the policy and the live probe disagree: the report shows the worse answer; fix the host or the policy until they agree' },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -4,8 +4,8 @@
  * `airlock/` parent so a reaper can find what a crashed host left behind. Swap is off: the memory
  * limit is the limit of memory plus swap.
  */
-import { constants as fsc } from 'node:fs';
-import { access, chown, mkdir, readdir, readFile, realpath, rmdir, stat, writeFile } from 'node:fs/promises';
+import { constants as fsc, existsSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+import { access, chown, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../core/errors.ts';
 
@@ -25,6 +25,13 @@ export interface CgroupStats {
 /** Where cgroups are mounted; tests and unusual hosts may point elsewhere. */
 export interface CgroupOptions {
   readonly root?: string;
+  /** A layout found earlier by Cgroup.layout(), so a pool of sandboxes detects it once. */
+  readonly layout?: CgroupLayout;
+}
+
+/** What Cgroup.layout() found: opaque outside this file. */
+export interface CgroupLayout {
+  readonly version: 1 | 2;
 }
 
 const CGROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -35,6 +42,10 @@ const PARENT = 'airlock';
 type Layout =
   | { readonly version: 2; readonly dir: string }
   | { readonly version: 1; readonly dirs: Readonly<Record<V1Controller, string>>; readonly unique: readonly string[] };
+
+function isLayout(l: CgroupLayout): l is Layout {
+  return 'dir' in l || 'unique' in l;
+}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -62,16 +73,6 @@ async function readNumber(path: string): Promise<number> {
   return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
 }
 
-/** Reads `key value` lines (memory.events, cpu.stat, memory.oom_control) into a map. */
-async function readKeyed(path: string): Promise<Map<string, number>> {
-  const map = new Map<string, number>();
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key !== undefined && value !== undefined) map.set(key, Number(value));
-  }
-  return map;
-}
-
 async function detect(root: string): Promise<Layout> {
   if (process.getuid?.() !== 0) throw unavailable('cgroup limits need root: run airlock as root (or give it a delegated cgroup)');
   if (await exists(`${root}/cgroup.controllers`)) {
@@ -96,10 +97,25 @@ async function detect(root: string): Promise<Layout> {
   return { version: 1, dirs, unique };
 }
 
-async function killPids(procsFile: string): Promise<number> {
+function readNumberNow(path: string): number {
+  const text = readFileSync(path, 'utf8').trim();
+  return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
+}
+
+/** Reads `key value` lines (memory.events, cpu.stat, memory.oom_control) into a map. */
+function readKeyedNow(path: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key !== undefined && value !== undefined) map.set(key, Number(value));
+  }
+  return map;
+}
+
+function killPidsNow(procsFile: string): number {
   let text: string;
   try {
-    text = await readFile(procsFile, 'utf8');
+    text = readFileSync(procsFile, 'utf8');
   } catch {
     return 0;
   }
@@ -130,22 +146,33 @@ export class Cgroup {
     this.#layout = layout;
   }
 
+  /** Detects the host's cgroup layout (and refuses a host without the controllers), once. */
+  static async layout(options: CgroupOptions = {}): Promise<CgroupLayout> {
+    return detect(options.root ?? '/sys/fs/cgroup');
+  }
+
   /** Makes `airlock/<name>` in every controller with the limits set; swap is off. */
   static async create(name: string, limits: CgroupLimits, options: CgroupOptions = {}): Promise<Cgroup> {
     if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
-    const layout = await detect(options.root ?? '/sys/fs/cgroup');
+    const layout = options.layout !== undefined && isLayout(options.layout) ? options.layout : await detect(options.root ?? '/sys/fs/cgroup');
     const cg = new Cgroup(name, layout);
     try {
       if (layout.version === 2) {
-        await mkdir(layout.dir, { recursive: true });
-        const root = layout.dir.slice(0, layout.dir.lastIndexOf('/'));
-        await put(`${root}/cgroup.subtree_control`, '+memory +pids +cpu');
-        await put(`${layout.dir}/cgroup.subtree_control`, '+memory +pids +cpu');
+        if (!(await exists(`${layout.dir}/cgroup.subtree_control`))) {
+          await mkdir(layout.dir, { recursive: true });
+          const root = layout.dir.slice(0, layout.dir.lastIndexOf('/'));
+          await put(`${root}/cgroup.subtree_control`, '+memory +pids +cpu');
+          await put(`${layout.dir}/cgroup.subtree_control`, '+memory +pids +cpu');
+        }
         await mkdir(`${layout.dir}/${name}`);
       } else {
         for (const dir of layout.unique) {
-          await mkdir(dir, { recursive: true });
-          await mkdir(`${dir}/${name}`);
+          // The parent is made once; a missing one (first run, or removed by hand) is made here.
+          await mkdir(`${dir}/${name}`).catch(async (error: unknown) => {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+            await mkdir(dir, { recursive: true });
+            await mkdir(`${dir}/${name}`);
+          });
         }
       }
       await cg.#apply(limits);
@@ -157,6 +184,44 @@ export class Cgroup {
       throw error;
     }
     return cg;
+  }
+
+  /**
+   * A handle on an `airlock/<name>` that already exists (or may not), made by another process:
+   * how the reaper kills and removes what a crashed host left. Creates nothing.
+   */
+  static async attach(name: string, options: CgroupOptions = {}): Promise<Cgroup> {
+    if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
+    return new Cgroup(name, await detect(options.root ?? '/sys/fs/cgroup'));
+  }
+
+  /**
+   * Renames the cgroup in every hierarchy (a pre-made cgroup taking its sandbox's name); the
+   * processes inside and the limits stay. Returns the handle under the new name.
+   */
+  rename(name: string): Promise<Cgroup> {
+    if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
+    const next = new Cgroup(name, this.#layout);
+    next.#joinableBy = this.#joinableBy;
+    const from = this.dirs;
+    const to = next.dirs;
+    for (const [i, dir] of from.entries()) {
+      try {
+        // cgroupfs: synchronous, see below.
+        renameSync(dir, to[i] ?? '');
+      } catch (error) {
+        // Put back what moved, so the cgroup is never split across two names.
+        for (let j = 0; j < i; j++) {
+          try {
+            renameSync(to[j] ?? '', from[j] ?? '');
+          } catch {
+            // Best effort; the reaper finds the rest by name.
+          }
+        }
+        return Promise.reject(new AirlockError('INTERNAL', `can't rename cgroup ${this.name} to ${name}: ${String(error)}`));
+      }
+    }
+    return Promise.resolve(next);
   }
 
   /** The directories a process must join, one per hierarchy. */
@@ -218,38 +283,82 @@ export class Cgroup {
     return this.#joinableBy === uid;
   }
 
+  // The reads and writes below are of cgroupfs files, which the kernel answers from memory in
+  // microseconds: they are synchronous, because a thread-pool round trip per file cost more
+  // than the file (the launcher reads a dozen per exec).
+
   /** Starts a fresh peak-memory measurement (v1; on v2 the peak covers the cgroup's life). */
-  async resetPeak(): Promise<void> {
-    if (this.#layout.version === 1) await writeFile(`${this.#dir('memory')}/memory.max_usage_in_bytes`, '0').catch(() => undefined);
+  resetPeak(): Promise<void> {
+    if (this.#layout.version === 1) {
+      try {
+        writeFileSync(`${this.#dir('memory')}/memory.max_usage_in_bytes`, '0');
+      } catch {
+        // An older kernel without the file: the peak then covers the cgroup's life.
+      }
+    }
+    return Promise.resolve();
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a failed read rejects, as before
   async stats(): Promise<CgroupStats> {
+    return this.#statsNow();
+  }
+
+  #statsNow(): CgroupStats {
     const mem = this.#dir('memory');
     if (this.#layout.version === 2) {
-      const events = await readKeyed(`${mem}/memory.events`);
-      const cpu = await readKeyed(`${this.#dir('cpu')}/cpu.stat`);
-      const current = await readNumber(`${mem}/memory.current`);
-      const peak = (await exists(`${mem}/memory.peak`)) ? await readNumber(`${mem}/memory.peak`) : current;
+      const events = readKeyedNow(`${mem}/memory.events`);
+      const cpu = readKeyedNow(`${this.#dir('cpu')}/cpu.stat`);
+      const current = readNumberNow(`${mem}/memory.current`);
+      const peak = existsSync(`${mem}/memory.peak`) ? readNumberNow(`${mem}/memory.peak`) : current;
       return { memoryBytes: current, peakMemoryBytes: peak, oomKills: events.get('oom_kill') ?? 0, cpuNs: (cpu.get('usage_usec') ?? 0) * 1000 };
     }
-    const oom = await readKeyed(`${mem}/memory.oom_control`);
+    const oom = readKeyedNow(`${mem}/memory.oom_control`);
     return {
-      memoryBytes: await readNumber(`${mem}/memory.usage_in_bytes`),
-      peakMemoryBytes: await readNumber(`${mem}/memory.max_usage_in_bytes`),
+      memoryBytes: readNumberNow(`${mem}/memory.usage_in_bytes`),
+      peakMemoryBytes: readNumberNow(`${mem}/memory.max_usage_in_bytes`),
       oomKills: oom.get('oom_kill') ?? 0,
-      cpuNs: await readNumber(`${this.#dir('cpuacct')}/cpuacct.usage`),
+      cpuNs: readNumberNow(`${this.#dir('cpuacct')}/cpuacct.usage`),
     };
   }
 
-  /** The pids inside (of the first hierarchy; every hierarchy holds the same processes). */
-  async pids(): Promise<number[]> {
+  /**
+   * Every directory of this cgroup, descendants first (an OCI runtime puts its container in a
+   * child cgroup of ours, which our limits bound and our kill must reach).
+   */
+  #tree(): string[] {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      out.push(dir);
+    };
+    for (const dir of this.dirs) walk(dir);
+    return out;
+  }
+
+  /** The pids inside, child cgroups included (of the first hierarchy; every hierarchy holds the same processes). */
+  pids(): Promise<number[]> {
     const first = this.dirs[0];
-    if (first === undefined) return [];
-    try {
-      return (await readFile(`${first}/cgroup.procs`, 'utf8')).split('\n').filter((s) => s !== '').map(Number);
-    } catch {
-      return [];
+    if (first === undefined) return Promise.resolve([]);
+    const pids: number[] = [];
+    for (const dir of this.#tree().filter((d) => d === first || d.startsWith(`${first}/`))) {
+      try {
+        for (const s of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n')) if (s !== '') pids.push(Number(s));
+      } catch {
+        // Removed meanwhile.
+      }
     }
+    return Promise.resolve(pids);
+  }
+
+  #killEverywhere(): void {
+    for (const dir of this.#tree()) killPidsNow(`${dir}/cgroup.procs`);
   }
 
   /**
@@ -268,24 +377,24 @@ export class Cgroup {
         if (state === 'FROZEN') break;
         await sleep(2);
       }
-      for (const dir of this.dirs) await killPids(`${dir}/cgroup.procs`);
+      this.#killEverywhere();
       await writeFile(freezer, 'THAWED').catch(() => undefined);
     }
     for (let i = 0; i < 500; i++) {
       if ((await this.pids()).length === 0) return;
-      for (const dir of this.dirs) await killPids(`${dir}/cgroup.procs`);
+      this.#killEverywhere();
       await sleep(Math.min(1 + i, 20));
     }
     throw new AirlockError('INTERNAL', `cgroup ${this.name} still has processes after SIGKILL`);
   }
 
-  /** Kills what is left and removes the cgroup from every hierarchy. Idempotent. */
+  /** Kills what is left and removes the cgroup (child cgroups first) from every hierarchy. Idempotent. */
   async destroy(): Promise<void> {
     await this.killAll().catch(() => undefined);
-    for (const dir of this.dirs) {
+    for (const dir of this.#tree()) {
       for (let i = 0; i < 100; i++) {
         try {
-          await rmdir(dir);
+          rmdirSync(dir);
           break;
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;

@@ -4,7 +4,7 @@
  * two host processes can never both hold it. A lock names its owner (pid and the process's start
  * time, so a recycled pid is not mistaken for the owner); a lock whose owner is gone is reclaimed.
  */
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
 
 /**
@@ -29,6 +29,13 @@ async function startTime(pid: number): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Whether any process on the host runs as `uid` (a /proc/<pid> directory is owned by its euid). */
+export async function uidHasProcesses(uid: number): Promise<boolean> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const owners = await Promise.all(pids.map((p) => stat(`/proc/${p}`).then((st) => st.uid, () => -1)));
+  return owners.includes(uid);
 }
 
 async function ownerAlive(text: string): Promise<boolean> {
@@ -90,16 +97,24 @@ export class UidAllocator {
 
   async #tryLock(uid: number, me: string): Promise<boolean> {
     const path = this.#lockPath(uid);
+    let reclaimed = false;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(path, 'wx', 0o600);
         await fh.writeFile(me);
         await fh.close();
+        // A dead owner's uid may still have processes (a crashed host's orphans): handing it out
+        // would let a new sandbox share a uid with them. Leave it to the reaper, which kills first.
+        if (reclaimed && (await uidHasProcesses(uid))) {
+          await unlink(path).catch(() => undefined);
+          return false;
+        }
         return true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       if (!(await this.#reclaim(path))) return false;
+      reclaimed = true;
     }
     return false;
   }

@@ -35,6 +35,10 @@ export const LIMIT_CEILINGS = {
   openFiles: 65_536,
   fileBytes: 4 * 1024 * 1024 * 1024,
   workspaceMiB: 16_384,
+  // Lifecycle (src/runtime/lifecycle.ts): a sandbox with no activity for idleMs, or older than
+  // lifetimeMs, is destroyed. A run already in flight then ends under its own wallMs.
+  idleMs: 3_600_000,
+  lifetimeMs: 86_400_000,
 } as const;
 
 /** What a sandbox gets when the policy says nothing: small. */
@@ -51,6 +55,8 @@ export const LIMIT_DEFAULTS = {
   openFiles: 256,
   fileBytes: 16 * 1024 * 1024,
   workspaceMiB: 32,
+  idleMs: 60_000,
+  lifetimeMs: 600_000,
 } as const;
 
 const limit = (max: number, min = 1) => z.number().int().min(min).max(max);
@@ -70,6 +76,8 @@ export const limitsSchema = z.strictObject({
   openFiles: limit(LIMIT_CEILINGS.openFiles, 16).optional(),
   fileBytes: limit(LIMIT_CEILINGS.fileBytes).optional(),
   workspaceMiB: limit(LIMIT_CEILINGS.workspaceMiB).optional(),
+  idleMs: limit(LIMIT_CEILINGS.idleMs, 50).optional(),
+  lifetimeMs: limit(LIMIT_CEILINGS.lifetimeMs, 50).optional(),
 });
 
 /** An absolute, normalised path: no "..", ".", empty or NUL segments. */

@@ -26,6 +26,9 @@ import { airlockHome } from './home.ts';
 import { runInContainer } from './container-run.ts';
 import { resultCheck } from './result-check.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
+import type { QuotaOptions } from './quotas.ts';
+import type { ReapReport } from './reaper.ts';
+import { managedContainer, runStarted, Supervisor, type SandboxLease } from './supervisor.ts';
 
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
@@ -42,6 +45,8 @@ export interface AirlockOptions {
   readonly secrets?: SecretSource;
   /** Egress gateway settings: a resolver or an extra CA (tests, private upstreams). */
   readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
+  /** Per-tenant quotas (src/runtime/quotas.ts), counted across every host using this home. */
+  readonly quotas?: QuotaOptions;
 }
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
@@ -63,6 +68,11 @@ export interface Airlock extends AsyncDisposable {
   sandbox(options?: SandboxOptions & { readonly tier?: 'isolate' }): Promise<Sandbox>;
   /** Starts a tenant's workers ahead of its first run. */
   prewarm(tenant: string): Promise<void>;
+  /**
+   * Removes what crashed hosts left (processes, cgroups, mounts, workspaces, uid locks) and
+   * records it. Runs by itself before this airlock's first sandbox; calling it again reaps again.
+   */
+  reap(): Promise<ReapReport>;
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   close(): Promise<void>;
@@ -77,6 +87,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly #containers = new Set<ContainerSandbox>();
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
+  readonly #supervisor: Supervisor;
   #closed = false;
 
   constructor(options: AirlockOptions) {
@@ -84,6 +95,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#home = home;
     this.audit = options.audit ?? new DurableAuditSink(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
     this.#tools = options.tools ?? {};
+    this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
     this.#gateway = new EgressGateway({ audit: this.audit, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
     const gateway = this.#gateway;
@@ -96,8 +108,9 @@ class AirlockImpl implements Airlock, SandboxHost {
     });
   }
 
-  #compile(doc: unknown): CompiledPolicy {
-    const policy = this.#policies.get(canonicalJson(doc), () => compilePolicy(doc));
+  /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
+  #compile(doc: unknown, tenant: string): CompiledPolicy {
+    const policy = this.#policies.get(`${tenant}\n${canonicalJson(doc)}`, () => compilePolicy(doc));
     const missing = [...policy.tools.keys()].filter((name) => !Object.hasOwn(this.#tools, name));
     if (missing.length > 0) {
       throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);
@@ -112,20 +125,37 @@ class AirlockImpl implements Airlock, SandboxHost {
     const tenant = options.tenant ?? 'default';
     if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
     const tier = options.tier ?? 'isolate';
-    const policy = this.#compile(options.policy ?? DENY_ALL);
+    const policy = this.#compile(options.policy ?? DENY_ALL, tenant);
+    await this.#supervisor.ready();
+    const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
-      const box = await createContainerSandbox({ tenant, sandboxId: newId('sbx'), policy, audit: this.audit, home: this.#home });
-      this.#containers.add(box);
-      const destroy = box.destroy.bind(box);
-      return Object.assign(box, { destroy: () => destroy().finally(() => this.#containers.delete(box)) });
+      let box: ContainerSandbox;
+      try {
+        box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: this.audit, home: this.#home });
+      } catch (error) {
+        lease.end();
+        throw error;
+      }
+      const managed = managedContainer(box, lease, policy, () => this.#containers.delete(managed));
+      this.#containers.add(managed);
+      lease.arm(() => managed.destroy());
+      return managed;
     }
-    const sandbox = new Sandbox({ id: newId('sbx'), tenant, tier, policy, host: this });
+    const sandbox = new Sandbox({ id: lease.id, tenant, tier, policy, host: this });
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
+    lease.arm(() => sandbox.destroy());
     return sandbox;
   }
 
   destroyed(sandbox: Sandbox, reason: string): void {
     this.audit.append({ kind: 'sandbox.destroyed', tenant: sandbox.tenant, sandbox: sandbox.id, reason });
+    this.#supervisor.lease(sandbox.id)?.end();
+  }
+
+  #leaseOf(sandbox: Sandbox): SandboxLease {
+    const lease = this.#supervisor.lease(sandbox.id);
+    if (lease === undefined) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
+    return lease;
   }
 
   async runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
@@ -139,10 +169,11 @@ class AirlockImpl implements Airlock, SandboxHost {
         throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
       }
       const prepared = prepareCode(code, language, policy.limits.codeBytes);
-      const checkResult = resultCheck(options.resultSchema, this.#schemas);
+      const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
       const codeHash = createHash('sha256').update(prepared.original).digest('hex');
-      this.audit.append({ kind: 'run.started', tenant, sandbox: sandbox.id, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash });
-      const result = await this.isolate.run({ id, tenant, sandbox: sandbox.id, policy, code: prepared, input: options.input, checkResult });
+      const startedEvent = { kind: 'run.started', tenant, sandbox: sandbox.id, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash } as const;
+      this.audit.append(startedEvent);
+      const result = await this.#leaseOf(sandbox).run(startedEvent, () => this.isolate.run({ id, tenant, sandbox: sandbox.id, policy, code: prepared, input: options.input, checkResult }));
       this.audit.append({ kind: 'run.ended', tenant, sandbox: sandbox.id, run: id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
       await this.audit.flush();
       return result;
@@ -164,10 +195,18 @@ class AirlockImpl implements Airlock, SandboxHost {
       const tenant = req.tenant ?? 'default';
       if (tier === 'container') {
         if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
-        const policy = this.#compile(req.policy ?? DENY_ALL);
-        const result = await runInContainer({ id: newId('run'), tenant, sandbox: newId('sbx'), policy, code: req.code, language: req.language ?? 'js', audit: this.audit, home: this.#home });
-        await this.audit.flush();
-        return result;
+        const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
+        await this.#supervisor.ready();
+        const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
+        const language = req.language ?? 'js';
+        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home };
+        try {
+          const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run));
+          await this.audit.flush();
+          return result;
+        } finally {
+          lease.end();
+        }
       }
       sandbox = await this.sandbox({ tenant, tier, policy: req.policy ?? DENY_ALL });
       return await sandbox.run(req.code, {
@@ -182,14 +221,20 @@ class AirlockImpl implements Airlock, SandboxHost {
     }
   }
 
-  prewarm(tenant: string): Promise<void> {
+  async prewarm(tenant: string): Promise<void> {
+    await this.#supervisor.ready();
     return this.isolate.prewarm(tenant);
+  }
+
+  reap(): Promise<ReapReport> {
+    return this.#supervisor.reap();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
+    await this.#supervisor.close().catch(() => undefined);
     await this.isolate.close();
     await this.#gateway.close();
     await this.audit.close();

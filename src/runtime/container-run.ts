@@ -34,6 +34,6 @@ export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   }
   await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home });
   await sandbox.writeFile(entry.file, req.code);
-  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs });
+  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, runId: req.id });
   return { id: req.id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
 }

@@ -8,9 +8,10 @@ export type ResultCheck = (value: unknown) => string | null;
 
 const ACCEPT_ALL: ResultCheck = () => null;
 
-export function resultCheck(schema: Readonly<Record<string, unknown>> | undefined, cache: BoundedCache<ValidateFunction>): ResultCheck {
+/** `tenant` scopes the cache: a compiled schema is never shared across tenants. */
+export function resultCheck(schema: Readonly<Record<string, unknown>> | undefined, cache: BoundedCache<ValidateFunction>, tenant: string): ResultCheck {
   if (schema === undefined) return ACCEPT_ALL;
-  const validate = cache.get(canonicalJson(schema), () => {
+  const validate = cache.get(`${tenant}\n${canonicalJson(schema)}`, () => {
     try {
       return new Ajv({ strict: true, allErrors: true }).compile(schema);
     } catch (error) {

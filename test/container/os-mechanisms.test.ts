@@ -76,3 +76,30 @@ test('joinAndExec puts the process and its daemons in the cgroup; killAll and de
   assert.equal(await cg.exists(), false);
   assert.ok(!(await Cgroup.list()).includes(cg.name));
 });
+
+test("a dead owner's uid that still has a process is not handed out again (no uid shared with an orphan)", async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { spawn } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const { UidAllocator: Alloc, uidHasProcesses } = await import('../../src/os/uids.ts');
+  const dir = await mkdtemp(`${tmpdir()}/uids-orphan-`);
+  const uid = 399_000;
+  // An "orphan" of a crashed host: a process running as the uid, whose lock names a dead pid.
+  const orphan = spawn('sleep', ['30'], { uid, gid: uid, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await uidHasProcesses(uid), true, 'control: the orphan runs as the uid');
+    await writeFile(`${dir}/${uid}.lock`, '999999 1\n');
+    const alloc = new Alloc({ stateDir: dir, first: uid, count: 1 });
+    await assert.rejects(alloc.acquire(), /in use/);
+    orphan.kill('SIGKILL');
+    await new Promise((r) => orphan.once('exit', r));
+    await writeFile(`${dir}/${uid}.lock`, '999999 1\n');
+    const lease = await alloc.acquire();
+    assert.equal(lease.uid, uid, 'control: once the orphan is gone, the stale lock is reclaimed');
+    await lease.release();
+  } finally {
+    orphan.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});

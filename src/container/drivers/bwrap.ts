@@ -9,7 +9,7 @@ import { access, readFile } from 'node:fs/promises';
 import { assertNever } from '../../core/assert.ts';
 import { AirlockError } from '../../core/errors.ts';
 import type { SandboxSpec } from '../spec.ts';
-import type { Driver, DriverCommand } from './driver.ts';
+import type { Driver, DriverCommand, DriverStatus } from './driver.ts';
 
 export interface BwrapOptions {
   readonly bwrapPath?: string;
@@ -89,6 +89,16 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   return a;
 }
 
+/**
+ * bwrap's --json-status-fd: `{"child-pid": N, …}` once the sandbox exists, `{"exit-code": N}`
+ * only once the command itself ran (so its absence means set-up failed).
+ */
+export function readBwrapStatus(text: string): DriverStatus {
+  const pid = /"child-pid"\s*:\s*(\d+)/.exec(text)?.[1];
+  const exit = /"exit-code"\s*:\s*(\d+)/.exec(text)?.[1];
+  return { started: exit !== undefined, ...(exit === undefined ? {} : { exitCode: Number(exit) }), ...(pid === undefined ? {} : { childPid: Number(pid) }) };
+}
+
 /** @example const driver = bwrapDriver(); await driver.preflight(); */
 export function bwrapDriver(options: BwrapOptions = {}): Driver {
   const bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
@@ -119,6 +129,7 @@ export function bwrapDriver(options: BwrapOptions = {}): Driver {
         argv: [bwrap, ...bwrapArgs(spec)],
         fileFds: [spec.linux.seccomp.bpfPath],
         statusFd: STATUS_FD,
+        readStatus: readBwrapStatus,
         runAs: 'sandbox-uid' as const,
         cleanup: () => Promise.resolve(),
       });

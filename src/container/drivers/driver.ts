@@ -10,12 +10,30 @@ export interface DriverCommand {
   readonly argv: readonly string[];
   /** Host files opened read-only and passed as fds 3, 4, … in this order. */
   readonly fileFds: readonly string[];
-  /** When set, a pipe at this fd on which the driver reports JSON status (bwrap --json-status-fd). */
+  /** When set, a pipe at this fd on which the driver reports its status (bwrap --json-status-fd). */
   readonly statusFd: number | null;
+  /**
+   * Reads what arrived on the status fd: whether the command itself started (else set-up
+   * failed, and nothing the sandbox printed is a guest result), its exit code when the driver
+   * reports one, and the host pid of the sandbox's pid 1 when known (killed on timeout).
+   */
+  readStatus(text: string): DriverStatus;
+  /**
+   * Who applies the rlimits: 'launcher' (ulimit before the driver runs, so the driver and every
+   * sandbox process have them) or 'runtime' (a user-space kernel such as gVisor applies
+   * process.rlimits to the guest itself, and its own host process can't work under them).
+   */
+  readonly rlimits?: 'launcher' | 'runtime';
   /** Who runs the driver: bwrap runs as the sandbox's own host uid; runc must start as root. */
   readonly runAs: 'sandbox-uid' | 'root';
   /** Removes what the driver made for this command (an OCI bundle, a container record). */
   cleanup(): Promise<void>;
+}
+
+export interface DriverStatus {
+  readonly started: boolean;
+  readonly exitCode?: number;
+  readonly childPid?: number;
 }
 
 export interface Driver {

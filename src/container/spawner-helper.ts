@@ -1,0 +1,119 @@
+/**
+ * The program of the process helper (src/container/spawner.ts), run as `python3 -I -S -c`.
+ * One JSON request per line on stdin, one reply per line on stdout:
+ *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}]}
+ *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
+ *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
+ * and, when a child exits, {exit: id, code, signal}.
+ * Every fd the helper opens is close-on-exec (Python's default), so a child gets exactly the
+ * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups.
+ */
+const SOURCE = String.raw`
+import errno, fcntl, json, os, signal, sys
+
+# Whatever the host process inherited and did not mark close-on-exec stays out of every child.
+os.closerange(3, 1 << 16)
+held = {}
+children = {}
+
+def reply(obj):
+    os.write(1, (json.dumps(obj) + '\n').encode())
+
+def child(req, targets):
+    try:
+        moved = [(t, fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 256)) for t, src in targets]
+        for t, m in moved:
+            os.dup2(m, t, inheritable=True)
+        if req['gid'] is not None:
+            os.setgroups([])
+            os.setgid(req['gid'])
+        if req['uid'] is not None:
+            os.setuid(req['uid'])
+        os.chdir('/')
+        os.execve(req['argv'][0], req['argv'], {})
+    except BaseException:
+        pass
+    os._exit(127)
+
+def spawn(req):
+    child_ends, parent_ends, opened = [], {}, []
+    try:
+        for p in req['pipes']:
+            r, w = os.pipe()
+            mine, theirs = (w, r) if p['direction'] == 'to-child' else (r, w)
+            child_ends.append((p['fd'], theirs))
+            parent_ends[str(p['fd'])] = mine
+        for f in req['files']:
+            fd = os.open(f['path'], os.O_RDONLY | os.O_CLOEXEC)
+            opened.append(fd)
+            child_ends.append((f['fd'], fd))
+        pid = os.fork()
+        if pid == 0:
+            child(req, child_ends)
+    except OSError as e:
+        for fd in list(parent_ends.values()):
+            os.close(fd)
+        reply({'id': req['id'], 'error': str(e)})
+        return
+    finally:
+        for _, fd in child_ends:
+            os.close(fd)
+    held[req['id']] = list(parent_ends.values())
+    children[pid] = req['id']
+    reply({'id': req['id'], 'pid': pid, 'fds': parent_ends})
+
+def reap():
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        rid = children.pop(pid, None)
+        if rid is None:
+            continue
+        if os.WIFSIGNALED(status):
+            reply({'exit': rid, 'code': None, 'signal': signal.Signals(os.WTERMSIG(status)).name})
+        else:
+            reply({'exit': rid, 'code': os.WEXITSTATUS(status), 'signal': None})
+
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)
+signal.signal(signal.SIGCHLD, lambda *_: None)
+import select
+poll = select.poll()
+poll.register(0, select.POLLIN)
+poll.register(wake_r, select.POLLIN)
+buf = b''
+while True:
+    try:
+        events = poll.poll()
+    except InterruptedError:
+        continue
+    for fd, _ in events:
+        if fd == wake_r:
+            try:
+                os.read(wake_r, 512)
+            except BlockingIOError:
+                pass
+            reap()
+            continue
+        chunk = os.read(0, 65536)
+        if not chunk:
+            sys.exit(0)
+        buf += chunk
+        while b'\n' in buf:
+            line, buf = buf.split(b'\n', 1)
+            req = json.loads(line)
+            if req['op'] == 'spawn':
+                spawn(req)
+            elif req['op'] == 'release':
+                for fd in held.pop(req['id'], []):
+                    os.close(fd)
+`;
+
+export function spawnerHelperSource(): string {
+  return SOURCE;
+}

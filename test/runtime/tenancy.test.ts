@@ -1,0 +1,50 @@
+// Tenancy: nothing is reused across tenants — not a compiled policy, not a uid, not a workspace
+// — and one tenant's files are unreachable from another tenant's sandbox (control: reachable
+// from its own). The registry that names every tenant's sandboxes is readable by root only.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RUN_DIR } from '../../src/os/uids.ts';
+import { Registry } from '../../src/runtime/registry.ts';
+import { createAirlock } from '../../src/index.ts';
+import { hostUidOf } from '../container/helpers.ts';
+
+const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-tenancy-'));
+const POLICY = { version: 1 as const, limits: { memoryMiB: 32 } };
+
+test('a compiled policy is cached per tenant, never shared across tenants', async () => {
+  await using airlock = createAirlock({ home: home(), isolate: { workersPerTenant: 1 } });
+  await using a1 = await airlock.sandbox({ tenant: 'alpha', policy: POLICY });
+  await using a2 = await airlock.sandbox({ tenant: 'alpha', policy: POLICY });
+  await using b = await airlock.sandbox({ tenant: 'beta', policy: POLICY });
+  assert.equal(a1.policy, a2.policy, 'control: one tenant reuses its own compiled policy');
+  assert.notEqual(a1.policy, b.policy, 'another tenant gets its own');
+  assert.equal(a1.policy.hash, b.policy.hash, 'control: the two are the same policy');
+});
+
+test("one tenant's workspace is unreachable from another tenant's sandbox; each has its own uid", async () => {
+  await using airlock = createAirlock({ home: home() });
+  await using a = await airlock.sandbox({ tier: 'container', tenant: 'alpha' });
+  await using b = await airlock.sandbox({ tier: 'container', tenant: 'beta' });
+  await a.writeFile('secret.txt', 'alpha-only');
+  const own = await a.exec(['cat', 'secret.txt']);
+  assert.equal(own.stdout, 'alpha-only', 'control: the owner reads its file');
+  const path = `${RUN_DIR}/sandboxes/${a.id}/workspace/secret.txt`;
+  const probe = await b.exec(['sh', '-c', `cat ${path}; ls ${RUN_DIR}; ls /proc/*/root/ 2>&1 | head -c 2000`]);
+  assert.ok(!probe.stdout.includes('alpha-only') && !probe.stderr.includes('alpha-only'), 'beta saw nothing of alpha’s file');
+  assert.notEqual(await hostUidOf(a), await hostUidOf(b));
+  assert.equal(statSync(`${RUN_DIR}/sandboxes/${a.id}/workspace`).mode & 0o077, 0, "alpha's workspace is closed to every other uid on the host");
+});
+
+test('the registry is readable by root only: a sandbox uid is refused (control: root reads it)', () => {
+  Registry.open().close();
+  const path = `${RUN_DIR}/registry.db`;
+  assert.equal(statSync(path).mode & 0o077, 0);
+  const asSandbox = spawnSync('/bin/cat', [path], { uid: 299_999, gid: 299_999 });
+  assert.notEqual(asSandbox.status, 0);
+  assert.match(asSandbox.stderr.toString(), /Permission denied/);
+  assert.equal(spawnSync('/bin/cat', [path]).status, 0);
+});
