@@ -237,7 +237,11 @@ async function supervise(
   const exitCode = status.exitCode ?? code ?? (signal === null ? null : 128);
   const base = { exitCode, stdout: out.stdout, stderr: out.stderr, usage };
   if (ended.why !== null) return { ...base, ...ended.why };
-  if (after.oomKills > before.oomKills) return { ...base, ...end('memory', 'MEMORY_LIMIT', `the command used more than its memory limit (${spec.linux.resources.memory.limit >> 20} MiB): use less or raise limits.memoryMiB`) };
+  // On v1 the OOM kill is counted in the victim's own cgroup: an OCI runtime's child cgroup,
+  // gone with the container. A SIGKILL while this exec's peak reached the limit is that kill.
+  const memoryLimit = spec.linux.resources.memory.limit;
+  const killedAtLimit = exitCode === 128 + 9 && after.peakMemoryBytes >= memoryLimit - (1 << 20);
+  if (after.oomKills > before.oomKills || killedAtLimit) return { ...base, ...end('memory', 'MEMORY_LIMIT', `the command used more than its memory limit (${spec.linux.resources.memory.limit >> 20} MiB): use less or raise limits.memoryMiB`) };
   if (exitCode === 128 + 24 || usage.cpuMs > spec.airlock.cpuMs) return { ...base, ...end('timeout', 'CPU_TIMEOUT', `the command used more than ${spec.airlock.cpuMs} ms of CPU: use less or raise limits.cpuMs`) };
   if (code === 125 && spawned.status() === '') {
     throw new AirlockError('SANDBOX_UNAVAILABLE', `the sandbox could not be set up (cgroup join or driver failed): ${out.stderr.trim().slice(0, 500)}`);

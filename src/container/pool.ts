@@ -80,6 +80,7 @@ export class ContainerPool implements AsyncDisposable {
   readonly #mounter: Mounter;
   readonly #spawner = new HelperSpawner();
   readonly #shapes = new Map<string, Shape>();
+  readonly #disposing = new Set<Promise<void>>();
   #host: Promise<HostParts> | undefined;
   #filling: Promise<void> | undefined;
   #closed = false;
@@ -131,9 +132,15 @@ export class ContainerPool implements AsyncDisposable {
     }
   }
 
-  async #dispose(e: Entry): Promise<void> {
-    await e.standby.discard().catch(() => undefined);
-    await teardownParts(e.parts).catch(() => undefined);
+  /** Removes a ready sandbox; close() waits for every removal still running. */
+  #dispose(e: Entry): Promise<void> {
+    const done = (async () => {
+      await e.standby.discard().catch(() => undefined);
+      await teardownParts(e.parts).catch(() => undefined);
+    })();
+    this.#disposing.add(done);
+    void done.then(() => this.#disposing.delete(done));
+    return done;
   }
 
   /**
@@ -233,6 +240,7 @@ export class ContainerPool implements AsyncDisposable {
     const entries = [...this.#shapes.values()].flatMap((s) => s.ready.splice(0));
     this.#shapes.clear();
     await Promise.all(entries.map((e) => this.#dispose(e)));
+    await Promise.all([...this.#disposing]);
     this.#mounter.close();
     this.#spawner.close();
   }

@@ -4,10 +4,13 @@
  * `airlock/` parent so a reaper can find what a crashed host left behind. Swap is off: the memory
  * limit is the limit of memory plus swap.
  */
-import { constants as fsc, existsSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
-import { access, chown, mkdir, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+import { chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../core/errors.ts';
+import { CGROUP_NAME, detect, exists, isLayout, killPidsNow, PARENT, put, readKeyedNow, readNumber, readNumberNow, type CgroupLayout, type Layout, type V1Controller } from './cgroup-fs.ts';
+
+export type { CgroupLayout } from './cgroup-fs.ts';
 
 export interface CgroupLimits {
   readonly memoryBytes?: number;
@@ -27,107 +30,6 @@ export interface CgroupOptions {
   readonly root?: string;
   /** A layout found earlier by Cgroup.layout(), so a pool of sandboxes detects it once. */
   readonly layout?: CgroupLayout;
-}
-
-/** What Cgroup.layout() found: opaque outside this file. */
-export interface CgroupLayout {
-  readonly version: 1 | 2;
-}
-
-const CGROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const V1_CONTROLLERS = ['memory', 'pids', 'cpu', 'cpuacct', 'freezer'] as const;
-type V1Controller = (typeof V1_CONTROLLERS)[number];
-const PARENT = 'airlock';
-
-type Layout =
-  | { readonly version: 2; readonly dir: string }
-  | { readonly version: 1; readonly dirs: Readonly<Record<V1Controller, string>>; readonly unique: readonly string[] };
-
-function isLayout(l: CgroupLayout): l is Layout {
-  return 'dir' in l || 'unique' in l;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path, fsc.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function unavailable(message: string): AirlockError {
-  return new AirlockError('SANDBOX_UNAVAILABLE', message);
-}
-
-async function put(path: string, value: string): Promise<void> {
-  try {
-    await writeFile(path, value);
-  } catch (error) {
-    throw unavailable(`can't write ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run airlock as root on a host with this cgroup controller`);
-  }
-}
-
-async function readNumber(path: string): Promise<number> {
-  const text = (await readFile(path, 'utf8')).trim();
-  return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
-}
-
-async function detect(root: string): Promise<Layout> {
-  if (process.getuid?.() !== 0) throw unavailable('cgroup limits need root: run airlock as root (or give it a delegated cgroup)');
-  if (await exists(`${root}/cgroup.controllers`)) {
-    const have = (await readFile(`${root}/cgroup.controllers`, 'utf8')).trim().split(/\s+/);
-    for (const c of ['memory', 'pids', 'cpu']) {
-      if (!have.includes(c)) throw unavailable(`cgroup v2 controller "${c}" is missing at ${root}: enable it in the kernel / boot options`);
-    }
-    return { version: 2, dir: `${root}/${PARENT}` };
-  }
-  const dirs = {} as Record<V1Controller, string>;
-  const unique: string[] = [];
-  for (const c of V1_CONTROLLERS) {
-    const base = `${root}/${c}`;
-    if (!(await exists(`${base}/cgroup.procs`))) {
-      throw unavailable(`cgroup controller "${c}" is not mounted at ${base}: mount it (mount -t cgroup -o ${c} cgroup ${base}) or boot with cgroup v2`);
-    }
-    // cpu and cpuacct are often one hierarchy (cpu,cpuacct) reached by two symlinks.
-    const real = `${await realpath(base)}/${PARENT}`;
-    dirs[c] = real;
-    if (!unique.includes(real)) unique.push(real);
-  }
-  return { version: 1, dirs, unique };
-}
-
-function readNumberNow(path: string): number {
-  const text = readFileSync(path, 'utf8').trim();
-  return text === 'max' ? Number.POSITIVE_INFINITY : Number(text);
-}
-
-/** Reads `key value` lines (memory.events, cpu.stat, memory.oom_control) into a map. */
-function readKeyedNow(path: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const [key, value] = line.trim().split(/\s+/);
-    if (key !== undefined && value !== undefined) map.set(key, Number(value));
-  }
-  return map;
-}
-
-function killPidsNow(procsFile: string): number {
-  let text: string;
-  try {
-    text = readFileSync(procsFile, 'utf8');
-  } catch {
-    return 0;
-  }
-  const pids = text.split('\n').filter((s) => s !== '').map(Number);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  return pids.length;
 }
 
 /**

@@ -67,7 +67,7 @@ test('a missing runtime is refused, naming the package; a runtime that fails bef
 });
 
 test('on runc: memory, wall time and output limits hold, and nothing is left of the container', async () => {
-  const { sbx, uid } = await state.box!.make({ limits: { memoryMiB: 48, outputBytes: 1000 } }, { driver: ociDriver() });
+  const { sbx, uid, audit } = await state.box!.make({ limits: { memoryMiB: 48, outputBytes: 1000 } }, { driver: ociDriver() });
   const control = await py(sbx, 'x = bytearray(8 << 20); print(len(x))');
   assert.equal(control.stdout, `${8 << 20}\n`, control.stderr);
   const bomb = await py(sbx, 'x = []\nwhile True: x.append(bytearray(4 << 20))');
@@ -81,7 +81,10 @@ test('on runc: memory, wall time and output limits hold, and nothing is left of 
   assert.equal(files.stdout, 'kept\n');
   assert.equal((await sbx.readFile('f')).toString(), 'kept\n', 'written as the sandbox uid, readable by the host');
   // No runc container record, bundle or child cgroup outlives its exec.
-  assert.deepEqual((await readdir('/run/airlock/runc').catch(() => [] as string[])).filter((n) => n.startsWith('airlock-')), []);
+  const runs = audit.events.flatMap((e) => (e.kind === 'run.started' ? [`airlock-${e.run}`] : []));
+  assert.equal(runs.length, 5, 'control: five execs ran');
+  assert.deepEqual((await readdir('/run/airlock/runc').catch(() => [] as string[])).filter((n) => runs.includes(n)), []);
   assert.deepEqual((await sbx.listFiles()).map((f) => f.path), ['f']);
-  assert.deepEqual((await Cgroup.list()).filter((n) => n.startsWith('oci-')), []);
+  const cg = (await Cgroup.list()).find((n) => n.endsWith(`.${sbx.id}`)) ?? '';
+  assert.deepEqual(await readdir(`/sys/fs/cgroup/pids/airlock/${cg}`, { withFileTypes: true }).then((es) => es.filter((e) => e.isDirectory()).map((e) => e.name)), [], 'no container cgroup is left inside the sandbox cgroup');
 });

@@ -9,7 +9,7 @@
  * the runtime was killed before it could remove its own state, then the bundle directory.
  */
 import { execFile } from 'node:child_process';
-import { constants as fsc } from 'node:fs';
+import { constants as fsc, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,9 +32,20 @@ export interface OciOptions {
 
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$/;
 
-/** The marker the container's first process writes once the runtime's set-up is done. */
-export function readOciStatus(text: string): DriverStatus {
-  return { started: text.includes('"started":true') };
+/**
+ * The marker the container's first process writes once the runtime's set-up is done, and the
+ * host pid of the container's pid 1 from the runtime's pid file: killing it on a timeout ends
+ * the pid namespace while the runtime stays alive to reap it (no zombie left to the host's init).
+ */
+export function readOciStatus(text: string, pidFile: string): DriverStatus {
+  let pid: number | undefined;
+  try {
+    const n = Number(readFileSync(pidFile, 'utf8').trim());
+    if (Number.isSafeInteger(n) && n > 1) pid = n;
+  } catch {
+    // Not written yet: the container does not exist yet.
+  }
+  return { started: text.includes('"started":true'), ...(pid === undefined ? {} : { childPid: pid }) };
 }
 
 /** Makes `<bundle>/rootfs` with the links and an empty mount point for every mount. */
@@ -99,13 +110,13 @@ export function ociDriver(options: OciOptions = {}): Driver {
       // runsc can't pass fd 3 in: a root shell on the host writes the marker once runsc wrote the
       // pid file, i.e. once the container's process exists.
       const argv = runtime === 'runc'
-        ? [...global, 'run', '--bundle', bundle, '--preserve-fds', '1', cid]
+        ? [...global, 'run', '--bundle', bundle, '--preserve-fds', '1', '--pid-file', `${bundle}/pid`, cid]
         : ['/bin/sh', '-c', `"$@"; rc=$?; [ -s ${bundle}/pid ] && printf '{"started":true}' >&${OCI_STATUS_FD}; exit $rc`, 'airlock-runsc', ...global, 'run', '--bundle', bundle, '--pid-file', `${bundle}/pid`, cid];
       return {
         argv,
         fileFds: [],
         statusFd: OCI_STATUS_FD,
-        readStatus: readOciStatus,
+        readStatus: (text) => readOciStatus(text, `${bundle}/pid`),
         // runc: both (the launcher's bound runc too; runc sets them again in the container).
         rlimits: runtime === 'runc' ? 'launcher' : 'runtime',
         runAs: 'root',
