@@ -141,8 +141,9 @@ export async function spawnChain(
   const driverArgv = command.runAs === 'sandbox-uid' && !selfJoin
     ? ['/usr/bin/setpriv', `--reuid=${hostUid}`, `--regid=${hostGid}`, '--clear-groups', '--', ...command.argv]
     : command.argv;
-  const argv = joinAndExec(cgroup, driverArgv, command.rlimits === 'runtime' ? [] : ulimitCommands(spec.process.rlimits));
   const pipes: SpawnRequest['pipes'] = [...(command.statusFd === null ? [] : [{ fd: command.statusFd, direction: 'from-child' as const }]), ...extraPipes];
+  const keepFdsBelow = Math.max(3 + command.fileFds.length, ...pipes.map((p) => p.fd + 1));
+  const argv = joinAndExec(cgroup, driverArgv, command.rlimits === 'runtime' ? [] : ulimitCommands(spec.process.rlimits), { keepFdsBelow });
   // 5. + 6.
   const proc = await spawner.spawn({
     argv,

@@ -72,7 +72,8 @@ export async function spawnWorker(tenant: string, env: WorkerEnv, view: WorkerVi
     throw error;
   }
   const setpriv = ['setpriv', `--reuid=${lease.uid}`, `--regid=${lease.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
-  const argv = joinAndExec(cgroup, [...setpriv, 'bwrap', ...workerArgv(view, { defaultMemoryMiB: env.defaultMemoryMiB })]);
+  // The worker's fds are 0–2, the channel (3) and the seccomp program (4); anything else is closed.
+  const argv = joinAndExec(cgroup, [...setpriv, 'bwrap', ...workerArgv(view, { defaultMemoryMiB: env.defaultMemoryMiB })], [], { keepFdsBelow: 5 });
   const seccompFd = openSync(env.seccompPath, 'r');
   try {
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe', 'pipe', seccompFd], env: {} });

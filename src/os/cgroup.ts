@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFile
 import { chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../core/errors.ts';
+import { inheritableFds } from './fds.ts';
 import { CGROUP_NAME, detect, exists, isLayout, killPidsNow, PARENT, put, readKeyedNow, readNumber, readNumberNow, type CgroupLayout, type Layout, type V1Controller } from './cgroup-fs.ts';
 
 export type { CgroupLayout } from './cgroup-fs.ts';
@@ -334,13 +335,18 @@ function shQuote(s: string): string {
 
 /**
  * An argv that moves itself into `cg` and then execs `argv`, so every descendant starts inside.
- * A failed join exits 125 without running anything (fail closed).
+ * A failed join exits 125 without running anything (fail closed). Fds this process inherited
+ * without close-on-exec, from `keepFdsBelow` up, are closed first so none reaches the sandbox
+ * (bash, not dash, when one is numbered above 9: dash's redirections take one digit).
  *
  * @example
  *   spawn('/bin/sh', joinAndExec(cg, ['/usr/bin/bwrap', …]).slice(1))
  */
-export function joinAndExec(cg: Cgroup, argv: readonly string[], prelude: readonly string[] = []): string[] {
+export function joinAndExec(cg: Cgroup, argv: readonly string[], prelude: readonly string[] = [], options: { readonly keepFdsBelow?: number } = {}): string[] {
+  const leaked = inheritableFds(options.keepFdsBelow ?? 3);
+  const closes = leaked.map((fd) => `exec ${fd}>&-`);
   const joins = cg.dirs.map((d) => `echo $$ > ${shQuote(`${d}/cgroup.procs`)}`);
-  const script = [...joins, ...prelude, 'exec "$@"'].join(' && ');
-  return ['/bin/sh', '-c', `${script} || exit 125`, 'airlock-join', ...argv];
+  const script = [...closes, ...joins, ...prelude, 'exec "$@"'].join(' && ');
+  const shell = leaked.some((fd) => fd > 9) ? '/bin/bash' : '/bin/sh';
+  return [shell, '-c', `${script} || exit 125`, 'airlock-join', ...argv];
 }
