@@ -18,7 +18,7 @@ import { bwrapDriver } from './drivers/bwrap.ts';
 import type { Driver } from './drivers/driver.ts';
 import type { Mount } from './mounts.ts';
 import { grantMounts } from './mounts.ts';
-import { hostParts, makeParts, type SandboxParts } from './parts.ts';
+import { hostParts, makeParts, teardownParts, type SandboxParts } from './parts.ts';
 import type { ContainerPool } from './pool.ts';
 import { Session, type ContainerSandbox } from './session.ts';
 import { containerGrants, type SpecInputs } from './spec.ts';
@@ -52,10 +52,22 @@ export interface ContainerSandboxOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   readonly sidecar?: readonly string[];
   /**
+   * Egress for this sandbox, asked for once its uid is known (the socket is made private to it):
+   * binds, proxy environment, the forwarder sidecar and the argv prefix that waits for it.
+   */
+  readonly egress?: (owner: { readonly uid: number; readonly gid: number }) => Promise<EgressHook>;
+  /**
    * Sandboxes made ahead (one per host process, closed with it). Used when the default driver,
    * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here.
    */
   readonly pool?: ContainerPool;
+}
+
+export interface EgressHook {
+  readonly binds: readonly Mount[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly sidecar: readonly string[];
+  readonly argvPrefix: readonly string[];
 }
 
 const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/;
@@ -63,7 +75,7 @@ const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/;
 function poolFits(options: ContainerSandboxOptions): options is ContainerSandboxOptions & { readonly pool: ContainerPool } {
   const env = containerGrants(options.policy).env;
   return options.pool !== undefined && options.driver === undefined && options.runDir === undefined && options.uids === undefined
-    && options.extraBinds === undefined && options.extraEnv === undefined && options.sidecar === undefined
+    && options.extraBinds === undefined && options.extraEnv === undefined && options.sidecar === undefined && options.egress === undefined
     && !WAITER_VARIABLES.some((v) => Object.hasOwn(env, v));
 }
 
@@ -90,11 +102,22 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     await driver.preflight();
     const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? DEFAULT_UIDS });
     const parts = await makeParts(host, policy, names);
+    let egress: EgressHook | undefined;
+    try {
+      egress = await options.egress?.({ uid: parts.lease.uid, gid: parts.lease.gid });
+    } catch (error) {
+      await teardownParts(parts).catch(() => undefined);
+      throw error;
+    }
+    const extraBinds = [...(options.extraBinds ?? []), ...(egress?.binds ?? [])];
+    const extraEnv = { ...options.extraEnv, ...egress?.env };
+    const sidecar = egress?.sidecar ?? options.sidecar;
     const inputs: SpecInputs = {
       hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp,
-      ...(options.extraBinds === undefined ? {} : { extraBinds: options.extraBinds }),
-      ...(options.extraEnv === undefined ? {} : { extraEnv: options.extraEnv }),
-      ...(options.sidecar === undefined ? {} : { sidecar: options.sidecar }),
+      ...(extraBinds.length === 0 ? {} : { extraBinds }),
+      ...(Object.keys(extraEnv).length === 0 ? {} : { extraEnv }),
+      ...(sidecar === undefined ? {} : { sidecar }),
+      ...(egress === undefined ? {} : { argvPrefix: egress.argvPrefix }),
     };
     made = { parts, inputs, driver };
   }

@@ -64,6 +64,8 @@ export interface SpecInputs {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** A process started beside the command inside the sandbox's network namespace (egress forwarder). */
   readonly sidecar?: readonly string[];
+  /** argv put before every command (the egress waiter, which returns once the forwarder listens). */
+  readonly argvPrefix?: readonly string[];
 }
 
 /** The container-tier fields of a policy; compile() already validated the document. */
@@ -93,7 +95,7 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
     ociVersion: '1.0.2',
     hostname: 'sandbox',
     process: {
-      args: [...args],
+      args: [...(inputs.argvPrefix ?? []), ...args],
       env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       cwd: WORKSPACE,
       user: { uid: SANDBOX_UID, gid: SANDBOX_GID },

@@ -336,17 +336,19 @@ function shQuote(s: string): string {
 /**
  * An argv that moves itself into `cg` and then execs `argv`, so every descendant starts inside.
  * A failed join exits 125 without running anything (fail closed). Fds this process inherited
- * without close-on-exec, from `keepFdsBelow` up, are closed first so none reaches the sandbox
- * (bash, not dash, when one is numbered above 9: dash's redirections take one digit).
+ * without close-on-exec, from `keepFdsBelow` up, are closed first so none reaches the sandbox.
  *
  * @example
  *   spawn('/bin/sh', joinAndExec(cg, ['/usr/bin/bwrap', …]).slice(1))
  */
 export function joinAndExec(cg: Cgroup, argv: readonly string[], prelude: readonly string[] = [], options: { readonly keepFdsBelow?: number } = {}): string[] {
-  const leaked = inheritableFds(options.keepFdsBelow ?? 3);
-  const closes = leaked.map((fd) => `exec ${fd}>&-`);
   const joins = cg.dirs.map((d) => `echo $$ > ${shQuote(`${d}/cgroup.procs`)}`);
-  const script = [...closes, ...joins, ...prelude, 'exec "$@"'].join(' && ');
-  const shell = leaked.some((fd) => fd > 9) ? '/bin/bash' : '/bin/sh';
-  return [shell, '-c', `${script} || exit 125`, 'airlock-join', ...argv];
+  const script = [...joins, ...prelude, 'exec "$@"'].join(' && ');
+  const joiner = ['/bin/sh', '-c', `${script} || exit 125`, 'airlock-join', ...argv];
+  const leaked = inheritableFds(options.keepFdsBelow ?? 3);
+  if (leaked.length === 0) return joiner;
+  // bash closes them (dash's redirections take one digit), then execs the same dash joiner, so
+  // the prelude (ulimit, whose units differ between the two shells) always runs in dash.
+  // --norc: bash would otherwise read ~/.bashrc when its stdin is a socket.
+  return ['/bin/bash', '--norc', '--noprofile', '-c', `exec ${leaked.map((fd) => `${fd}>&-`).join(' ')} && exec "$@"`, 'airlock-close', ...joiner];
 }

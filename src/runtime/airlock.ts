@@ -8,7 +8,8 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
-import { createContainerSandbox, type ContainerSandbox } from '../container/index.ts';
+import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
+import { forwarderPlan } from '../egress/forwarder.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
@@ -85,6 +86,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly #home: string;
   readonly #gateway: EgressGateway;
   readonly #containers = new Set<ContainerSandbox>();
+  #pool: ContainerPool | null = null;
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   readonly #supervisor: Supervisor;
@@ -118,6 +120,32 @@ class AirlockImpl implements Airlock, SandboxHost {
     return policy;
   }
 
+  /**
+   * How a container sandbox is made: from the pool (sandboxes made ahead) when it needs no egress;
+   * otherwise here, with a proxy socket private to its uid and a forwarder in its network namespace.
+   */
+  #containerWay(tenant: string, sandbox: string, policy: CompiledPolicy): { with: Pick<ContainerCreateOptions, 'pool' | 'egress'>; done: () => Promise<void> } {
+    if (policy.routes.length === 0) {
+      this.#pool ??= new ContainerPool({ home: this.#home });
+      return { with: { pool: this.#pool }, done: () => Promise.resolve() };
+    }
+    const gateway = this.#gateway;
+    const held: { close?: () => Promise<void> } = {};
+    const egress: ContainerCreateOptions['egress'] = async (owner) => {
+      const socket = await gateway.socketFor({ tenant, sandbox, policy }, { owner: { uid: owner.uid, gid: owner.gid } });
+      held.close = () => socket.close();
+      const plan = forwarderPlan({ socketPath: socket.path });
+      return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv };
+    };
+    return {
+      with: { egress },
+      done: async () => {
+        await held.close?.();
+        gateway.release({ tenant, sandbox });
+      },
+    };
+  }
+
   sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
   sandbox(options?: SandboxOptions): Promise<Sandbox>;
   async sandbox(options: SandboxOptions = {}): Promise<Sandbox | ContainerSandbox> {
@@ -130,13 +158,18 @@ class AirlockImpl implements Airlock, SandboxHost {
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
       let box: ContainerSandbox;
+      const way = this.#containerWay(tenant, lease.id, policy);
       try {
-        box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: this.audit, home: this.#home });
+        box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: this.audit, home: this.#home, ...way.with });
       } catch (error) {
         lease.end();
+        await way.done();
         throw error;
       }
-      const managed = managedContainer(box, lease, policy, () => this.#containers.delete(managed));
+      const managed = managedContainer(box, lease, policy, () => {
+        this.#containers.delete(managed);
+        void way.done();
+      });
       this.#containers.add(managed);
       lease.arm(() => managed.destroy());
       return managed;
@@ -199,13 +232,15 @@ class AirlockImpl implements Airlock, SandboxHost {
         await this.#supervisor.ready();
         const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
         const language = req.language ?? 'js';
-        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home };
+        const way = this.#containerWay(tenant, lease.id, policy);
+        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with };
         try {
           const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run));
           await this.audit.flush();
           return result;
         } finally {
           lease.end();
+          await way.done();
         }
       }
       sandbox = await this.sandbox({ tenant, tier, policy: req.policy ?? DENY_ALL });
@@ -236,6 +271,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
     await this.#supervisor.close().catch(() => undefined);
     await this.isolate.close();
+    await this.#pool?.close();
     await this.#gateway.close();
     await this.audit.close();
   }

@@ -1,6 +1,6 @@
 /** A one-shot container run: a fresh sandbox, the file in its workspace, one exec, destroy. */
 import type { AuditSink } from '../audit/event.ts';
-import { createContainerSandbox } from '../container/index.ts';
+import { createContainerSandbox, type ContainerSandboxOptions } from '../container/index.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
@@ -21,6 +21,8 @@ export interface ContainerRun {
   readonly language: Language;
   readonly audit: AuditSink;
   readonly home: string;
+  /** The pool, or the egress hook, the runtime chose for this sandbox. */
+  readonly with: Pick<ContainerSandboxOptions, 'pool' | 'egress'>;
 }
 
 export async function runInContainer(req: ContainerRun): Promise<RunResult> {
@@ -32,7 +34,7 @@ export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   if (bytes > req.policy.limits.codeBytes) {
     throw new AirlockError('CODE_TOO_LARGE', `the code is ${bytes} bytes, over the limit of ${req.policy.limits.codeBytes}: send less, or raise policy.limits.codeBytes`);
   }
-  await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home });
+  await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home, ...req.with });
   await sandbox.writeFile(entry.file, req.code);
   const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, runId: req.id });
   return { id: req.id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
