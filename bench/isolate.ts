@@ -16,7 +16,7 @@ function fib(n: number): number {
   return n < 2 ? n : fib(n - 1) + fib(n - 2);
 }
 // The same function, as guest source: the guest and plain node run identical code.
-const CPU_GUEST = `${fib.toString()}\nexport default fib(27);`;
+const CPU_GUEST = `${fib.toString()}\nexport default fib(35);`;
 
 function rawIvmOnce(): void {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
@@ -51,7 +51,7 @@ export async function benchIsolate(): Promise<Record<string, number>> {
   const idle = Array.from({ length: 100 }, () => new WarmIsolate(64, snapshot));
   const idleMb = (process.memoryUsage().rss - idleBefore) / 100 / 1024 / 1024;
   for (const w of idle) w.dispose();
-  const fibNode = median(await timeEach(5, () => fib(27)));
+  const fibNode = median(await timeEach(5, () => fib(35)));
 
   const tool = { version: 1 as const, tools: { echo: { operation: 'compute' as const, args: { type: 'object' } } }, limits: { toolCalls: 10_000, wallMs: 30_000, cpuMs: 30_000 } };
   await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-bench-')), tools: { echo: (a) => a } });

@@ -15,7 +15,7 @@
  * the same write transaction as the insert (BEGIN IMMEDIATE), so they hold across processes.
  */
 import { mkdirSync, openSync, closeSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AirlockError } from '../core/errors.ts';
 import type { Tier } from '../core/result.ts';
 import { RUN_DIR } from '../os/uids.ts';
@@ -102,6 +102,7 @@ export class Registry {
   readonly path: string;
   readonly self: Owner;
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
   readonly #now: () => number;
 
   private constructor(path: string, db: DatabaseSync, now: () => number) {
@@ -150,12 +151,22 @@ export class Registry {
     }
   }
 
+  /** Statements are prepared once per registry: preparing is most of a small write's cost. */
+  #statement(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
   #run(sql: string, ...params: (string | number)[]): void {
-    this.#db.prepare(sql).run(...params);
+    this.#statement(sql).run(...params);
   }
 
   #all(sql: string, ...params: (string | number)[]): Row[] {
-    return this.#db.prepare(sql).all(...params);
+    return this.#statement(sql).all(...params);
   }
 
   addHost(instance: string, home: string): void {
