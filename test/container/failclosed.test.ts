@@ -1,9 +1,9 @@
 // Fail closed: where the host lacks what a sandbox needs, creation is refused with
 // SANDBOX_UNAVAILABLE naming the fix, nothing is allocated, and nothing runs with less isolation.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
@@ -12,24 +12,16 @@ import type { Driver } from '../../src/container/drivers/driver.ts';
 import { Cgroup } from '../../src/os/cgroup.ts';
 import { UidAllocator } from '../../src/os/uids.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
-import { sandboxes, tempHome } from './helpers.ts';
+import { sandboxFixture, unavailable } from './helpers.ts';
 
-const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
-before(async () => {
-  state.home = await tempHome();
-  state.box = sandboxes(state.home.home);
-});
-after(async () => {
-  await state.box?.cleanup();
-  await state.home?.done();
-});
+const state = sandboxFixture();
 
-function unavailable(fix: RegExp) {
-  return (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE' && fix.test(e.message);
-}
-
+/** The uid locks this test process holds (other test files run beside it and take their own). */
 async function heldLocks(): Promise<number[]> {
-  return new UidAllocator({ stateDir: `${DEFAULT_RUN_DIR}/uids`, ...DEFAULT_UIDS }).held();
+  const dir = `${DEFAULT_RUN_DIR}/uids`;
+  const all = await new UidAllocator({ stateDir: dir, ...DEFAULT_UIDS }).held();
+  const owners = await Promise.all(all.map((uid) => readFile(`${dir}/${uid}.lock`, 'utf8').catch(() => '')));
+  return all.filter((_uid, i) => owners[i]?.split(' ')[0] === String(process.pid));
 }
 
 async function create(driver: Driver) {

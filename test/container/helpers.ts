@@ -1,6 +1,8 @@
 // Shared fixtures for the container tests: a sandbox factory that records what it made, and an
 // inventory of everything a sandbox could leave behind (processes, mounts, cgroups, uid locks, files).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { AirlockError } from '../../src/core/errors.ts';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
@@ -93,4 +95,23 @@ export function py(sbx: ContainerSandbox, code: string, timeoutMs?: number): Ret
 
 export function sh(sbx: ContainerSandbox, code: string, timeoutMs?: number): ReturnType<ContainerSandbox['exec']> {
   return sbx.exec(['sh', '-c', code], timeoutMs === undefined ? {} : { timeoutMs });
+}
+
+/** A temp home and a sandbox maker for one test file, made before its tests and cleaned after. */
+export function sandboxFixture(): { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } {
+  const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
+  before(async () => {
+    state.home = await tempHome();
+    state.box = sandboxes(state.home.home);
+  });
+  after(async () => {
+    await state.box?.cleanup();
+    await state.home?.done();
+  });
+  return state;
+}
+
+/** Matches an AirlockError SANDBOX_UNAVAILABLE whose message names `fix`. */
+export function unavailable(fix: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE' && fix.test(e.message);
 }

@@ -1,18 +1,10 @@
 // Limits: memory (swap off), pids, CPU, wall time, open files, file size, workspace size, output.
 // Each hostile run sits beside a control, ends with its status, and leaves the host untouched.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { processesOf, py, sandboxes, sh, tempHome } from './helpers.ts';
+import { test } from 'node:test';
+import { processesOf, py, sh, sandboxFixture } from './helpers.ts';
 
-const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
-before(async () => {
-  state.home = await tempHome();
-  state.box = sandboxes(state.home.home);
-});
-after(async () => {
-  await state.box?.cleanup();
-  await state.home?.done();
-});
+const state = sandboxFixture();
 
 test('a memory bomb is OOM-killed (status memory); a small allocation works', async () => {
   const { sbx } = await state.box!.make({ limits: { memoryMiB: 48 } });

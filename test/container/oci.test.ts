@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
 import { ociDriver } from '../../src/container/index.ts';
 import { ociConfig, ociSeccomp } from '../../src/container/drivers/oci-config.ts';
@@ -11,21 +11,10 @@ import { compileSpec } from '../../src/container/spec.ts';
 import { CONTAINER_PROFILE } from '../../src/os/seccomp-profiles.ts';
 import { Cgroup } from '../../src/os/cgroup.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
-import { processesOf, py, sandboxes, sh, tempHome } from './helpers.ts';
+import { processesOf, py, sh, sandboxFixture, unavailable } from './helpers.ts';
 
-const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
-before(async () => {
-  state.home = await tempHome();
-  state.box = sandboxes(state.home.home);
-});
-after(async () => {
-  await state.box?.cleanup();
-  await state.home?.done();
-});
+const state = sandboxFixture();
 
-function unavailable(fix: RegExp) {
-  return (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE' && fix.test(e.message);
-}
 
 test('the bundle maps only the sandbox uid, grants no capability, and carries the allowlist', () => {
   const policy = compilePolicy({ version: 1 });

@@ -2,23 +2,15 @@
 // tenants that can't see each other; destroy that leaves nothing.
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import { createContainerSandbox } from '../../src/container/index.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
-import { assertNothingLeft, hostUidOf, py, sandboxes, sh, tempHome } from './helpers.ts';
+import { assertNothingLeft, hostUidOf, py, sh, sandboxFixture } from './helpers.ts';
 
-const state: { home?: Awaited<ReturnType<typeof tempHome>>; box?: ReturnType<typeof sandboxes> } = {};
-before(async () => {
-  state.home = await tempHome();
-  state.box = sandboxes(state.home.home);
-});
-after(async () => {
-  await state.box?.cleanup();
-  await state.home?.done();
-});
+const state = sandboxFixture();
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof AirlockError && e.code === code);
