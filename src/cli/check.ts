@@ -6,7 +6,7 @@
  * @example
  *   // airlock check --tier container --policy policy.json --json
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { codeInfo } from '../core/errors.ts';
 import type { Tier } from '../core/result.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
@@ -15,18 +15,13 @@ import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { runCheck } from '../check/check.ts';
 import { reportJson } from '../check/questions.ts';
 import { formatReport } from '../check/report.ts';
-import { runRequestFromFlags, type RunFlags } from './run-input.ts';
+import { policyFromFlags, withPolicyFlags, type RunFlags } from './run-input.ts';
 
 interface CheckFlags extends RunFlags {
   readonly json?: boolean;
   readonly verbose?: boolean;
 }
 
-/** The policy from the same flags as `airlock run` (file, --allow-net, --timeout, --memory). */
-export function policyFromFlags(flags: RunFlags): PolicyDocument {
-  const request = runRequestFromFlags('-', flags, () => new Uint8Array());
-  return request.policy ?? { version: 1 };
-}
 
 /** Files, env or processes need the container tier; anything else runs on the isolate tier. */
 export function tierFor(policy: PolicyDocument, flag: string | undefined): Tier {
@@ -40,13 +35,9 @@ const refuse: ToolHandler = () => {
 };
 
 export function checkCommand(): Command {
-  return new Command('check')
-    .description('answer five questions about a policy — secrets, network, files, tenants, resources — from the policy and from live probes')
-    .addOption(new Option('--tier <tier>', 'sandbox tier (default: container if the policy grants files or env, else isolate)').choices(['isolate', 'container']))
-    .option('--policy <file>', 'policy JSON (default: grant nothing)')
-    .option('--allow-net <host[:port]>', 'grant egress to a host (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .option('--timeout <ms>', 'wall-clock limit in ms')
-    .option('--memory <mib>', 'memory limit in MiB')
+  // --tier defaults to container when the policy grants files or env, else isolate (tierFor).
+  return withPolicyFlags(new Command('check')
+    .description('answer five questions about a policy — secrets, network, files, tenants, resources — from the policy and from live probes'))
     .option('--tenant <id>', 'tenant id the probes run as', 'check')
     .option('--json', 'print exactly one JSON object: { tier, answers, consistent }')
     .option('--verbose', 'print the evidence in full')

@@ -1,5 +1,6 @@
 /** `airlock run` flags → a RunRequest. The CLI adds nothing of its own: the request schema decides. */
 import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
 import { extname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
 import type { Language, RunRequest } from '../policy/request.ts';
@@ -67,14 +68,11 @@ export function languageOf(file: string): Language {
   return language;
 }
 
-export function runRequestFromFlags(file: string, flags: RunFlags, readStdin: () => Uint8Array): RunRequest {
-  const language = languageOf(file);
-  let code: Uint8Array<ArrayBuffer>;
-  try {
-    code = new Uint8Array(file === '-' ? readStdin() : readFileSync(file));
-  } catch (error) {
-    throw new AirlockError('INVALID_REQUEST', `can't read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+/**
+ * The policy the flags that `run` and `check` share describe: `--policy FILE`, then `--timeout`,
+ * `--memory` and `--allow-net` on top (the file's own values otherwise stand).
+ */
+export function policyFromFlags(flags: RunFlags): PolicyDocument {
   const base: PolicyDocument = flags.policy === undefined ? { version: 1 } : readPolicy(flags.policy);
   const limits: Record<string, unknown> = { ...(base.limits ?? {}) };
   if (flags.timeout !== undefined) {
@@ -83,16 +81,36 @@ export function runRequestFromFlags(file: string, flags: RunFlags, readStdin: ()
     if (typeof limits['cpuMs'] !== 'number' || limits['cpuMs'] > wallMs) limits['cpuMs'] = wallMs;
   }
   if (flags.memory !== undefined) limits['memoryMiB'] = positiveInt('--memory', flags.memory);
-  const policy = { ...base, ...(Object.keys(limits).length > 0 ? { limits } : {}) } as PolicyDocument;
   const routes = (flags.allowNet ?? []).flatMap(routesFor);
-  if (routes.length > 0) {
-    const existing = policy.network?.routes ?? [];
-    Object.assign(policy, { network: { routes: [...existing, ...routes] } });
+  return {
+    ...base,
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(routes.length > 0 ? { network: { routes: [...(base.network?.routes ?? []), ...routes] } } : {}),
+  };
+}
+
+/** The policy flags, declared once for every command that takes them (`run`, `check`). */
+export function withPolicyFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--tier <tier>', 'sandbox tier').choices(['isolate', 'container']))
+    .option('--policy <file>', 'policy JSON (default: grant nothing)')
+    .option('--allow-net <host[:port]>', 'grant egress to a host (repeatable)', (v: string, all: string[]) => [...all, v], [])
+    .option('--timeout <ms>', 'wall-clock limit in ms')
+    .option('--memory <mib>', 'memory limit in MiB');
+}
+
+export function runRequestFromFlags(file: string, flags: RunFlags, readStdin: () => Uint8Array): RunRequest {
+  const language = languageOf(file);
+  let code: Uint8Array<ArrayBuffer>;
+  try {
+    code = new Uint8Array(file === '-' ? readStdin() : readFileSync(file));
+  } catch (error) {
+    throw new AirlockError('INVALID_REQUEST', `can't read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   return {
     code,
     language,
-    policy,
+    policy: policyFromFlags(flags),
     ...(flags.tier === undefined ? {} : { tier: flags.tier as 'isolate' | 'container' }),
     ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }),
   };

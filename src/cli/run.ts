@@ -1,12 +1,12 @@
 /** `airlock run`: one file, one sandbox, one result; the exit code comes from the error table. */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { codeInfo } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import { createAirlock } from '../runtime/airlock.ts';
 import { failedResult } from '../runtime/failed-result.ts';
 import { newId } from '../core/ids.ts';
-import { runRequestFromFlags, type RunFlags } from './run-input.ts';
+import { runRequestFromFlags, withPolicyFlags, type RunFlags } from './run-input.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { formatLearned, learnAfterRun } from './learn.ts';
 
@@ -25,14 +25,9 @@ function printHuman(result: RunResult): void {
 }
 
 export function runCommand(): Command {
-  return new Command('run')
+  return withPolicyFlags(new Command('run')
     .description('run one file in a fresh sandbox')
-    .argument('<file>', 'the code to run (.js .mjs .ts .wasm; .py .sh on the container tier), or - for stdin')
-    .addOption(new Option('--tier <tier>', 'sandbox tier').choices(['isolate', 'container']))
-    .option('--policy <file>', 'policy JSON (default: grant nothing)')
-    .option('--allow-net <host[:port]>', 'grant egress to a host (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .option('--timeout <ms>', 'wall-clock limit in ms')
-    .option('--memory <mib>', 'memory limit in MiB')
+    .argument('<file>', 'the code to run (.js .mjs .ts .wasm; .py .sh on the container tier), or - for stdin'))
     .option('--tenant <id>', 'tenant id', 'default')
     .option('--json', 'print exactly one JSON result object')
     // --learn (src/cli/learn.ts): print the smallest policy diff that would have let this run through.

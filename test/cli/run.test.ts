@@ -1,0 +1,62 @@
+// `airlock run` as a user runs it: one JSON object on stdout, the exit code from the error table,
+// and the policy flags doing exactly what they say (each beside its control).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
+const home = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
+
+function airlock(args: string[]): Promise<{ code: number | null; json: { status: string; result: unknown; error: { code: string } | null } }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, json: JSON.parse(out) as never })));
+}
+
+test('--allow-net grants exactly that host and port; without it the guest has no network', async () => {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end('hi');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const file = join(home, 'f.mjs');
+  writeFileSync(file, `const r = await fetch('http://127.0.0.1:${port}/x'); export default r.status;`);
+  try {
+    const denied = await airlock(['run', '--json', file]);
+    assert.equal(denied.json.status, 'error');
+    assert.equal(seen.length, 0, 'without the flag nothing reached the server');
+    const other = await airlock(['run', '--json', '--allow-net', `127.0.0.1:${port + 1}`, file]);
+    assert.equal(other.json.status, 'denied');
+    assert.equal(other.json.error?.code, 'EGRESS_NOT_GRANTED');
+    assert.equal(other.code, 3);
+    assert.equal(seen.length, 0, 'a grant for another port does not reach this one');
+    const granted = await airlock(['run', '--json', '--allow-net', `127.0.0.1:${port}`, file]);
+    assert.equal(granted.code, 0);
+    assert.equal(granted.json.result, 200);
+    assert.deepEqual(seen, ['/x']);
+  } finally {
+    server.close();
+  }
+});
+
+test('--timeout bounds the run and the exit code comes from the error table', async () => {
+  const file = join(home, 'loop.mjs');
+  writeFileSync(file, 'for (;;) {}');
+  const r = await airlock(['run', '--json', '--timeout', '300', file]);
+  assert.equal(r.json.status, 'timeout');
+  assert.equal(r.code, 4);
+  const bad = await airlock(['run', '--json', '--timeout', 'soon', file]);
+  assert.equal(bad.json.error?.code, 'INVALID_REQUEST');
+  assert.equal(bad.code, 2);
+  writeFileSync(file, 'export default 6 * 7');
+  const ok = await airlock(['run', '--json', '--timeout', '300', file]);
+  assert.deepEqual([ok.code, ok.json.result], [0, 42]);
+});
