@@ -45,6 +45,27 @@ async function ownerAlive(text: string): Promise<boolean> {
 }
 
 /**
+ * Renames a dead owner's lock aside under a name unique to us (atomic: of two takers one wins),
+ * and gives it back when what was moved turns out to be a live lock that replaced the dead one
+ * between the read and the rename. Returns the aside path, or null when nothing was taken.
+ * The uid allocator and the reaper both take locks this way.
+ */
+export async function moveLockAside(path: string, read: string, tag: 'reclaim' | 'reap', isLive: (text: string) => boolean | Promise<boolean>): Promise<string | null> {
+  const aside = `${path}.${tag}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return null;
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => '');
+  if (moved !== read && (await isLive(moved))) {
+    await rename(aside, path).catch(() => undefined);
+    return null;
+  }
+  return aside;
+}
+
+/**
  * @example
  *   const uids = new UidAllocator({ stateDir: `${home}/uids`, first: 200000, count: 10000 });
  *   const lease = await uids.acquire(); … await lease.release();
@@ -127,18 +148,8 @@ export class UidAllocator {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     // A lock being written right now may still be empty: leave it alone.
     if (text === undefined || text === '' || (await ownerAlive(text))) return false;
-    const aside = `${path}.reclaim.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    try {
-      await rename(path, aside);
-    } catch {
-      return false;
-    }
-    const moved = await readFile(aside, 'utf8').catch(() => '');
-    if (moved !== text && (await ownerAlive(moved))) {
-      // We took a live lock by accident (it was replaced between read and rename): put it back.
-      await rename(aside, path).catch(() => undefined);
-      return false;
-    }
+    const aside = await moveLockAside(path, text, 'reclaim', ownerAlive);
+    if (aside === null) return false;
     await unlink(aside).catch(() => undefined);
     return true;
   }

@@ -4,10 +4,11 @@
  * is already gone, because two reapers (or a reaper and a late cleanup) may reach it together.
  */
 import { execFile } from 'node:child_process';
-import { open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AirlockError } from '../core/errors.ts';
+import { moveLockAside } from '../os/uids.ts';
 import { ownerAlive, parseOwner, type Owner } from './owner.ts';
 
 const run = promisify(execFile);
@@ -114,19 +115,11 @@ export async function adoptDeadLock(path: string, self: Owner): Promise<boolean>
   if ((await lockState(path)) !== 'dead') return false;
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (text === undefined) return false;
-  const aside = `${path}.reap.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  try {
-    await rename(path, aside);
-  } catch {
-    return false;
-  }
-  const moved = await readFile(aside, 'utf8').catch(() => '');
-  const movedOwner = parseOwner(moved);
-  if (moved !== text && movedOwner !== undefined && ownerAlive(movedOwner)) {
-    // A live lock replaced the dead one between our read and rename: give it back.
-    await rename(aside, path).catch(() => undefined);
-    return false;
-  }
+  const aside = await moveLockAside(path, text, 'reap', (moved) => {
+    const owner = parseOwner(moved);
+    return owner !== undefined && ownerAlive(owner);
+  });
+  if (aside === null) return false;
   try {
     const fh = await open(path, 'wx', 0o600);
     await fh.writeFile(`${self.pid} ${self.start}\n`);
