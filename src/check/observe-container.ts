@@ -19,14 +19,18 @@ import { containerFiles, containerNetwork, containerSecrets, containerTenants } 
 /** Makes a container sandbox for a tenant under a policy (default: `airlock.sandbox`). */
 export type ContainerOpener = (tenant: string, policy: PolicyDocument) => Promise<ContainerSandbox>;
 
-export interface ContainerProbeContext {
-  readonly open: ContainerOpener;
+/** What every live probe is given, whichever tier it runs on. */
+export interface ProbeContextBase {
   readonly document: PolicyDocument;
   readonly policy: CompiledPolicy;
   readonly tenant: string;
   readonly otherTenant: string;
   readonly facts: HostFacts;
   readonly bait: Bait;
+}
+
+export interface ContainerProbeContext extends ProbeContextBase {
+  readonly open: ContainerOpener;
 }
 
 export type Observed = Record<'secrets' | 'network' | 'files' | 'tenants', Finding>;

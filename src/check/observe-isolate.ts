@@ -6,26 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { RunResult } from '../core/result.ts';
-import type { CompiledPolicy } from '../policy/compile.ts';
 import type { RunRequest } from '../policy/request.ts';
-import type { PolicyDocument } from '../policy/schema.ts';
 import type { Airlock } from '../runtime/airlock.ts';
-import type { Bait, BaitHits } from './bait.ts';
-import type { Observed } from './observe-container.ts';
+import type { BaitHits } from './bait.ts';
+import type { Observed, ProbeContextBase } from './observe-container.ts';
 import { unverified } from './observe-container.ts';
-import type { HostFacts } from './policy-answers.ts';
 import { ISOLATE_PROBE, type IsolateReport } from './probe-isolate.ts';
 import { probePlan } from './probe-plan.ts';
 import { no, yes, type Finding } from './questions.ts';
 
-export interface IsolateProbeContext {
+export interface IsolateProbeContext extends ProbeContextBase {
   readonly airlock: Airlock;
-  readonly document: PolicyDocument;
-  readonly policy: CompiledPolicy;
-  readonly tenant: string;
-  readonly otherTenant: string;
-  readonly facts: HostFacts;
-  readonly bait: Bait;
 }
 
 const DENIED_BY_GATEWAY = new Set(['EGRESS_NOT_GRANTED', 'EGRESS_ADDRESS_REFUSED', 'EGRESS_BAD_REQUEST']);
