@@ -8,6 +8,7 @@ import { realpathSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../core/errors.ts';
+import { mirrored } from './view-mirror.ts';
 
 export interface WorkerView {
   readonly node: string;
@@ -42,8 +43,10 @@ export function workerView(nodePath: string = process.execPath): WorkerView {
     throw new AirlockError('SANDBOX_UNAVAILABLE', `isolated-vm has no prebuilt binary for Node ABI ${process.versions.modules}: run \`npm run setup\` on Node 24`);
   }
   const libs = new Set([...sharedLibraries(node), ...sharedLibraries(addon)]);
-  const binds: [string, string][] = [[node, node]];
-  for (const lib of libs) binds.push([realpathSync(lib), lib]);
-  for (const p of [join(PROJECT_ROOT, 'package.json'), join(PROJECT_ROOT, 'src', 'isolate'), ivmDir, gypBuild]) binds.push([p, p]);
+  const wanted: [string, string][] = [[node, node]];
+  for (const lib of libs) wanted.push([realpathSync(lib), lib]);
+  for (const p of [join(PROJECT_ROOT, 'package.json'), join(PROJECT_ROOT, 'src', 'isolate'), ivmDir, gypBuild]) wanted.push([p, p]);
+  const from = mirrored(wanted.map(([source]) => source));
+  const binds = wanted.map(([source, to]) => [from.get(source) ?? source, to] as const);
   return { node, binds, entry: join(PROJECT_ROOT, 'src', 'isolate', 'worker-main.ts') };
 }

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readFrames, writeFrame } from '../../src/isolate/frames.ts';
+import { mirrored } from '../../src/isolate/view-mirror.ts';
 import { spawnWorker } from '../../src/isolate/worker-process.ts';
 import { testAirlock } from '../support/airlock.ts';
 
@@ -23,7 +24,9 @@ test('an isolate worker has no files, network, processes, privileges or environm
   const port = (server.address() as { port: number }).port;
   const probe = join(import.meta.dirname, '..', 'fixtures', 'worker-probe.ts');
   const frames = join(import.meta.dirname, '..', '..', 'src', 'isolate', 'frames.ts');
-  const view = { ...env.view, entry: probe, binds: [...env.view.binds, [probe, probe] as const, [frames, frames] as const] };
+  // Bound the way the worker's own files are: from a mirror when the checkout is private.
+  const from = mirrored([probe, frames]);
+  const view = { ...env.view, entry: probe, binds: [...env.view.binds, [from.get(probe) ?? probe, probe] as const, [from.get(frames) ?? frames, frames] as const] };
   const spawned = await spawnWorker('probe', env, view);
   try {
     const report = await new Promise<Record<string, unknown>>((resolve, reject) => {
