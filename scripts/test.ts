@@ -19,4 +19,7 @@ if (only.length === 0) {
   step('type-check', 'tsc', ['-p', 'tsconfig.json', '--noEmit']);
   step('lint', 'eslint', ['--max-warnings', '0', '.']);
 }
-step(`tests (${files.length} files)`, process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files]);
+// --test-force-exit: a file whose tests have all finished ends even if a helper handle is still
+// referenced (a known leak of the container pool's process helper under concurrent files, being
+// tracked); leftovers are asserted by the tests themselves (crash, lifecycle, destroy suites).
+step(`tests (${files.length} files)`, process.execPath, ['--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=120000', ...files]);
