@@ -19,7 +19,11 @@ if (only.length === 0) {
   step('type-check', 'tsc', ['-p', 'tsconfig.json', '--noEmit']);
   step('lint', 'eslint', ['--max-warnings', '0', '.']);
 }
-// --test-force-exit: a file whose tests have all finished ends even if a helper handle is still
-// referenced (a known leak of the container pool's process helper under concurrent files, being
-// tracked); leftovers are asserted by the tests themselves (crash, lifecycle, destroy suites).
-step(`tests (${files.length} files)`, process.execPath, ['--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=120000', ...files]);
+// test/check/check-container.test.ts runs alone after the rest: beside other container-heavy
+// files it has stalled (a probe sandbox that never reports, under investigation); alone it passes.
+const ALONE = new Set(['test/check/check-container.test.ts']);
+const run = (name: string, list: string[], concurrency: number): void => {
+  if (list.length > 0) step(`${name} (${list.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...list]);
+};
+run('tests', files.filter((f) => !ALONE.has(f)), 2);
+run('tests run alone', files.filter((f) => ALONE.has(f)), 1);
