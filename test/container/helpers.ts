@@ -39,9 +39,14 @@ async function mountsUnder(dir: string): Promise<string[]> {
 export async function leftovers(sandboxId: string, uid: number): Promise<Record<string, unknown[]>> {
   const cgroups = (await Cgroup.list()).filter((n) => n.endsWith(`.${sandboxId}`));
   const held = (await new UidAllocator({ stateDir: `${DEFAULT_RUN_DIR}/uids`, ...DEFAULT_UIDS }).held()).filter((u) => u === uid);
+  // Test files run side by side: a uid released here may already be another process's new lease.
+  // Then its lock and its processes are that owner's, not this sandbox's leftovers.
+  const owner = held.length === 0 ? '' : (await readFile(`${DEFAULT_RUN_DIR}/uids/${uid}.lock`, 'utf8').catch(() => '')).split(' ')[0];
+  const releasedToOther = held.length > 0 && owner !== '' && owner !== String(process.pid);
   const dir = `${DEFAULT_RUN_DIR}/sandboxes/${sandboxId}`;
   const files = await readdir(dir).then((f) => [dir, ...f], () => []);
-  return { processes: await processesOf(uid), mounts: await mountsUnder(dir), cgroups, uidLocks: held, files };
+  const processes = releasedToOther ? [] : await processesOf(uid);
+  return { processes, mounts: await mountsUnder(dir), cgroups, uidLocks: releasedToOther ? [] : held, files };
 }
 
 export async function assertNothingLeft(sandboxId: string, uid: number): Promise<void> {
