@@ -150,5 +150,5 @@ function init(s, b) {
 defineProperty(G, '__airlock_init', { value: init, writable: false, configurable: true, enumerable: false });
 })();`;
 
-/** Runs in each fresh context, before any guest code: takes the init function off the global. */
-export const GUEST_INIT = 'return globalThis.__airlock_init($0, $1);';
+/** The global each fresh context's init function is found under (it removes itself when called). */
+export const GUEST_INIT = '__airlock_init';

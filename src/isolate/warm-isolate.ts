@@ -14,6 +14,18 @@ interface Hooks {
   bridge: ToolBridge | null;
 }
 
+/** The guest's synchronous stretch reached the limit runMain was given. */
+export class SyncTimeout extends Error {
+  constructor() {
+    super('the guest ran synchronously past its limit');
+    this.name = 'SyncTimeout';
+  }
+}
+
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && /execution timed out/i.test(error.message);
+}
+
 export class WarmIsolate {
   readonly isolate: ivm.Isolate;
   readonly context: ivm.Context;
@@ -41,7 +53,10 @@ export class WarmIsolate {
       return hooks.bridge(name, args);
     });
     // References are transferred as themselves (the guest holds them only in closure variables).
-    const api = this.context.evalClosureSync(GUEST_INIT, [sink, bridge], { result: { reference: true } });
+    // The init function is called through a Reference to it: nothing is compiled per isolate.
+    const init = this.context.global.getSync(GUEST_INIT, { reference: true });
+    const api = init.applySync(undefined, [sink, bridge], { result: { reference: true } }) as ivm.Reference<Record<string, unknown>>;
+    init.release();
     this.#prepare = api.getSync('prepare', { reference: true });
     this.#finish = api.getSync('finish', { reference: true });
     this.#wasm = api.getSync('wasm', { reference: true });
@@ -54,17 +69,28 @@ export class WarmIsolate {
     this.#prepare.applySync(undefined, [JSON.stringify(grants.tools), grants.network === 'granted']);
   }
 
-  /** Evaluates an ES module and hands its default export to the guest-side finisher. */
   /**
    * Runs the guest's main function (see module-to-function.ts) and hands what it returns to the
    * guest-side finisher, which awaits it and copies the result out as JSON text.
+   *
+   * The guest's synchronous stretch (and the microtasks it queues) runs on this thread, bounded by
+   * `syncMs` (isolated-vm terminates it: SyncTimeout); what it awaits later runs on isolated-vm's
+   * threads, bounded by the caller's wall and CPU clocks.
    */
-  async runMain(code: string, options: { inputJson: string; resultCap: number }): Promise<unknown[]> {
+  async runMain(code: string, options: { inputJson: string; resultCap: number; syncMs: number }): Promise<unknown[]> {
+    const timeout = Math.max(1, Math.ceil(options.syncMs));
     const script = this.isolate.compileScriptSync(code, { filename: 'file:///guest.js' });
-    const main = script.runSync(this.context, { reference: true });
-    return (await this.#finish.apply(undefined, [main.derefInto(), options.inputJson, options.resultCap], {
-      result: { promise: true, copy: true },
-    })) as unknown[];
+    const main = script.runSync(this.context, { reference: true, timeout });
+    let pending: Promise<unknown>;
+    try {
+      pending = this.#finish.applySync(undefined, [main.derefInto(), options.inputJson, options.resultCap], {
+        timeout,
+        result: { promise: true, copy: true },
+      });
+    } catch (error) {
+      throw timedOut(error) ? new SyncTimeout() : error;
+    }
+    return (await pending) as unknown[];
   }
 
   async runWasm(bytes: Uint8Array): Promise<unknown[]> {

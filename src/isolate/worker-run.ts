@@ -5,7 +5,7 @@
  */
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
-import type { ToolBridge, WarmIsolate } from './warm-isolate.ts';
+import { SyncTimeout, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'output';
 
@@ -40,7 +40,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, syncMs: Math.min(job.limits.wallMs, job.limits.cpuMs) });
     sample();
     if (!isolate.isDisposed) {
       const heap = isolate.getHeapStatisticsSync();
@@ -50,6 +50,8 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     outcome = state.stop === null ? fromGuest(raw, job.limits.resultBytes) : { kind: 'stopped', reason: state.stop };
   } catch (error) {
     if (output.overflowed) state.stop = 'output';
+    // A synchronous stretch is bounded by min(wallMs, cpuMs) of elapsed time, which bounds its CPU.
+    if (error instanceof SyncTimeout && state.stop === null) state.stop = job.limits.cpuMs <= job.limits.wallMs ? 'cpu' : 'wall';
     outcome = fromThrow(error, state.stop, isolate.isDisposed);
   } finally {
     sample();

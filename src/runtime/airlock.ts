@@ -19,7 +19,7 @@ import { canonicalJson, compilePolicy, type CompiledPolicy } from '../policy/com
 import { parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
 import { prepareCode } from '../isolate/prepare.ts';
-import { IsolateTier } from '../isolate/tier.ts';
+import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { failedResult } from './failed-result.ts';
@@ -29,7 +29,7 @@ import { resultCheck } from './result-check.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { ReapReport } from './reaper.ts';
-import { managedContainer, runStarted, Supervisor, type SandboxLease } from './supervisor.ts';
+import { managedContainer, runStarted, Supervisor, type RunStarted, type SandboxLease } from './supervisor.ts';
 
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
@@ -51,6 +51,8 @@ export interface AirlockOptions {
 }
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
+
+type PreparedRun = IsolateRun & { readonly started: RunStarted };
 
 export interface SandboxOptions {
   readonly tenant?: string;
@@ -191,37 +193,87 @@ class AirlockImpl implements Airlock, SandboxHost {
     return lease;
   }
 
-  async runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+  /** Checks a run's code and options and builds its run.started event. Throws on bad input. */
+  #prepareRun(tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions): PreparedRun {
+    const language = options.language ?? 'js';
+    if (language !== 'js' && language !== 'ts' && language !== 'wasm') {
+      throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
+    }
+    const prepared = prepareCode(code, language, policy.limits.codeBytes);
+    const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
     const id = newId('run');
+    const codeHash = createHash('sha256').update(prepared.original).digest('hex');
+    const started = { kind: 'run.started', tenant, sandbox, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash } as const;
+    return { id, tenant, sandbox, policy, code: prepared, input: options.input, checkResult, started };
+  }
+
+  #ended(run: { readonly tenant: string; readonly sandbox: string }, result: RunResult): void {
+    this.audit.append({ kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+  }
+
+  async runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
     const started = performance.now();
+    let id = newId('run');
     const { tenant, policy } = sandbox;
     try {
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const language = options.language ?? 'js';
-      if (language !== 'js' && language !== 'ts' && language !== 'wasm') {
-        throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
-      }
-      const prepared = prepareCode(code, language, policy.limits.codeBytes);
-      const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
-      const codeHash = createHash('sha256').update(prepared.original).digest('hex');
-      const startedEvent = { kind: 'run.started', tenant, sandbox: sandbox.id, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash } as const;
-      this.audit.append(startedEvent);
-      const result = await this.#leaseOf(sandbox).run(startedEvent, () => this.isolate.run({ id, tenant, sandbox: sandbox.id, policy, code: prepared, input: options.input, checkResult }));
-      this.audit.append({ kind: 'run.ended', tenant, sandbox: sandbox.id, run: id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+      const run = this.#prepareRun(tenant, sandbox.id, policy, code, options);
+      id = run.id;
+      this.audit.append(run.started);
+      const result = await this.#leaseOf(sandbox).run(run.started, () => this.isolate.run(run));
+      this.#ended(run, result);
       await this.audit.flush();
       return result;
     } catch (error) {
       const result = failedResult(id, sandbox.tier, error, started);
-      this.audit.append({ kind: 'run.ended', tenant, sandbox: sandbox.id, run: id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+      this.#ended({ tenant, sandbox: sandbox.id }, result);
       await this.audit.flush().catch(() => undefined);
       return result;
     }
   }
 
+  /**
+   * A one-shot isolate run: the sandbox exists only for it, so its registry rows are written in
+   * one transaction each way, and the way out overlaps the audit's fsync. Code that does not
+   * prepare takes the general path (sandbox, run, destroy), which records the refusal.
+   */
+  async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+    if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
+    const policy = this.#compile(policyDoc, tenant);
+    const sandbox = newId('sbx');
+    let run: PreparedRun;
+    try {
+      run = this.#prepareRun(tenant, sandbox, policy, code, options);
+    } catch {
+      await using general = await this.sandbox({ tenant, tier: 'isolate', policy: policyDoc });
+      return await general.run(code, options);
+    }
+    await this.#supervisor.ready();
+    const end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
+    const started = performance.now();
+    this.audit.append({ kind: 'sandbox.created', tenant, sandbox, tier: 'isolate', policyHash: policy.hash });
+    this.audit.append(run.started);
+    let result: RunResult;
+    try {
+      result = await this.isolate.run(run);
+    } catch (error) {
+      result = failedResult(run.id, 'isolate', error, started);
+    }
+    this.#ended(run, result);
+    this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: 'destroyed by its owner' });
+    const durable = this.audit.flush();
+    end();
+    try {
+      await durable;
+    } catch (error) {
+      return failedResult(run.id, 'isolate', error, started);
+    }
+    return result;
+  }
+
   async run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
     let tier: Tier = 'isolate';
-    let sandbox: Sandbox | undefined;
     try {
       const req = parseRunRequest(request);
       tier = req.tier ?? 'isolate';
@@ -243,16 +295,13 @@ class AirlockImpl implements Airlock, SandboxHost {
           await way.done();
         }
       }
-      sandbox = await this.sandbox({ tenant, tier, policy: req.policy ?? DENY_ALL });
-      return await sandbox.run(req.code, {
+      return await this.#runOnce(tenant, req.policy ?? DENY_ALL, req.code, {
         ...(req.language === undefined ? {} : { language: req.language }),
         input: req.input,
         ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
       });
     } catch (error) {
       return failedResult(newId('run'), tier, error, started);
-    } finally {
-      await sandbox?.destroy();
     }
   }
 

@@ -182,22 +182,24 @@ export class Registry {
    * throws (a coded quota error) to refuse, and then nothing is inserted.
    */
   admitSandbox(row: Omit<SandboxRow, 'owner'>, check: (usage: TenantUsage) => void): void {
-    this.#tx(() => {
-      const rows = this.#all('SELECT memory_mib, pid, start FROM sandboxes WHERE home = ? AND tenant = ?', row.home, row.tenant);
-      const alive = new Map<string, boolean>();
-      let sandboxes = 0;
-      let memoryMiB = 0;
-      for (const r of rows) {
-        const owner = ownerOf(r);
-        const key = `${owner.pid} ${owner.start}`;
-        if (!alive.has(key)) alive.set(key, ownerAlive(owner));
-        if (alive.get(key) !== true) continue;
-        sandboxes += 1;
-        memoryMiB += Number(r['memory_mib']);
-      }
-      check({ sandboxes, memoryMiB });
-      this.#run('INSERT INTO sandboxes VALUES (?, ?, ?, ?, ?, ?, ?, ?)', row.id, row.home, row.tenant, row.tier, row.memoryMiB, this.self.pid, this.self.start, this.#now());
-    });
+    this.#tx(() => this.#admit(row, check));
+  }
+
+  #admit(row: Omit<SandboxRow, 'owner'>, check: (usage: TenantUsage) => void): void {
+    const rows = this.#all('SELECT memory_mib, pid, start FROM sandboxes WHERE home = ? AND tenant = ?', row.home, row.tenant);
+    const alive = new Map<string, boolean>();
+    let sandboxes = 0;
+    let memoryMiB = 0;
+    for (const r of rows) {
+      const owner = ownerOf(r);
+      const key = `${owner.pid} ${owner.start}`;
+      if (!alive.has(key)) alive.set(key, ownerAlive(owner));
+      if (alive.get(key) !== true) continue;
+      sandboxes += 1;
+      memoryMiB += Number(r['memory_mib']);
+    }
+    check({ sandboxes, memoryMiB });
+    this.#run('INSERT INTO sandboxes VALUES (?, ?, ?, ?, ?, ?, ?, ?)', row.id, row.home, row.tenant, row.tier, row.memoryMiB, this.self.pid, this.self.start, this.#now());
   }
 
   removeSandbox(id: string): void {
@@ -209,17 +211,35 @@ export class Registry {
    * and returned it with one token spent; `take` throws to refuse.
    */
   beginRun(row: Omit<RunRow, 'owner'>, take: (bucket: Bucket | null, nowMs: number) => Bucket): void {
-    this.#tx(() => {
-      const [found] = this.#all('SELECT tokens, at_ms FROM rates WHERE home = ? AND tenant = ?', row.home, row.tenant);
-      const bucket = found === undefined ? null : { tokens: Number(found['tokens']), atMs: Number(found['at_ms']) };
-      const next = take(bucket, this.#now());
-      this.#run('INSERT OR REPLACE INTO rates VALUES (?, ?, ?, ?)', row.home, row.tenant, next.tokens, next.atMs);
-      this.#run('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)', row.id, row.home, row.tenant, row.sandbox, this.self.pid, this.self.start, row.started);
-    });
+    this.#tx(() => this.#begin(row, take));
+  }
+
+  #begin(row: Omit<RunRow, 'owner'>, take: (bucket: Bucket | null, nowMs: number) => Bucket): void {
+    const [found] = this.#all('SELECT tokens, at_ms FROM rates WHERE home = ? AND tenant = ?', row.home, row.tenant);
+    const bucket = found === undefined ? null : { tokens: Number(found['tokens']), atMs: Number(found['at_ms']) };
+    const next = take(bucket, this.#now());
+    this.#run('INSERT OR REPLACE INTO rates VALUES (?, ?, ?, ?)', row.home, row.tenant, next.tokens, next.atMs);
+    this.#run('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)', row.id, row.home, row.tenant, row.sandbox, this.self.pid, this.self.start, row.started);
   }
 
   endRun(id: string): void {
     this.#tx(() => this.#run('DELETE FROM runs WHERE id = ?', id));
+  }
+
+  /** A one-shot run's sandbox and run rows, admitted together: one transaction, both checks. */
+  admitOneShot(sandbox: Omit<SandboxRow, 'owner'>, check: (usage: TenantUsage) => void, run: Omit<RunRow, 'owner'>, take: (bucket: Bucket | null, nowMs: number) => Bucket): void {
+    this.#tx(() => {
+      this.#admit(sandbox, check);
+      this.#begin(run, take);
+    });
+  }
+
+  /** Ends a one-shot run and its sandbox in one transaction. */
+  endOneShot(run: string, sandbox: string): void {
+    this.#tx(() => {
+      this.#run('DELETE FROM runs WHERE id = ?', run);
+      this.#run('DELETE FROM sandboxes WHERE id = ?', sandbox);
+    });
   }
 
   /** The owner of a sandbox row in any home, or undefined when no row names it. */

@@ -177,6 +177,37 @@ export class Supervisor {
     return lease;
   }
 
+  /**
+   * A one-shot run (airlock.run): its sandbox and its run are admitted in one registry transaction
+   * (QUOTA_SANDBOXES, QUOTA_MEMORY, QUOTA_RUNS, each refusal recorded). It has no idle or lifetime
+   * clock: the run's own limits bound it. Returns what ends both rows, also in one transaction.
+   */
+  admitOneShot(init: { readonly id: string; readonly tenant: string; readonly policy: CompiledPolicy }, started: RunStarted): () => void {
+    const { id, tenant, policy } = init;
+    const registry = this.registry();
+    const memoryMiB = policy.limits.memoryMiB;
+    const run = started.run ?? '';
+    this.refusal(tenant, id, () => {
+      registry.admitOneShot(
+        { id, home: this.home, tenant, tier: started.tier, memoryMiB },
+        (usage) => this.quotas.admit(tenant, usage, memoryMiB),
+        { id: run, home: this.home, tenant, sandbox: id, started: JSON.stringify(started) },
+        (bucket, now) => this.quotas.take(tenant, bucket, now),
+      );
+    });
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      try {
+        registry.endOneShot(run, id);
+      } catch {
+        // The registry was closed under a run in flight (close()): the rows name this process,
+        // so the next start's reaper removes them once it is gone.
+      }
+    };
+  }
+
   /** The lease of a live sandbox of this host. */
   lease(id: string): SandboxLease | undefined {
     return this.#live.get(id);

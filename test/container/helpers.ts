@@ -18,14 +18,17 @@ export interface Made {
   readonly uid: number;
 }
 
-/** Processes whose real uid is `uid`, from /proc. */
+/**
+ * Processes whose real uid is `uid`, from /proc. Zombies are not counted: a killed process has
+ * left its cgroup and runs nothing, but stays in /proc until its parent (or init) reaps it.
+ */
 export async function processesOf(uid: number): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
     const m = /^Uid:\s+(\d+)/m.exec(status);
-    if (m?.[1] === String(uid)) pids.push(Number(name));
+    if (m?.[1] === String(uid) && !/^State:\s+Z/m.test(status)) pids.push(Number(name));
   }
   return pids;
 }
