@@ -249,8 +249,17 @@ class AirlockImpl implements Airlock, SandboxHost {
       return await general.run(code, options);
     }
     await this.#supervisor.ready();
-    const end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
     const started = performance.now();
+    let end: () => void;
+    try {
+      end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
+    } catch (error) {
+      // Refused (a quota): the decision is recorded, and so is the run that did not happen.
+      const refused = failedResult(run.id, 'isolate', error, started);
+      this.#ended(run, refused);
+      await this.audit.flush().catch(() => undefined);
+      return refused;
+    }
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox, tier: 'isolate', policyHash: policy.hash });
     this.audit.append(run.started);
     let result: RunResult;
@@ -301,6 +310,8 @@ class AirlockImpl implements Airlock, SandboxHost {
         ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
       });
     } catch (error) {
+      // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
+      await this.audit.flush().catch(() => undefined);
       return failedResult(newId('run'), tier, error, started);
     }
   }

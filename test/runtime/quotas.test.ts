@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { Quotas, type QuotaOptions } from '../../src/runtime/quotas.ts';
-import { createAirlock } from '../../src/index.ts';
+import { createAirlock, type RunResult } from '../../src/index.ts';
+import { Registry } from '../../src/runtime/registry.ts';
 
 const CHILD = new URL('../fixtures/quota-child.ts', import.meta.url).pathname;
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-quota-'));
@@ -77,6 +78,27 @@ test('runs per minute: a burst gets exactly the quota; the rest are denied with 
   assert.equal(audit.events.filter((e) => e.kind === 'run.ended' && e.errorCode === 'QUOTA_RUNS').length, 3, 'each denied run is in the log');
   const other = await airlock.run({ tenant: 'globex', code: 'export default 7' });
   assert.equal(other.result, 7, 'control: another tenant still runs');
+});
+
+test('one-shot runs share the runs-per-minute quota; each refused one is in the log and leaves no registry row', async () => {
+  const audit = new MemoryAuditSink();
+  const dir = home();
+  await using airlock = createAirlock({ home: dir, audit, quotas: { default: { runsPerMinute: 3 } }, isolate: { workersPerTenant: 1 } });
+  const results: RunResult[] = [];
+  for (let i = 0; i < 5; i++) results.push(await airlock.run({ tenant: 'acme', code: `export default ${i}` }));
+  assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'denied', 'denied']);
+  assert.deepEqual(results.slice(0, 3).map((r) => r.result), [0, 1, 2], 'control: the runs within the quota ran');
+  const refused = results.slice(3).map((r) => r.id);
+  const ended = audit.events.filter((e) => e.kind === 'run.ended' && e.errorCode === 'QUOTA_RUNS').map((e) => e.run);
+  assert.deepEqual(ended, refused, 'each refused run is in the log');
+  assert.equal(audit.events.filter((e) => e.kind === 'run.started' && refused.includes(e.run ?? '')).length, 0, 'a refused run never started');
+  assert.equal(audit.events.filter((e) => e.kind === 'decision' && e.door === 'limit' && e.subject === 'quotas.runsPerMinute').length, 2);
+  const registry = Registry.open();
+  try {
+    assert.deepEqual(registry.sandboxesOf(dir, 'acme'), [], 'no sandbox row outlives its one-shot run');
+  } finally {
+    registry.close();
+  }
 });
 
 test('the sandbox quota holds across host processes racing on one home', async () => {
