@@ -12,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
+import { REGISTRY_FILE } from '../../src/runtime/registry.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { Cgroup } from '../../src/os/cgroup.ts';
 import { RUN_DIR } from '../../src/os/uids.ts';
@@ -32,7 +33,7 @@ interface Line {
 
 /** Registry rows of one home, read straight from the database file. */
 function rows(home: string): { sandboxes: string[]; runs: string[] } {
-  const db = new DatabaseSync(`${RUN_DIR}/registry.db`, { readOnly: true, timeout: 10_000 });
+  const db = new DatabaseSync(`${RUN_DIR}/${REGISTRY_FILE}`, { readOnly: true, timeout: 10_000 });
   try {
     const ids = (table: string): string[] => db.prepare(`SELECT id FROM ${table} WHERE home = ?`).all(home).map((r) => String(r['id']));
     return { sandboxes: ids('sandboxes'), runs: ids('runs') };

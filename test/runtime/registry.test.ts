@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Registry } from '../../src/runtime/registry.ts';
+import { Registry, REGISTRY_FILE } from '../../src/runtime/registry.ts';
 
 const REGISTRY = new URL('../../src/runtime/registry.ts', import.meta.url).pathname;
 
@@ -38,10 +38,10 @@ test("a dead owner's rows are adopted once; a live owner's never", () => {
 test('a damaged registry is refused with SANDBOX_UNAVAILABLE and left as it is', () => {
   const dir = mkdtempSync(join(tmpdir(), 'airlock-registry-'));
   const garbage = Buffer.alloc(8192, 0x5a);
-  writeFileSync(join(dir, 'registry.db'), garbage);
+  writeFileSync(join(dir, REGISTRY_FILE), garbage);
   assert.throws(() => Registry.open({ dir }), (e: unknown) => (e as { code?: string }).code === 'SANDBOX_UNAVAILABLE' && /damaged/.test(String(e)));
-  assert.deepEqual(readFileSync(join(dir, 'registry.db')), garbage);
+  assert.deepEqual(readFileSync(join(dir, REGISTRY_FILE)), garbage);
   const fresh = mkdtempSync(join(tmpdir(), 'airlock-registry-'));
   Registry.open({ dir: fresh }).close();
-  assert.ok(readFileSync(join(fresh, 'registry.db')).subarray(0, 15).toString() === 'SQLite format 3', 'control: a fresh directory gets a new registry');
+  assert.ok(readFileSync(join(fresh, REGISTRY_FILE)).subarray(0, 15).toString() === 'SQLite format 3', 'control: a fresh directory gets a new registry');
 });

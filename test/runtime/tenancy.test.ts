@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RUN_DIR } from '../../src/os/uids.ts';
-import { Registry } from '../../src/runtime/registry.ts';
+import { Registry, REGISTRY_FILE } from '../../src/runtime/registry.ts';
 import { createAirlock } from '../../src/index.ts';
 import { hostUidOf } from '../container/helpers.ts';
 
@@ -41,7 +41,7 @@ test("one tenant's workspace is unreachable from another tenant's sandbox; each 
 
 test('the registry is readable by root only: a sandbox uid is refused (control: root reads it)', () => {
   Registry.open().close();
-  const path = `${RUN_DIR}/registry.db`;
+  const path = `${RUN_DIR}/${REGISTRY_FILE}`;
   assert.equal(statSync(path).mode & 0o077, 0);
   const asSandbox = spawnSync('/bin/cat', [path], { uid: 299_999, gid: 299_999 });
   assert.notEqual(asSandbox.status, 0);
