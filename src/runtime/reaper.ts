@@ -99,14 +99,16 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
   const work: Work = { report: { sandboxes: [], runs: [], workers: [], cgroups: [], mounts: [], dirs: [], uids: [], processes: 0, failures: [] }, removedFor: new Map() };
   const { report } = work;
 
-  // Step 1. Dead hosts (any home) first, to say which home an orphan worker served.
-  const deadHostHomes = new Map<number, Set<string>>();
-  for (const h of registry.deadHosts()) deadHostHomes.set(h.owner.pid, (deadHostHomes.get(h.owner.pid) ?? new Set()).add(h.home));
+  // Step 1. Host rows (any home, alive or not) first, to say which home a worker serves. Alive
+  // ones count too: a host alive now may be dead by the time its worker's lock is looked at, and
+  // its worker is then its own home's to reap, not whoever happens to look.
+  const hostHomes = new Map<number, Set<string>>();
+  for (const h of registry.hosts()) hostHomes.set(h.owner.pid, (hostHomes.get(h.owner.pid) ?? new Set()).add(h.home));
   const orphans = registry.adoptOrphans(home);
   const adopted = new Map<string, SandboxRow>(orphans.sandboxes.map((s) => [s.id, s]));
-  /** True when a dead host pid is this home's to reap: it registered here, or nowhere. */
+  /** True when a host pid is this home's to reap: it registered here, or nowhere. */
   const ours = (pid: number | undefined): boolean => {
-    const homes = pid === undefined ? undefined : deadHostHomes.get(pid);
+    const homes = pid === undefined ? undefined : hostHomes.get(pid);
     return homes === undefined || homes.has(home);
   };
   const lockIsOurOrphan = async (uid: number, expectPid?: number): Promise<boolean> => {
@@ -149,7 +151,7 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
       if (iso !== null) {
         report.workers.push(name);
         const [, tenant = '', uid = '', pid = ''] = iso;
-        if (deadHostHomes.get(Number(pid))?.has(home) === true) {
+        if (hostHomes.get(Number(pid))?.has(home) === true) {
           const reason = `reaped: isolate worker of host pid ${pid}, which died; killed ${pids} process(es), removed cgroup ${name}, released uid ${uid}`;
           workerEvents.push({ kind: 'sandbox.destroyed', tenant, sandbox: name, reason });
         }

@@ -267,11 +267,9 @@ export class Registry {
     return { id: str(r, 'id'), home: str(r, 'home'), tenant: str(r, 'tenant'), tier: str(r, 'tier') as Tier, memoryMiB: Number(r['memory_mib']), owner: ownerOf(r) };
   }
 
-  /** Host rows, in any home, whose process is gone (for attributing orphan isolate workers). */
-  deadHosts(): HostRow[] {
-    return this.#all('SELECT instance, home, pid, start FROM hosts')
-      .map((r) => ({ instance: str(r, 'instance'), home: str(r, 'home'), owner: ownerOf(r) }))
-      .filter((h) => !ownerAlive(h.owner));
+  /** Every host row, in any home, alive or not (for attributing isolate workers to a home). */
+  hosts(): HostRow[] {
+    return this.#all('SELECT instance, home, pid, start FROM hosts').map((r) => ({ instance: str(r, 'instance'), home: str(r, 'home'), owner: ownerOf(r) }));
   }
 
   /**

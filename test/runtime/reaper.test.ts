@@ -4,7 +4,7 @@
 // sandboxes beside a reap keep working.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { Cgroup } from '../../src/os/cgroup.ts';
 import { RUN_DIR } from '../../src/os/uids.ts';
+import { reap } from '../../src/runtime/reaper.ts';
 import { killUid, mountsUnder } from '../../src/runtime/reaper-os.ts';
+import { Registry } from '../../src/runtime/registry.ts';
 import { createAirlock } from '../../src/index.ts';
 
 const FIXTURE = new URL('../fixtures/abandon-host.ts', import.meta.url).pathname;
@@ -55,6 +57,30 @@ test("a crashed host of another home is left for that home, whose next start rem
   const destroyed = audit.events.filter((e) => e.kind === 'sandbox.destroyed').map((e) => [e.tenant, e.sandbox]);
   assert.deepEqual(new Set(destroyed.map(([t]) => t)), new Set(['alpha', 'beta']), 'the sandbox and the worker are recorded under their tenants');
   assert.ok(destroyed.some(([, s]) => s === b.sandbox));
+});
+
+test("a worker of a host registered in another home is that home's, even if the host was alive when the reap began", async () => {
+  // The race this pins: a reaper read the host rows while the host was alive, and looked at its
+  // worker's lock after the host died. The worker must still go to the host's own home.
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-reap-rows-'));
+  const registry = Registry.open({ dir });
+  const uid = 299_990;
+  registry.addHost('host-b', '/home-b'); // owned by this process: alive
+  mkdirSync(`${dir}/uids`, { mode: 0o700 });
+  writeFileSync(`${dir}/uids/${uid}.lock`, '999999 1\n'); // the worker's uid lock, its owner dead
+  const name = `isolate-alpha-${uid}-${process.pid}`;
+  const cg = await Cgroup.create(name, { pids: 8 });
+  try {
+    const audit = new MemoryAuditSink();
+    const other = await reap({ registry, home: '/home-a', audit, runDir: dir });
+    assert.ok(!other.cgroups.includes(name) && (await Cgroup.list()).includes(name), 'another home leaves it');
+    const own = await reap({ registry, home: '/home-b', audit, runDir: dir });
+    assert.ok(own.workers.includes(name) && !(await Cgroup.list()).includes(name), 'control: its own home reaps it');
+    assert.ok(audit.events.some((e) => e.kind === 'sandbox.destroyed' && e.sandbox === name), 'and records it');
+  } finally {
+    await cg.destroy().catch(() => undefined);
+    registry.close();
+  }
 });
 
 test('a host outside createAirlock is never reaped while alive, and is reaped by anyone once dead', async () => {
