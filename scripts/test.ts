@@ -19,8 +19,10 @@ if (only.length === 0) {
   step('type-check', 'tsc', ['-p', 'tsconfig.json', '--noEmit']);
   step('lint', 'eslint', ['--max-warnings', '0', '.']);
 }
-// test/check/check-container.test.ts runs alone after the rest: beside other container-heavy
-// files it has stalled (a probe sandbox that never reports, under investigation); alone it passes.
+// test/check/check-container.test.ts runs alone after the rest: one of its probes binds all of
+// /run/airlock, and bwrap's recursive bind fails when other files' workspace mounts come and go
+// under it meanwhile (the check then answers "could not verify", failing closed). It used to stall
+// too: a pooled standby whose bwrap failed that way was never seen to exit (fixed in standby.ts).
 const ALONE = new Set(['test/check/check-container.test.ts']);
 const run = (name: string, list: string[], concurrency: number): void => {
   if (list.length > 0) step(`${name} (${list.length} files)`, process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...list]);

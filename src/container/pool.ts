@@ -222,7 +222,8 @@ export class ContainerPool implements AsyncDisposable {
         const e = await this.#make(host, shape.policy, { dir: id, cgroup: `pool.${id}` });
         if (!(await e.standby.ready())) {
           await this.#dispose(e);
-          throw new AirlockError('SANDBOX_UNAVAILABLE', 'a pooled sandbox ended before its command: the driver failed at set-up');
+          const said = e.standby.early.trim();
+          throw new AirlockError('SANDBOX_UNAVAILABLE', `a pooled sandbox ended before its command: the driver failed at set-up${said === '' ? '' : ` (${said.slice(0, 500)})`}`);
         }
         // The pool may have closed, or dropped this policy, while the sandbox was being made.
         if (this.#isClosed() || this.#shapes.get(shape.policy.hash) !== shape) void this.#dispose(e);

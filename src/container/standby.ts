@@ -25,6 +25,9 @@ const READY_FD = 8;
 /** Variables the waiter uses; a policy that sets one in the environment gets no standby. */
 export const WAITER_VARIABLES: readonly string[] = ['airlock_cmd', 'airlock_nl'];
 
+/** What a standby's driver may say before any command runs (its set-up errors), kept for the report. */
+const EARLY_BYTES = 4096;
+
 /** Longer argvs go the cold way: dash reads the line one byte per read(2). */
 export const MAX_HANDED_BYTES = 16 * 1024;
 
@@ -56,10 +59,19 @@ export function waiterArgs(): string[] {
 export class Standby implements StandbyHandle {
   readonly #spawned: Spawned;
   readonly #ready: Promise<boolean>;
+  readonly #early = { text: '' };
+  readonly #drain = (chunk: Buffer): void => {
+    if (this.#early.text.length < EARLY_BYTES) this.#early.text += chunk.toString('utf8').slice(0, EARLY_BYTES - this.#early.text.length);
+  };
   #state: 'waiting' | 'handed' | 'gone' = 'waiting';
 
   private constructor(spawned: Spawned) {
     this.#spawned = spawned;
+    // Until a command is handed, stdout and stderr are read here: a pipe nobody reads never reaches
+    // end-of-file, and then a standby whose driver failed at set-up would never count as exited
+    // (so never as not-ready) and whoever waits for it would wait forever. The waiter itself
+    // prints nothing; what arrives is the driver's own error, kept for the report.
+    for (const fd of [1, 2]) spawned.process.stream(fd)?.on('data', this.#drain);
     const ready = spawned.process.stream(READY_FD);
     this.#ready = new Promise<boolean>((resolve) => {
       ready?.once('data', () => resolve(true));
@@ -92,6 +104,11 @@ export class Standby implements StandbyHandle {
     return this.#ready;
   }
 
+  /** What the driver printed before any command ran (a set-up error), at most 4 KiB. */
+  get early(): string {
+    return this.#early.text;
+  }
+
   /** The host pid of the waiter (pid 1 of the sandbox), once the driver reported it. */
   get pid(): number | undefined {
     return this.#spawned.readStatus().childPid;
@@ -105,6 +122,9 @@ export class Standby implements StandbyHandle {
     const line = quoteLine(args);
     if (this.#state !== 'waiting' || Buffer.byteLength(line) > MAX_HANDED_BYTES) return undefined;
     this.#state = 'handed';
+    // The command's output is the caller's from here: it attaches its readers in this same tick,
+    // before any more data can be delivered.
+    for (const fd of [1, 2]) this.#spawned.process.stream(fd)?.off('data', this.#drain);
     this.#spawned.process.ref();
     const control = this.#spawned.process.stream(CONTROL_FD);
     control?.on('error', () => undefined);

@@ -86,7 +86,7 @@ test('one-shot runs share the runs-per-minute quota; each refused one is in the 
   await using airlock = createAirlock({ home: dir, audit, quotas: { default: { runsPerMinute: 3 } }, isolate: { workersPerTenant: 1 } });
   const results: RunResult[] = [];
   for (let i = 0; i < 5; i++) results.push(await airlock.run({ tenant: 'acme', code: `export default ${i}` }));
-  assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'denied', 'denied']);
+  assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'denied', 'denied'], JSON.stringify(results.map((r) => r.error)));
   assert.deepEqual(results.slice(0, 3).map((r) => r.result), [0, 1, 2], 'control: the runs within the quota ran');
   const refused = results.slice(3).map((r) => r.id);
   const ended = audit.events.filter((e) => e.kind === 'run.ended' && e.errorCode === 'QUOTA_RUNS').map((e) => e.run);

@@ -4,7 +4,7 @@
 // sandboxes beside a reap keep working.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -61,24 +61,28 @@ test("a crashed host of another home is left for that home, whose next start rem
 
 test("a worker of a host registered in another home is that home's, even if the host was alive when the reap began", async () => {
   // The race this pins: a reaper read the host rows while the host was alive, and looked at its
-  // worker's lock after the host died. The worker must still go to the host's own home.
-  const dir = mkdtempSync(join(tmpdir(), 'airlock-reap-rows-'));
-  const registry = Registry.open({ dir });
+  // worker's lock after the host died. The worker must still go to the host's own home. The real
+  // registry and lock directory are used: a reap with rows or locks of its own would treat every
+  // other process's worker on this machine as unattributed.
+  const registry = Registry.open();
   const uid = 299_990;
-  registry.addHost('host-b', '/home-b'); // owned by this process: alive
-  mkdirSync(`${dir}/uids`, { mode: 0o700 });
-  writeFileSync(`${dir}/uids/${uid}.lock`, '999999 1\n'); // the worker's uid lock, its owner dead
+  const lock = `${RUN_DIR}/uids/${uid}.lock`;
+  const instance = `host-b-${process.pid}`;
+  registry.addHost(instance, '/home-b'); // owned by this process: alive
+  writeFileSync(lock, '999999 1\n', { flag: 'wx', mode: 0o600 }); // the worker's uid lock, its owner dead
   const name = `isolate-alpha-${uid}-${process.pid}`;
   const cg = await Cgroup.create(name, { pids: 8 });
   try {
     const audit = new MemoryAuditSink();
-    const other = await reap({ registry, home: '/home-a', audit, runDir: dir });
+    const other = await reap({ registry, home: '/home-a', audit });
     assert.ok(!other.cgroups.includes(name) && (await Cgroup.list()).includes(name), 'another home leaves it');
-    const own = await reap({ registry, home: '/home-b', audit, runDir: dir });
+    const own = await reap({ registry, home: '/home-b', audit });
     assert.ok(own.workers.includes(name) && !(await Cgroup.list()).includes(name), 'control: its own home reaps it');
     assert.ok(audit.events.some((e) => e.kind === 'sandbox.destroyed' && e.sandbox === name), 'and records it');
   } finally {
     await cg.destroy().catch(() => undefined);
+    rmSync(lock, { force: true });
+    registry.removeHost(instance);
     registry.close();
   }
 });
