@@ -22,15 +22,18 @@
  *   - uid lock: orphan when its owner is dead.
  * And only what is this home's, or nobody's: an orphan whose dead host registered under another
  * AIRLOCK_HOME is left for that home's next start, which adopts its rows and records it in its
- * own audit log. Orphans no registry row attributes (a host outside createAirlock) are anyone's.
+ * own audit log — unless that home's directory is gone and no live host uses it: then no start
+ * will ever come, and this reaper takes it and records it, naming the home. Orphans no registry
+ * row attributes (a host outside createAirlock) are anyone's.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import type { AuditEventBody, AuditSink } from '../audit/event.ts';
 import { Cgroup } from '../os/cgroup.ts';
 import { RUN_DIR } from '../os/uids.ts';
 import type { Registry, SandboxRow } from './registry.ts';
 import { adoptDeadLock, killUid, lockState, mountsUnder, ownerUid, removeSandboxDir, removeStrayAsides } from './reaper-os.ts';
-import { parseOwner } from './owner.ts';
+import { ownerAlive, parseOwner } from './owner.ts';
 
 export interface ReapReport {
   /** Sandboxes whose rows were adopted: recorded as destroyed. */
@@ -102,15 +105,22 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
   // Step 1. Host rows (any home, alive or not) first, to say which home a worker serves. Alive
   // ones count too: a host alive now may be dead by the time its worker's lock is looked at, and
   // its worker is then its own home's to reap, not whoever happens to look.
+  const hosts = registry.hosts();
   const hostHomes = new Map<number, Set<string>>();
-  for (const h of registry.hosts()) hostHomes.set(h.owner.pid, (hostHomes.get(h.owner.pid) ?? new Set()).add(h.home));
-  const orphans = registry.adoptOrphans(home);
+  for (const h of hosts) hostHomes.set(h.owner.pid, (hostHomes.get(h.owner.pid) ?? new Set()).add(h.home));
+  // A home whose directory is gone, with no live host, will never start again to reap its own:
+  // what its dead hosts left is anyone's, recorded here, naming that home.
+  const gone = new Set(hosts.map((h) => h.home).filter((h) => h !== home && !existsSync(h)));
+  for (const h of hosts) if (ownerAlive(h.owner)) gone.delete(h.home);
+  const mine = (homes: ReadonlySet<string>): boolean => homes.has(home) || [...homes].every((h) => gone.has(h));
+  const orphans = [home, ...gone].map((h) => registry.adoptOrphans(h)).reduce((a, b) => ({ hosts: [...a.hosts, ...b.hosts], sandboxes: [...a.sandboxes, ...b.sandboxes], runs: [...a.runs, ...b.runs] }));
   const adopted = new Map<string, SandboxRow>(orphans.sandboxes.map((s) => [s.id, s]));
-  /** True when a host pid is this home's to reap: it registered here, or nowhere. */
+  /** True when a host pid is this home's to reap: it registered here, in a gone home, or nowhere. */
   const ours = (pid: number | undefined): boolean => {
     const homes = pid === undefined ? undefined : hostHomes.get(pid);
-    return homes === undefined || homes.has(home);
+    return homes === undefined || mine(homes);
   };
+  const whose = (of: string): string => (of === home ? '' : ` (of AIRLOCK_HOME ${of}, which no longer exists)`);
   const lockIsOurOrphan = async (uid: number, expectPid?: number): Promise<boolean> => {
     const path = `${lockDir}/${uid}.lock`;
     if ((await lockState(path, expectPid)) === 'live') return false;
@@ -151,8 +161,10 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
       if (iso !== null) {
         report.workers.push(name);
         const [, tenant = '', uid = '', pid = ''] = iso;
-        if (hostHomes.get(Number(pid))?.has(home) === true) {
-          const reason = `reaped: isolate worker of host pid ${pid}, which died; killed ${pids} process(es), removed cgroup ${name}, released uid ${uid}`;
+        const homes = hostHomes.get(Number(pid));
+        if (homes !== undefined && mine(homes)) {
+          const of = [...homes].find((h) => h !== home);
+          const reason = `reaped: isolate worker of host pid ${pid}${of === undefined || homes.has(home) ? '' : whose(of)}, which died; killed ${pids} process(es), removed cgroup ${name}, released uid ${uid}`;
           workerEvents.push({ kind: 'sandbox.destroyed', tenant, sandbox: name, reason });
         }
       } else if (con !== null) note(work, con[2] ?? '', `cgroup ${name} (${pids} process(es) killed)`);
@@ -203,7 +215,7 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
   for (const s of orphans.sandboxes) {
     const removed = work.removedFor.get(s.id) ?? [];
     const what = removed.length > 0 ? `removed ${removed.join('; ')}` : 'nothing of it was left on this machine';
-    audit.append({ kind: 'sandbox.destroyed', tenant: s.tenant, sandbox: s.id, reason: `reaped: its host (pid ${s.owner.pid}) died; ${what}` });
+    audit.append({ kind: 'sandbox.destroyed', tenant: s.tenant, sandbox: s.id, reason: `reaped: its host (pid ${s.owner.pid})${whose(s.home)} died; ${what}` });
     report.sandboxes.push(s.id);
   }
   for (const e of workerEvents) audit.append(e);

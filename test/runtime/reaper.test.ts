@@ -59,6 +59,29 @@ test("a crashed host of another home is left for that home, whose next start rem
   assert.ok(destroyed.some(([, s]) => s === b.sandbox));
 });
 
+test('a crashed host whose home is gone is reaped by another home, which records it naming that home', async () => {
+  const homeB = home();
+  const b = await host('airlock', homeB);
+  await b.kill();
+  const orphaned = await left(b.pid, b.sandbox);
+  assert.equal(orphaned.cgroups.length, 2, 'control: a sandbox cgroup and a worker cgroup were left');
+  rmSync(homeB, { recursive: true, force: true }); // nobody will ever start in it again
+  const audit = new MemoryAuditSink();
+  await using other = createAirlock({ home: home(), audit });
+  const report = await other.reap();
+  assert.ok(report.sandboxes.includes(b.sandbox) && orphaned.cgroups.every((c) => report.cgroups.includes(c)), JSON.stringify(report));
+  assert.deepEqual(await left(b.pid, b.sandbox), { cgroups: [], mounts: [], dir: false });
+  const reasons = audit.events.flatMap((e) => (e.kind === 'sandbox.destroyed' ? [e.reason] : []));
+  assert.ok(reasons.some((r) => r.includes(b.sandbox) || r.includes(homeB)), JSON.stringify(reasons));
+  assert.ok(reasons.filter((r) => r.includes(`AIRLOCK_HOME ${homeB}, which no longer exists`)).length >= 2, 'the sandbox and the worker, each naming the gone home');
+  const registry = Registry.open();
+  try {
+    assert.ok(!registry.hosts().some((h) => h.home === homeB), "the gone home's host row is forgotten");
+  } finally {
+    registry.close();
+  }
+});
+
 test("a worker of a host registered in another home is that home's, even if the host was alive when the reap began", async () => {
   // The race this pins: a reaper read the host rows while the host was alive, and looked at its
   // worker's lock after the host died. The worker must still go to the host's own home. The real
