@@ -16,7 +16,7 @@ import { GUEST_FETCH } from './guest-fetch.ts';
 
 export const GUEST_BOOTSTRAP = String.raw`(function () {
 'use strict';
-let sink, bridge, sinkApply, bridgeApply, Wasm;
+let sink, bridge, sinkApply, bridgeApply, Wasm, nextCall = 0;
 const G = globalThis;
 const { apply, defineProperty, ownKeys } = Reflect;
 const { create, freeze, getPrototypeOf } = Object;
@@ -26,7 +26,11 @@ const wsHas = WS.prototype.has, wsAdd = WS.prototype.add, strSlice = String.prot
 const isError = (v) => { try { let p = v; while (p !== null && typeof p === 'object') { if (p === Err.prototype) return true; p = getPrototypeOf(p); } } catch {} return false; };
 const opts = (o) => { const r = create(null); for (const k of ownKeys(o)) { const v = o[k]; r[k] = (v !== null && typeof v === 'object') ? opts(v) : v; } return freeze(r); };
 const SINK_OPTS = opts({ arguments: { copy: true } });
-const BRIDGE_OPTS = opts({ arguments: { copy: true }, result: { promise: true, copy: true } });
+const BRIDGE_OPTS = opts({ arguments: { copy: true } });
+const PromiseC = Promise;
+// Tool calls waiting for their answer, by call number. A null-prototype object: nothing the guest
+// does to prototypes reaches it.
+const waiting = create(null);
 // isolated-vm settles promises across the boundary with V8's Promise::Then, which reads
 // promise.constructor[Symbol.species] and calls then: a guest that redefines them could run code
 // inside isolated-vm's own bookkeeping. They are locked before any guest code runs.
@@ -75,11 +79,27 @@ function codeOf(e) {
   try { const c = e !== null && typeof e === 'object' ? e.code : undefined; return typeof c === 'string' && /^[A-Z_]{1,40}$/.test(c) ? c : null; } catch { return null; }
 }
 
+// A host call: the host is told synchronously (this thread), and answers later through deliver(),
+// which the worker calls on its own thread; so the guest's code after an await runs there too,
+// with no hop to another thread and back.
+function callHost(name, json) {
+  const id = ++nextCall;
+  const p = new PromiseC((resolve) => { waiting[id] = resolve; });
+  apply(bridgeApply, bridge, [undefined, [name, json, id], BRIDGE_OPTS]);
+  return p;
+}
+function deliver(id, reply) {
+  const resolve = waiting[id];
+  if (resolve === undefined) return;
+  delete waiting[id];
+  resolve(reply);
+}
+
 function makeTool(name) {
   const tool = async function (args) {
     const json = args === undefined ? 'null' : stringify(args);
     if (typeof json !== 'string') throw new TypeErr('tools.' + name + ': the argument must be JSON data');
-    const reply = parse(await apply(bridgeApply, bridge, [undefined, [name, json], BRIDGE_OPTS]));
+    const reply = parse(await callHost(name, json));
     if (reply[0] === 'ok') return reply[1] === null ? undefined : parse(reply[1]);
     const e = new Err(reply[2]);
     e.name = 'ToolError';
@@ -142,10 +162,10 @@ function wasm(bytes) {
 
 function init(s, b) {
   delete G.__airlock_init;
-  sink = s; bridge = b; sinkApply = s.applySync; bridgeApply = b.apply;
+  sink = s; bridge = b; sinkApply = s.applySync; bridgeApply = b.applySync;
   // Not in the snapshot's realm: WebAssembly is installed per context.
   Wasm = G.WebAssembly;
-  return { prepare, finish, wasm };
+  return { prepare, finish, wasm, deliver };
 }
 defineProperty(G, '__airlock_init', { value: init, writable: false, configurable: true, enumerable: false });
 })();`;

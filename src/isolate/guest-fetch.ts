@@ -30,7 +30,7 @@ async function guestFetch(input, init) {
   const body = init?.body;
   if (typeof body === 'string') req.bodyText = body;
   else if (body != null) req.bodyBytes = Array.from(body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-  const reply = parse(await apply(bridgeApply, bridge, [undefined, ['@fetch', stringify(req)], BRIDGE_OPTS]));
+  const reply = parse(await callHost('@fetch', stringify(req)));
   if (reply[0] !== 'ok') { const e = new TypeErr('fetch ' + url + ': ' + reply[2]); e.code = reply[1]; throw e; }
   const res = parse(reply[1]);
   const lower = res.headers.map((p) => [p[0].toLowerCase(), p[1]]);

@@ -9,10 +9,19 @@ import { GuestOutput } from './guest-output.ts';
 
 export type ToolBridge = (name: string, argsJson: string) => Promise<string>;
 
+/** How long a slice of guest code may run now, and what to do when one ran out of it. */
+export interface SliceGuard {
+  readonly timeoutMs: () => number;
+  readonly onTimeout: () => void;
+}
+
 interface Hooks {
   output: GuestOutput | null;
   bridge: ToolBridge | null;
+  guard: SliceGuard | null;
 }
+
+const NO_TOOLS = JSON.stringify(['err', 'TOOL_NOT_GRANTED', 'no tools are available outside a run']);
 
 /** The guest's synchronous stretch reached the limit runMain was given. */
 export class SyncTimeout extends Error {
@@ -33,7 +42,10 @@ export class WarmIsolate {
   readonly #prepare: ivm.Reference;
   readonly #finish: ivm.Reference;
   readonly #wasm: ivm.Reference;
-  readonly #hooks: Hooks = { output: null, bridge: null };
+  readonly #deliver: ivm.Reference;
+  readonly #hooks: Hooks = { output: null, bridge: null, guard: null };
+  /** Depth of guest code running on this thread right now (a delivery then waits its turn). */
+  #inGuest = 0;
 
   /** The startup snapshot every WarmIsolate of a process starts from (make it once). */
   static snapshot(): ivm.ExternalCopy<ArrayBuffer> {
@@ -46,11 +58,15 @@ export class WarmIsolate {
     this.context = this.isolate.createContextSync();
     const hooks = this.#hooks;
     const sink = new ivm.Reference((stream: unknown, text: unknown) => hooks.output?.write(stream, text));
-    const bridge = new ivm.Reference(async (name: unknown, args: unknown): Promise<string> => {
-      if (hooks.bridge === null || typeof name !== 'string' || typeof args !== 'string') {
-        return JSON.stringify(['err', 'TOOL_NOT_GRANTED', 'no tools are available outside a run']);
+    // The guest tells the host of a call synchronously and gets its answer later, by deliver().
+    const bridge = new ivm.Reference((name: unknown, args: unknown, id: unknown): void => {
+      if (typeof id !== 'number') return;
+      const ask = hooks.bridge;
+      if (ask === null || typeof name !== 'string' || typeof args !== 'string') {
+        setImmediate(() => this.#deliverNow(id, NO_TOOLS));
+        return;
       }
-      return hooks.bridge(name, args);
+      void ask(name, args).then((reply) => this.#deliverNow(id, reply));
     });
     // References are transferred as themselves (the guest holds them only in closure variables).
     // The init function is called through a Reference to it: nothing is compiled per isolate.
@@ -60,12 +76,36 @@ export class WarmIsolate {
     this.#prepare = api.getSync('prepare', { reference: true });
     this.#finish = api.getSync('finish', { reference: true });
     this.#wasm = api.getSync('wasm', { reference: true });
+    this.#deliver = api.getSync('deliver', { reference: true });
+  }
+
+  /**
+   * Hands a host answer to the guest, on this thread: the guest's code after its await runs inside
+   * this call, bounded like any slice (SliceGuard). Never nested inside guest code already running.
+   */
+  #deliverNow(id: number, reply: string): void {
+    if (this.#inGuest > 0) {
+      setImmediate(() => this.#deliverNow(id, reply));
+      return;
+    }
+    const guard = this.#hooks.guard;
+    if (guard === null || this.isolate.isDisposed) return;
+    this.#inGuest++;
+    try {
+      this.#deliver.applySync(undefined, [id, reply], { timeout: Math.max(1, Math.ceil(guard.timeoutMs())), arguments: { copy: true } });
+    } catch (error) {
+      // Ran out of its slice: the run stops. Any other failure here is the isolate being disposed.
+      if (timedOut(error)) guard.onTimeout();
+    } finally {
+      this.#inGuest--;
+    }
   }
 
   /** Binds this isolate to its one run: where output goes, where tool calls go, which doors exist. */
-  bind(output: GuestOutput, bridge: ToolBridge, grants: { readonly tools: readonly string[]; readonly network: 'granted' | 'none' }): void {
+  bind(output: GuestOutput, bridge: ToolBridge, guard: SliceGuard, grants: { readonly tools: readonly string[]; readonly network: 'granted' | 'none' }): void {
     this.#hooks.output = output;
     this.#hooks.bridge = bridge;
+    this.#hooks.guard = guard;
     this.#prepare.applySync(undefined, [JSON.stringify(grants.tools), grants.network === 'granted']);
   }
 
@@ -74,14 +114,17 @@ export class WarmIsolate {
    * guest-side finisher, which awaits it and copies the result out as JSON text.
    *
    * The guest's synchronous stretch (and the microtasks it queues) runs on this thread, bounded by
-   * `syncMs` (isolated-vm terminates it: SyncTimeout); what it awaits later runs on isolated-vm's
-   * threads, bounded by the caller's wall and CPU clocks.
+   * `syncMs` (isolated-vm terminates it: SyncTimeout). So does what runs after each host answer
+   * (see deliver), bounded by what is left of the limits. Only what V8 schedules by itself (a
+   * WebAssembly compile finishing) runs on isolated-vm's threads, under the caller's wall timer
+   * and CPU sampler.
    */
   async runMain(code: string, options: { inputJson: string; resultCap: number; syncMs: number }): Promise<unknown[]> {
     const timeout = Math.max(1, Math.ceil(options.syncMs));
     const script = this.isolate.compileScriptSync(code, { filename: 'file:///guest.js' });
     const main = script.runSync(this.context, { reference: true, timeout });
     let pending: Promise<unknown>;
+    this.#inGuest++;
     try {
       pending = this.#finish.applySync(undefined, [main.derefInto(), options.inputJson, options.resultCap], {
         timeout,
@@ -89,6 +132,8 @@ export class WarmIsolate {
       });
     } catch (error) {
       throw timedOut(error) ? new SyncTimeout() : error;
+    } finally {
+      this.#inGuest--;
     }
     return (await pending) as unknown[];
   }
@@ -101,6 +146,7 @@ export class WarmIsolate {
   dispose(): void {
     this.#hooks.output = null;
     this.#hooks.bridge = null;
+    this.#hooks.guard = null;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }

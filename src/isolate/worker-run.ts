@@ -5,7 +5,7 @@
  */
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
-import { SyncTimeout, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
+import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'output';
 
@@ -15,7 +15,7 @@ const CPU_SAMPLE_MS = 5;
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
-  const state: { stop: Stop | null; cpuNs: bigint } = { stop: null, cpuNs: 0n };
+  const state: { stop: Stop | null; cpuNs: bigint; sliceBy: 'cpu' | 'wall' } = { stop: null, cpuNs: 0n, sliceBy: 'cpu' };
   const stop = (why: Stop): void => {
     if (state.stop !== null || isolate.isDisposed) return;
     state.stop = why;
@@ -33,10 +33,21 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     sample();
     if (state.cpuNs > cpuLimitNs) stop('cpu');
   }, CPU_SAMPLE_MS);
+  // A slice of guest code run on this thread (after a host answer) gets what is left of both limits.
+  const guard: SliceGuard = {
+    timeoutMs: () => {
+      sample();
+      const cpuLeft = Number(cpuLimitNs - state.cpuNs) / 1e6;
+      const wallLeft = job.limits.wallMs - (performance.now() - started);
+      state.sliceBy = cpuLeft <= wallLeft ? 'cpu' : 'wall';
+      return Math.min(cpuLeft, wallLeft);
+    },
+    onTimeout: () => stop(state.sliceBy),
+  };
   let memoryBytes = 0;
   let outcome: Outcome;
   try {
-    warm.bind(output, bridge, { tools: job.tools, network: job.network });
+    warm.bind(output, bridge, guard, { tools: job.tools, network: job.network });
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))

@@ -1,7 +1,7 @@
-// Wall and CPU limits on both halves of a run: the guest's synchronous stretch (run on the worker
-// thread, bounded by cpuMs of elapsed time, since a policy's cpuMs never exceeds its wallMs) and what runs after an await (on
-// isolated-vm's threads, bounded by the worker's wall timer and CPU sampler). Each stop beside a
-// control that does the same kind of work within its limit.
+// Wall and CPU limits on the slices a run is made of: the guest's synchronous stretch (bounded by
+// cpuMs of elapsed time, since a policy's cpuMs never exceeds its wallMs) and what runs after a
+// host answer (bounded by what is left of both), and a run that waits forever (the wall timer).
+// Each stop beside a control that does the same kind of work within its limit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PolicyDocument } from '../../src/index.ts';
@@ -30,7 +30,7 @@ test('a synchronous loop under a CPU limit stops with CPU_TIMEOUT having used ab
   assert.ok(r.usage.wallMs < 2000, `stopped after ${r.usage.wallMs} ms`);
 });
 
-test('CPU spent after an await (off the worker thread) is still limited; the same work within the limit completes', async () => {
+test('CPU spent after a tool answer is limited by what is left of cpuMs; the same work within it completes', async () => {
   await using airlock = testAirlock();
   const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) {}', policy: limits(5000, 300) });
   assert.equal(r.status, 'timeout');
@@ -39,6 +39,21 @@ test('CPU spent after an await (off the worker thread) is still limited; the sam
   const control = await airlock.run({ code: `const n = await tools.add({ a: 1, b: 2 });\n${spinFor(100)}\nexport default n`, policy: limits(5000, 300) });
   assert.equal(control.status, 'ok');
   assert.equal(control.result, 3);
+});
+
+test('a microtask loop after a tool answer is stopped by the CPU limit', async () => {
+  await using airlock = testAirlock();
+  const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) await null;', policy: limits(5000, 300) });
+  assert.equal(r.status, 'timeout');
+  assert.equal(r.error?.code, 'CPU_TIMEOUT');
+  assert.ok(r.usage.wallMs < 2500, `stopped after ${r.usage.wallMs} ms`);
+});
+
+test('parallel tool calls each get their own answer', async () => {
+  await using airlock = testAirlock();
+  const r = await airlock.run({ code: 'export default await Promise.all([1, 2, 3, 4].map((a) => tools.add({ a, b: 10 })));', policy: TEST_POLICY });
+  assert.equal(r.status, 'ok');
+  assert.deepEqual(r.result, [11, 12, 13, 14]);
 });
 
 test('a run that awaits forever ends at its wall limit, having used almost no CPU', async () => {
