@@ -303,8 +303,9 @@ export class Cgroup {
           const code = (error as NodeJS.ErrnoException).code;
           if (code === 'ENOENT') break;
           if (code !== 'EBUSY' || i === 99) throw error;
-          // Zombies leave cgroup.procs a moment after SIGKILL.
-          await sleep(5);
+          // Zombies leave cgroup.procs a moment after SIGKILL; on a loaded machine that moment
+          // can pass half a second, so the wait grows (about 3 s in all).
+          await sleep(Math.min(5 + i, 50));
         }
       }
     }

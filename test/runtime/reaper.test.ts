@@ -65,9 +65,13 @@ test('a crashed host whose home is gone is reaped by another home, which records
   await b.kill();
   const orphaned = await left(b.pid, b.sandbox);
   assert.equal(orphaned.cgroups.length, 2, 'control: a sandbox cgroup and a worker cgroup were left');
-  rmSync(homeB, { recursive: true, force: true }); // nobody will ever start in it again
   const audit = new MemoryAuditSink();
   await using other = createAirlock({ home: home(), audit });
+  const before = await other.reap();
+  assert.ok(!before.sandboxes.includes(b.sandbox), 'control: while its home exists, it is left for that home');
+  // Nobody will ever start in it again. (Reaped again at once, so that another host's start-up
+  // reap on this machine is unlikely to take it first.)
+  rmSync(homeB, { recursive: true, force: true });
   const report = await other.reap();
   assert.ok(report.sandboxes.includes(b.sandbox) && orphaned.cgroups.every((c) => report.cgroups.includes(c)), JSON.stringify(report));
   assert.deepEqual(await left(b.pid, b.sandbox), { cgroups: [], mounts: [], dir: false });
