@@ -4,10 +4,12 @@
  *
  * Why /run/airlock and not $AIRLOCK_HOME: what it tracks is machine-wide — the uid range, the
  * cgroups and the workspace mounts are shared by every host whatever its home (src/os/uids.ts) —
- * so a host must find what a crashed host left even when that host used another home. /run is a
- * tmpfs emptied at boot, exactly when every process, cgroup and mount it names is gone too, so a
- * stale row can never outlive a reboot and point at a reused name; and a commit costs no fsync.
- * The price: a power loss forgets the runs that were in flight (their resources vanish with it).
+ * so a host must find what a crashed host left even when that host used another home. /run is
+ * usually a tmpfs emptied at boot, exactly when every process, cgroup and mount it names is gone
+ * too. Where it is not (this project's test machines keep /run on the root ext4), a row that
+ * outlives a reboot still names an owner by pid *and* start time, which no new process matches, so
+ * it is an orphan and is reaped. Commits are synchronous=NORMAL (no fsync): a power loss can forget
+ * the runs that were in flight, whose resources vanish with it.
  *
  * Each row names its owner (pid and start time). A row whose owner is dead is an orphan: the
  * reaper adopts it (the owner becomes the reaper, so a reaper that dies half-way leaves rows the
