@@ -7,8 +7,8 @@
  * so a host must find what a crashed host left even when that host used another home. /run is
  * usually a tmpfs emptied at boot, exactly when every process, cgroup and mount it names is gone
  * too. Where it is not (this project's test machines keep /run on the root ext4), a row that
- * outlives a reboot still names an owner by pid *and*  start time (ticks since boot), which a new process matches only by coincidence, so
- * it is an orphan and is reaped. Commits are synchronous=NORMAL (no fsync): a power loss can forget
+ * outlives a reboot still names its owner by pid and start time (ticks since boot), which a new
+ * process matches only by coincidence, so it is an orphan and is reaped. Commits are synchronous=NORMAL (no fsync): a power loss can forget
  * the runs that were in flight, whose resources vanish with it.
  *
  * Each row names its owner (pid and start time). A row whose owner is dead is an orphan: the
