@@ -2,7 +2,6 @@
  * createAirlock(): the library's front door. One Airlock holds the tiers, the audit sink and the
  * host's tool handlers; every front end (CLI, server, MCP) goes through `run()` or `sandbox()`.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
@@ -202,8 +201,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     const prepared = prepareCode(code, language, policy.limits.codeBytes);
     const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
     const id = newId('run');
-    const codeHash = createHash('sha256').update(prepared.original).digest('hex');
-    const started = { kind: 'run.started', tenant, sandbox, run: id, tier: 'isolate', codeHash, code: prepared.original, language, policyHash: policy.hash } as const;
+    const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate');
     return { id, tenant, sandbox, policy, code: prepared, input: options.input, checkResult, started };
   }
 
