@@ -113,6 +113,8 @@ export class Supervisor {
   readonly quotas: Quotas;
   readonly #instance = randomUUID();
   readonly #live = new Map<string, SandboxLease>();
+  /** Ends of the one-shot runs in flight: close() ends their rows before closing the registry. */
+  readonly #oneShots = new Set<() => void>();
   #registry: Registry | null = null;
   #ready: Promise<ReapReport> | null = null;
 
@@ -195,17 +197,12 @@ export class Supervisor {
         (bucket, now) => this.quotas.take(tenant, bucket, now),
       );
     });
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      try {
-        registry.endOneShot(run, id);
-      } catch {
-        // The registry was closed under a run in flight (close()): the rows name this process,
-        // so the next start's reaper removes them once it is gone.
-      }
+    const end = (): void => {
+      if (!this.#oneShots.delete(end)) return;
+      registry.endOneShot(run, id);
     };
+    this.#oneShots.add(end);
+    return end;
   }
 
   /** The lease of a live sandbox of this host. */
@@ -222,6 +219,8 @@ export class Supervisor {
     await Promise.all([...this.#live.values()].map((lease) => lease.destroy().catch(() => undefined)));
     const registry = this.#registry;
     if (registry === null) return;
+    // A one-shot run still in flight is ended by the tier's close, which comes next; its rows go now.
+    for (const end of [...this.#oneShots]) end();
     try {
       registry.removeHost(this.#instance);
     } finally {

@@ -11,7 +11,9 @@ import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import type { AuditEvent } from '../../src/audit/event.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
 import { LifeTimer, type Expiry } from '../../src/runtime/lifecycle.ts';
-import { Registry } from '../../src/runtime/registry.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { RUN_DIR } from '../../src/os/uids.ts';
+import { Registry, REGISTRY_FILE } from '../../src/runtime/registry.ts';
 import { createAirlock } from '../../src/index.ts';
 import { assertNothingLeft, hostUidOf } from '../container/helpers.ts';
 
@@ -114,4 +116,25 @@ test('close() destroys the sandboxes still open and records each end', async () 
   assert.deepEqual(new Set(ended), new Set([a.id, b.id]));
   assert.ok(!a.open && !b.open);
   assert.deepEqual([...rowsOf(h, 'acme'), ...rowsOf(h, 'globex')], []);
+});
+
+test('close() with a one-shot run in flight ends the run and leaves no registry row of it', async () => {
+  const audit = new MemoryAuditSink();
+  const h = home();
+  const airlock = createAirlock({ home: h, audit, isolate: { workersPerTenant: 1 } });
+  await airlock.prewarm('acme');
+  const running = airlock.run({ tenant: 'acme', code: 'for (;;) {}', policy: { version: 1, limits: { wallMs: 20_000, cpuMs: 20_000 } } });
+  await eventually(audit, (e) => e.kind === 'run.started');
+  assert.equal(rowsOf(h, 'acme').length, 1, 'control: the one-shot sandbox is registered while it runs');
+  await airlock.close();
+  const r = await running;
+  assert.notEqual(r.status, 'ok');
+  assert.ok(audit.events.some((e) => e.kind === 'run.ended' && e.run === r.id), 'its end is recorded');
+  assert.deepEqual(rowsOf(h, 'acme'), [], 'no row outlives close()');
+  const db = new DatabaseSync(`${RUN_DIR}/${REGISTRY_FILE}`, { readOnly: true, timeout: 10_000 });
+  try {
+    assert.deepEqual(db.prepare('SELECT id FROM runs WHERE home = ?').all(h), [], 'no run row is left for a reaper to call crashed');
+  } finally {
+    db.close();
+  }
 });
