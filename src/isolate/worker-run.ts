@@ -33,7 +33,8 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     sample();
     if (state.cpuNs > cpuLimitNs) stop('cpu');
   }, CPU_SAMPLE_MS);
-  // A slice of guest code run on this thread (after a host answer) gets what is left of both limits.
+  // Each slice of guest code run on this thread (the module body, then what runs after each host
+  // answer) gets what is left of both limits.
   const guard: SliceGuard = {
     timeoutMs: () => {
       sample();
@@ -51,7 +52,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, syncMs: Math.min(job.limits.wallMs, job.limits.cpuMs) });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, syncMs: guard.timeoutMs() });
     sample();
     if (!isolate.isDisposed) {
       const heap = isolate.getHeapStatisticsSync();
@@ -61,8 +62,8 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     outcome = state.stop === null ? fromGuest(raw, job.limits.resultBytes) : { kind: 'stopped', reason: state.stop };
   } catch (error) {
     if (output.overflowed) state.stop = 'output';
-    // A synchronous stretch is bounded by min(wallMs, cpuMs) of elapsed time, which bounds its CPU.
-    if (error instanceof SyncTimeout && state.stop === null) state.stop = job.limits.cpuMs <= job.limits.wallMs ? 'cpu' : 'wall';
+    // The first slice (the module body) ran out of what the guard gave it, like any later slice.
+    if (error instanceof SyncTimeout && state.stop === null) state.stop = state.sliceBy;
     outcome = fromThrow(error, state.stop, isolate.isDisposed);
   } finally {
     sample();
