@@ -30,7 +30,11 @@ export interface SpawnRequest {
 export interface SpawnedProcess {
   /** The host end of the pipe at `fd` in the child, if one was asked for. */
   stream(fd: number): Socket | undefined;
-  /** Settles when the process has exited and every pipe from it has closed. */
+  /**
+   * Settles when the process has exited and every pipe from it has closed. A pipe closes only once
+   * it is read to its end: whoever holds a process must read every from-child pipe, or this never
+   * settles (see standby.ts, which reads them until it hands over a command).
+   */
   readonly exited: Promise<readonly [number | null, NodeJS.Signals | null]>;
   ref(): void;
   unref(): void;

@@ -26,7 +26,7 @@ const READY_FD = 8;
 export const WAITER_VARIABLES: readonly string[] = ['airlock_cmd', 'airlock_nl'];
 
 /** What a standby's driver may say before any command runs (its set-up errors), kept for the report. */
-const EARLY_BYTES = 4096;
+const EARLY_CHARS = 4096;
 
 /** Longer argvs go the cold way: dash reads the line one byte per read(2). */
 export const MAX_HANDED_BYTES = 16 * 1024;
@@ -61,7 +61,7 @@ export class Standby implements StandbyHandle {
   readonly #ready: Promise<boolean>;
   readonly #early = { text: '' };
   readonly #drain = (chunk: Buffer): void => {
-    if (this.#early.text.length < EARLY_BYTES) this.#early.text += chunk.toString('utf8').slice(0, EARLY_BYTES - this.#early.text.length);
+    if (this.#early.text.length < EARLY_CHARS) this.#early.text += chunk.toString('utf8').slice(0, EARLY_CHARS - this.#early.text.length);
   };
   #state: 'waiting' | 'handed' | 'gone' = 'waiting';
 
@@ -104,7 +104,7 @@ export class Standby implements StandbyHandle {
     return this.#ready;
   }
 
-  /** What the driver printed before any command ran (a set-up error), at most 4 KiB. */
+  /** What the driver printed before any command ran (a set-up error), at most 4,096 characters. */
   get early(): string {
     return this.#early.text;
   }
