@@ -163,8 +163,8 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
         const [, tenant = '', uid = '', pid = ''] = iso;
         const homes = hostHomes.get(Number(pid));
         if (homes !== undefined && mine(homes)) {
-          const of = [...homes].find((h) => h !== home);
-          const reason = `reaped: isolate worker of host pid ${pid}${of === undefined || homes.has(home) ? '' : whose(of)}, which died; killed ${pids} process(es), removed cgroup ${name}, released uid ${uid}`;
+          const of = homes.has(home) ? home : ([...homes][0] ?? home);
+          const reason = `reaped: isolate worker of host pid ${pid}${whose(of)}, which died; killed ${pids} process(es), removed cgroup ${name}, released uid ${uid}`;
           workerEvents.push({ kind: 'sandbox.destroyed', tenant, sandbox: name, reason });
         }
       } else if (con !== null) note(work, con[2] ?? '', `cgroup ${name} (${pids} process(es) killed)`);
