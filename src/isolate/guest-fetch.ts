@@ -6,7 +6,7 @@
  */
 export const GUEST_FETCH = String.raw`
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-function fromBase64(s) {
+const fromBase64 = (function fromBase64(s) {
   const out = new Uint8Array(Math.floor(s.length * 3 / 4));
   let n = 0, bits = 0, acc = 0;
   for (let i = 0; i < s.length; i++) {
@@ -16,15 +16,15 @@ function fromBase64(s) {
     if (bits >= 8) { bits -= 8; out[n++] = (acc >> bits) & 255; }
   }
   return out.slice(0, n);
-}
-function headerPairs(h) {
+});
+const headerPairs = (function headerPairs(h) {
   if (h == null) return [];
   const pairs = [];
   if (Array.isArray(h)) { for (const p of h) pairs.push([Str(p[0]), Str(p[1])]); return pairs; }
   for (const k of Object.keys(h)) pairs.push([Str(k), Str(h[k])]);
   return pairs;
-}
-async function guestFetch(input, init) {
+});
+const guestFetch = (async function guestFetch(input, init) {
   const url = Str(typeof input === 'object' && input !== null && 'url' in input ? input.url : input);
   const req = { method: Str(init?.method ?? 'GET').toUpperCase(), url, headers: headerPairs(init?.headers) };
   const body = init?.body;
@@ -45,5 +45,5 @@ async function guestFetch(input, init) {
     json: async () => parse(res.text),
     arrayBuffer: async () => fromBase64(res.base64).buffer,
   });
-}
+});
 `;
