@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditSink } from '../audit/event.ts';
-import { AirlockError } from '../core/errors.ts';
+import { AirlockError, toAirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Cgroup } from '../os/cgroup.ts';
 import type { UidLease } from '../os/uids.ts';
@@ -113,8 +113,10 @@ export class Session implements ContainerSandbox {
       this.#decideFile(path, true, 'WORKSPACE_PATH');
       return value;
     } catch (error) {
-      if (error instanceof AirlockError) this.#decideFile(path, false, error.code);
-      throw error;
+      // Every refusal or failure is a decision on the record, coded (the workspace codes its own).
+      const coded = toAirlockError(error, 'INTERNAL');
+      this.#decideFile(path, false, coded.code);
+      throw coded;
     }
   }
 

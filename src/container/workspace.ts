@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, rmdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { AirlockError } from '../core/errors.ts';
+import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import type { Mounter } from './mounter.ts';
 import { WORKSPACE } from './mounts.ts';
 
@@ -24,6 +24,33 @@ function outside(path: string, why: string): AirlockError {
   return new AirlockError('PATH_OUTSIDE_WORKSPACE', `path ${JSON.stringify(path)} ${why}: name a path inside the workspace`);
 }
 
+/** NAME_MAX: the longest name one path segment may have, in bytes. */
+const MAX_NAME_BYTES = 255;
+/** The longest workspace path, in bytes: its host path (under /run/airlock/…) stays below PATH_MAX. */
+export const MAX_PATH_BYTES = 3072;
+
+/**
+ * What the sandbox left in its workspace can make a host file operation fail (a directory where a
+ * file was named, a name too long, a FIFO): each such failure becomes a coded error that names the
+ * workspace path, never the host's path or Node's raw message.
+ */
+function fileError(error: unknown, path: string): AirlockError {
+  if (error instanceof AirlockError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? 'no error code';
+  const named = JSON.stringify(path);
+  if (code === 'ELOOP') return outside(path, 'is a symlink');
+  const known: Readonly<Record<string, readonly [ErrorCode, string]>> = {
+    ENOENT: ['INVALID_REQUEST', `no such file in the workspace: ${named}`],
+    EISDIR: ['INVALID_REQUEST', `${named} is a directory, not a regular file: name a file`],
+    ENOTDIR: ['INVALID_REQUEST', `a part of ${named} is not a directory: name a path through directories`],
+    ENXIO: ['INVALID_REQUEST', `${named} is not a regular file (a FIFO or socket): name a regular file`],
+    ENAMETOOLONG: ['INVALID_REQUEST', `${named} is too long: keep names to ${MAX_NAME_BYTES} bytes and paths to ${MAX_PATH_BYTES}`],
+    ENOSPC: ['FILE_TOO_LARGE', 'the workspace is full: write less or raise limits.workspaceMiB'],
+  };
+  const [as, message] = known[code] ?? ['INTERNAL', `the workspace operation on ${named} failed (${code})`];
+  return new AirlockError(as, message);
+}
+
 /** Splits a workspace path ("a/b", "/workspace/a/b") into checked segments. */
 export function segmentsOf(path: string): string[] {
   let rel = path;
@@ -33,7 +60,9 @@ export function segmentsOf(path: string): string[] {
   for (const s of segs) {
     if (s === '..') throw outside(path, 'contains ".."');
     if (s.includes('\0')) throw outside(path, 'contains a NUL byte');
+    if (Buffer.byteLength(s) > MAX_NAME_BYTES) throw new AirlockError('INVALID_REQUEST', `a name in ${JSON.stringify(path.slice(0, 80))}… is over ${MAX_NAME_BYTES} bytes: use shorter names`);
   }
+  if (Buffer.byteLength(segs.join('/')) > MAX_PATH_BYTES) throw new AirlockError('INVALID_REQUEST', `the path ${JSON.stringify(path.slice(0, 80))}… is over ${MAX_PATH_BYTES} bytes: use a shorter path`);
   return segs;
 }
 
@@ -117,19 +146,23 @@ export class Workspace {
   }
 
   async writeFile(path: string, data: string | Uint8Array, maxBytes: number): Promise<void> {
+    try {
+      await this.#write(path, data, maxBytes);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+  }
+
+  async #write(path: string, data: string | Uint8Array, maxBytes: number): Promise<void> {
     const segs = segmentsOf(path);
     if (segs.length === 0) throw new AirlockError('INVALID_REQUEST', `${JSON.stringify(path)} names the workspace itself, not a file`);
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (bytes.length > maxBytes) throw new AirlockError('FILE_TOO_LARGE', `${path} is ${bytes.length} bytes, over limits.fileBytes (${maxBytes}): write less or raise it`);
     const parent = await this.#parent(path, segs, 'make-dirs');
     const full = `${parent}/${segs.at(-1) ?? ''}`;
-    let fh;
-    try {
-      fh = await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw outside(path, 'is a symlink');
-      throw error;
-    }
+    // O_NONBLOCK: a FIFO the sandbox left here must not block the open (and a libuv thread with
+    // it); with no reader it fails at once (ENXIO), and a regular file ignores the flag.
+    const fh = await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o644);
     try {
       await this.#confirm(fh.fd, path);
       if (!(await fh.stat()).isFile()) throw new AirlockError('INVALID_REQUEST', `${path} is not a regular file`);
@@ -146,18 +179,18 @@ export class Workspace {
   }
 
   async readFile(path: string, maxBytes: number): Promise<Buffer> {
+    try {
+      return await this.#read(path, maxBytes);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+  }
+
+  async #read(path: string, maxBytes: number): Promise<Buffer> {
     const segs = segmentsOf(path);
     const parent = await this.#parent(path, segs, 'existing');
     const full = `${parent}/${segs.at(-1) ?? ''}`;
-    let fh;
-    try {
-      fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw outside(path, 'is a symlink');
-      if (code === 'ENOENT') throw new AirlockError('INVALID_REQUEST', `no such file in the workspace: ${path}`);
-      throw error;
-    }
+    const fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
     try {
       await this.#confirm(fh.fd, path);
       const st = await fh.stat();
@@ -169,8 +202,19 @@ export class Workspace {
     }
   }
 
-  /** Every entry under `path` (default: the whole workspace), symlinks listed but not followed. */
+  /**
+   * Every entry under `path` (default: the whole workspace), symlinks listed but not followed.
+   * Entries deeper than MAX_PATH_BYTES are not listed: no file operation could name them.
+   */
   async listFiles(path = '.', maxEntries = 10_000): Promise<FileEntry[]> {
+    try {
+      return await this.#list(path, maxEntries);
+    } catch (error) {
+      throw fileError(error, path);
+    }
+  }
+
+  async #list(path: string, maxEntries: number): Promise<FileEntry[]> {
     const segs = segmentsOf(path);
     const start = segs.length === 0 ? this.dir : await this.#parent(path, [...segs, 'x'], 'existing');
     const out: FileEntry[] = [];
@@ -178,6 +222,7 @@ export class Workspace {
       for (const e of await readdir(dir, { withFileTypes: true })) {
         if (out.length >= maxEntries) return;
         const p = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (Buffer.byteLength(p) > MAX_PATH_BYTES) continue;
         const st = await lstat(`${dir}/${e.name}`);
         const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
         out.push({ path: p, type, size: st.size });

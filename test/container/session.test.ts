@@ -76,6 +76,48 @@ test('host file operations refuse "..", absolute paths and symlinks the sandbox 
   assert.deepEqual(types, { evil: 'symlink', link: 'symlink', tmplink: 'symlink', 'real.txt': 'file' });
 });
 
+/** Settles `p` or fails the test after `ms`: a host file operation must never hang. */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+test('what the sandbox leaves in its workspace (a FIFO, a directory, names too long, a deep tree) gets coded, recorded errors at once', async () => {
+  const { sbx, audit } = await state.box!.make();
+  // 400 levels of 10-byte names: deeper than PATH_MAX once under the host's workspace directory.
+  const planted = await sh(sbx, 'mkfifo fifo && mkdir dir && (for i in $(seq 400); do mkdir nnnnnnnnn && cd nnnnnnnnn || exit 1; done) && echo ok > real.txt');
+  assert.equal(planted.status, 'ok', planted.stderr);
+  const refused = async (p: Promise<unknown>, what: string): Promise<AirlockError> => {
+    const error = await bounded(p.then(() => null, (e: unknown) => e), 5000, what);
+    assert.ok(error instanceof AirlockError && error.code === 'INVALID_REQUEST', `${what}: ${String(error)}`);
+    assert.doesNotMatch(error.message, /\/run\/airlock|sandboxes\//, `${what} names a host path`);
+    return error;
+  };
+  // A writer opening a FIFO with no reader would block (and hold one of libuv's four threads).
+  await refused(sbx.writeFile('fifo', 'x'), 'writeFile on a FIFO');
+  await refused(sbx.readFile('fifo'), 'readFile on a FIFO');
+  await refused(sbx.writeFile('dir', 'x'), 'writeFile on a directory');
+  await refused(sbx.writeFile('a'.repeat(300), 'x'), 'a 300-byte name');
+  await refused(sbx.readFile('b'.repeat(300)), 'a 300-byte name to read');
+  await refused(sbx.writeFile(`${'c/'.repeat(2500)}f`, 'x'), 'a 5000-byte path');
+  const failures = audit.events.filter((e) => e.kind === 'decision' && e.door === 'file' && !e.allow);
+  assert.equal(failures.length, 6, JSON.stringify(failures));
+  // Nothing half-done: the refused long path made no directories on the way.
+  const listed = await bounded(sbx.listFiles(), 5000, 'listFiles over a deep tree');
+  assert.ok(!listed.some((e) => e.path === 'c'), 'a refused path left directories behind');
+  // Control: the sandbox still works, and everything that can be named is listed.
+  await bounded(sbx.writeFile('dir/new.txt', 'fine'), 5000, 'a plain write');
+  assert.equal((await sbx.readFile('dir/new.txt')).toString(), 'fine');
+  assert.equal((await sh(sbx, 'cat dir/new.txt')).stdout, 'fine');
+  const types = new Map(listed.map((e) => [e.path, e.type]));
+  assert.equal(types.get('fifo'), 'other');
+  assert.equal(types.get('real.txt'), 'file');
+  assert.ok(listed.filter((e) => e.path.startsWith('nnnnnnnnn')).length > 250, 'the deep tree is listed as far as a path can name');
+});
+
 test("two sandboxes run as different host uids and can't see each other's workspace", async () => {
   const a = await state.box!.make();
   const b = await state.box!.make();
