@@ -93,6 +93,7 @@ export class WorkerProcess {
   readonly #stderr: Buffer[] = [];
   #inflight: Inflight | null = null;
   #alive = true;
+  #killed = false;
   #capBytes: number;
   readonly exited: Promise<void>;
 
@@ -135,8 +136,9 @@ export class WorkerProcess {
     return this.#child.pid;
   }
 
+  /** False from the moment it is killed (its exit comes later): a pool never hands it out again. */
   get alive(): boolean {
-    return this.#alive;
+    return this.#alive && !this.#killed;
   }
 
   get busy(): boolean {
@@ -178,7 +180,7 @@ export class WorkerProcess {
 
   /** Sends one run; resolves when it is done, the worker died, or the host's deadline passed. */
   async run(job: RunJob, onTool: Inflight['onTool']): Promise<RunEnd> {
-    if (!this.#alive) throw new AirlockError('WORKER_CRASHED', 'the isolate worker is gone');
+    if (!this.alive) throw new AirlockError('WORKER_CRASHED', 'the isolate worker is gone');
     if (this.#inflight !== null) throw new AirlockError('INTERNAL', 'an isolate worker runs one job at a time');
     const cap = workerMemoryCap(job.limits.memoryMiB);
     if (cap > this.#capBytes) {
@@ -191,7 +193,14 @@ export class WorkerProcess {
         this.kill();
       }, job.limits.wallMs + HOST_GRACE_MS);
       this.#inflight = { job, onTool, resolve, timer };
-      writeFrame(this.#socket, job);
+      try {
+        writeFrame(this.#socket, job);
+      } catch (error) {
+        // Nothing was sent: the worker stays free for the next job.
+        clearTimeout(timer);
+        this.#inflight = null;
+        throw error;
+      }
     });
   }
 
@@ -227,6 +236,7 @@ export class WorkerProcess {
   /** Kills the worker and everything in its cgroup; cleanup follows on exit. */
   kill(): void {
     if (!this.#alive) return;
+    this.#killed = true;
     this.#child.kill('SIGKILL');
     void this.#cgroup.killAll().catch(() => undefined);
   }

@@ -33,3 +33,35 @@ export function parseRunRequest(input: unknown): ParsedRunRequest {
   const list = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
   throw new AirlockError('INVALID_REQUEST', `the run request is invalid: ${list}`, { issues: parsed.error.issues });
 }
+
+/** How deep run input may nest. */
+const MAX_INPUT_DEPTH = 256;
+
+/**
+ * Checks that run input is plain JSON data (null, booleans, finite numbers, strings, arrays and
+ * plain objects; no cycles, BigInt, functions or class instances), wherever it came from: the
+ * library's Sandbox.run takes it without the request schema. Throws INVALID_REQUEST naming where.
+ */
+export function checkInput(value: unknown): void {
+  const ancestors = new Set<object>();
+  const walk = (v: unknown, at: string, depth: number): void => {
+    const fail = (why: string): never => {
+      throw new AirlockError('INVALID_REQUEST', `input${at} ${why}: pass plain JSON data as input`);
+    };
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) fail('is not a finite number');
+      return;
+    }
+    if (typeof v !== 'object') return fail(`is a ${typeof v}`);
+    if (depth > MAX_INPUT_DEPTH) fail(`nests deeper than ${MAX_INPUT_DEPTH} levels`);
+    if (ancestors.has(v)) fail('refers back to itself (a cycle)');
+    const proto: unknown = Object.getPrototypeOf(v);
+    const isArray = Array.isArray(v);
+    if (!isArray && proto !== Object.prototype && proto !== null) fail('is not a plain object or array');
+    ancestors.add(v);
+    for (const key of Object.keys(v)) walk((v as Record<string, unknown>)[key], isArray ? `${at}[${key}]` : `${at}.${key}`, depth + 1);
+    ancestors.delete(v);
+  };
+  if (value !== undefined) walk(value, '', 0);
+}

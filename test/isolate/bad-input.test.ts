@@ -52,3 +52,25 @@ test('bad code, requests and policies get coded errors; good ones beside them wo
     assert.deepEqual(r.result, result);
   }
 });
+
+test("input that is not JSON data is refused before it reaches a worker, and the sandbox's next run works", async () => {
+  await using airlock = testAirlock();
+  await using sandbox = await airlock.sandbox({ tenant: 'acme' });
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic['self'] = cyclic;
+  const bad: [unknown, RegExp][] = [
+    [{ n: 1n }, /input\.n is a bigint/],
+    [cyclic, /input\.self refers back to itself/],
+    [{ when: new Date(0) }, /input\.when is not a plain object/],
+    [[1, () => 2], /input\[1\] is a function/],
+    [{ x: Number.NaN }, /input\.x is not a finite number/],
+  ];
+  for (const [input, why] of bad) {
+    const r = await sandbox.run('export default (x) => x', { input });
+    assert.equal(r.error?.code, 'INVALID_REQUEST', JSON.stringify(r.error));
+    assert.match(r.error.message, why);
+  }
+  // Control: the same sandbox (and its one worker) still runs, with input that is data.
+  const ok = await sandbox.run('export default (x) => x.a + x.b.length', { input: { a: 1, b: [1, 2] } });
+  assert.equal(ok.result, 3, JSON.stringify(ok.error));
+});

@@ -2,7 +2,7 @@
 // tenant's workers are never another's, a dead worker is replaced and the host lives on, and
 // close() leaves no worker process, cgroup or uid behind.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_POLICY, testAirlock } from '../support/airlock.ts';
@@ -60,6 +60,49 @@ test('a worker killed mid-run: the run reports killed, the worker is replaced, t
   const next = await airlock.run({ tenant: 'acme', code: 'export default 7', policy: TEST_POLICY });
   assert.equal(next.result, 7);
   assert.ok(!airlock.isolate.workers('acme').some((w) => w.pid === worker.pid), 'the dead worker is gone from the pool');
+});
+
+/** Every process under `pid` (bubblewrap's children: the worker's node among them). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parents.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [child, parent] of parents) {
+      if (parent !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+test('a worker that stops answering is killed, and the run waiting for it gets a new worker, not the dying one', async () => {
+  await using airlock = testAirlock();
+  await airlock.run({ tenant: 'acme', code: 'export default 1' });
+  const [worker] = airlock.isolate.workers('acme');
+  assert.ok(worker?.pid !== undefined);
+  const frozen = descendants(worker.pid);
+  assert.ok(frozen.length > 0);
+  for (const p of frozen) process.kill(p, 'SIGSTOP');
+  // One worker per tenant: the second run waits for the first one's worker.
+  const hung = airlock.run({ tenant: 'acme', code: 'export default 2', policy: { version: 1, limits: { wallMs: 200, cpuMs: 200 } } });
+  const waiting = airlock.run({ tenant: 'acme', code: 'export default 7', policy: TEST_POLICY });
+  const first = await hung;
+  assert.equal(first.status, 'timeout', JSON.stringify(first.error));
+  const next = await waiting;
+  assert.equal(next.status, 'ok', JSON.stringify(next.error));
+  assert.equal(next.result, 7);
+  assert.ok(!airlock.isolate.workers('acme').some((w) => w.pid === worker.pid), 'the killed worker is gone from the pool');
 });
 
 test('close() leaves no worker process and no cgroup', async () => {
