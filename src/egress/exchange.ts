@@ -73,8 +73,10 @@ export async function exchange(
   }
   const { route, upstream, credential } = adm;
   Object.assign(record, { allow: true, reason: 'ROUTE_GRANTED', address: upstream.address, secret: credential?.name ?? null });
-  const out = forwardHeaders(headers, new Set(credential === null ? [] : [credential.header]));
-  if (credential !== null) out.push([credential.header, credential.value]);
+  // A credentialed response is searched for the secret before the guest sees it, so it must come
+  // uncompressed: the guest's Accept-Encoding is replaced, and an encoded answer is withheld below.
+  const out = forwardHeaders(headers, new Set(credential === null ? [] : [credential.header, 'accept-encoding']));
+  if (credential !== null) out.push([credential.header, credential.value], ['accept-encoding', 'identity']);
   const charge = (n: number): number => deps.ledger.addBytes(ctx, route, n);
   // admit() checked the whole body fits the quota, so it is charged before it is sent.
   const sent = body === undefined || body.byteLength === 0 ? undefined : body;
@@ -83,6 +85,13 @@ export async function exchange(
   try {
     const response = await sendPinned(deps.pools, upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
     record.status = response.statusCode ?? null;
+    const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (credential !== null && encoding !== 'identity') {
+      response.destroy();
+      const e = new AirlockError('EGRESS_UPSTREAM_FAILED', `the upstream answered a credentialed request with content-encoding ${JSON.stringify(encoding.slice(0, 40))}, which the gateway can't search for the secret: the response was withheld`);
+      record.ended = e.code;
+      return { ok: false, error: e };
+    }
     const responseMeter = (): Transform =>
       meter({ max: deps.limits.maxResponseBytes, what: 'response body', charge, onBytes: (n) => (record.bytesIn += n) });
     return { ok: true, response, credential, body: (stream) => stream.pipe(responseMeter()) };

@@ -60,10 +60,22 @@ export function secretsFromFile(path: string): SecretSource {
   return { get: (name) => values.get(name) };
 }
 
-/** The spellings of a secret an upstream might echo back: raw, percent-encoded, base64. */
+/**
+ * The spellings of a secret an upstream might echo back: raw, percent-encoded, hex, and base64
+ * (standard and URL-safe) at each of the three byte alignments it can have inside a longer
+ * encoded document. For an alignment, only the characters that depend on the secret's bytes alone
+ * are kept, so the spelling matches wherever the secret sits in what was encoded.
+ */
 function spellings(value: string): string[] {
-  const b64 = Buffer.from(value).toString('base64').replace(/=+$/, '');
-  return [...new Set([value, encodeURIComponent(value), b64])].filter((s) => s.length >= 8);
+  const bytes = Buffer.from(value);
+  const out = [value, encodeURIComponent(value), bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+  for (const align of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(align), bytes]).toString('base64').replace(/=+$/, '');
+    // Leading characters mixed with the bytes before it; a trailing one mixed with the bytes after.
+    const core = encoded.slice([0, 2, 3][align], (align + bytes.length) % 3 === 0 ? undefined : -1);
+    out.push(core, core.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  return [...new Set(out)].filter((s) => s.length >= 8);
 }
 
 /**

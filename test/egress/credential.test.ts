@@ -98,6 +98,35 @@ test('isolate door: fetch takes the same route, returns copied bytes, and denies
   assert.deepEqual([last?.['decision'], last?.['reason']], ['deny', 'HEADERS_TOO_LARGE']);
 });
 
+test('the secret does not come back through an encoding: compressed answers are withheld, base64 echoes redacted at any offset', async () => {
+  const url = (path: string): string => `http://github.airlock/repos/acme/${path}`;
+  const fetchText = async (path: string, headers: [string, string][] = []): Promise<string> =>
+    Buffer.from((await state.gateway.fetch(state.ctx, { method: 'GET', url: url(path), headers })).body).toString('latin1');
+  // An upstream that compresses when asked: the guest's Accept-Encoding is replaced by identity.
+  const asked = await viaProxy(state.sock, 'GET', url('gzip'), { host: 'github.airlock', 'accept-encoding': 'gzip, deflate' });
+  assert.equal(state.up.seen.at(-1)?.headers['accept-encoding'], 'identity', 'the upstream was asked for an uncompressed answer');
+  assert.equal(asked.status, 200);
+  assert.equal(asked.body.includes(SECRET), false);
+  assert.match(asked.body, /\[secret:github\]/, 'control: the plain echo came back, redacted');
+  assert.equal((await fetchText('gzip', [['accept-encoding', 'gzip']])).includes(SECRET), false);
+  // An upstream that compresses anyway: nothing of its answer reaches the guest, through either door.
+  const forced = await viaProxy(state.sock, 'GET', url('force-gzip'), { host: 'github.airlock' });
+  assert.equal(forced.status, 502);
+  assert.doesNotMatch(forced.body, /\x1f\x8b/);
+  await assert.rejects(state.gateway.fetch(state.ctx, { method: 'GET', url: url('force-gzip'), headers: [] }), (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_UPSTREAM_FAILED' && /withheld/.test(e.message));
+  // A base64 echo of a document that holds the secret, wherever it sits, in both alphabets.
+  for (const pad of [0, 1, 2, 3, 4, 5]) {
+    for (const as of ['std', 'url']) {
+      const text = await fetchText(`base64?pad=${pad}&as=${as}`);
+      assert.ok(text.length > 100, 'control: the encoded echo came back');
+      const decoded = Buffer.from(text, as === 'url' ? 'base64url' : 'base64').toString('latin1');
+      assert.equal(decoded.includes(SECRET), false, `pad ${pad}, ${as}: the secret decodes from the answer`);
+      assert.match(text, /\[secret:github\]/);
+    }
+  }
+  assert.equal(JSON.stringify(state.audit.events).includes(SECRET), false);
+});
+
 test('a host without the secret fails closed: SECRET_UNAVAILABLE, nothing sent', async () => {
   const { gateway, audit } = newGateway({ secrets: secretsFromEnv({ github: 'UNSET_VAR' }, {}) });
   const before = state.up.seen.length;

@@ -1,4 +1,5 @@
 // Test helpers: a loopback upstream that logs every request it sees, and clients for the proxy.
+import { gzipSync } from 'node:zlib';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,19 @@ export async function startUpstream(options: { secret?: string } = {}): Promise<
         return;
       }
       const body = JSON.stringify(entry);
+      const url = new URL(entry.url, 'http://upstream');
+      // Echo endpoints in the forms real ones have: compressed when asked (or always), base64'd.
+      const gzip = url.pathname.endsWith('/force-gzip') || (url.pathname.endsWith('/gzip') && /gzip/.test(String(req.headers['accept-encoding'])));
+      if (gzip) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(gzipSync(body));
+        return;
+      }
+      if (url.pathname.endsWith('/base64')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(Buffer.concat([Buffer.alloc(Number(url.searchParams.get('pad') ?? 0), 'x'), Buffer.from(body)]).toString(url.searchParams.get('as') === 'url' ? 'base64url' : 'base64'));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json', 'x-echo-auth': req.headers.authorization ?? '' });
       res.end(body);
     });
