@@ -38,11 +38,17 @@ function readPolicy(path: string): PolicyDocument {
   } catch (error) {
     throw new AirlockError('INVALID_POLICY', `can't read the policy file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text) as PolicyDocument;
+    doc = JSON.parse(text);
   } catch (error) {
     throw new AirlockError('INVALID_POLICY', `the policy file ${path} is not JSON: ${(error as Error).message}`);
   }
+  // Flags are merged into it before compilePolicy sees it: anything but an object is refused here.
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new AirlockError('INVALID_POLICY', `the policy file ${path} holds ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`}: it must hold one JSON object, e.g. {"version": 1}`);
+  }
+  return doc as PolicyDocument;
 }
 
 /**

@@ -50,7 +50,24 @@ export function canonicalJson(value: unknown): string {
  * @example
  *   const policy = compilePolicy({ version: 1, tools: { add: { operation: 'compute', args: { type: 'object' } } } });
  */
+/**
+ * Where the document has an own `__proto__` key (JSON.parse makes one from `"__proto__": …`).
+ * Copying such a key into an object sets the prototype instead, so it would vanish silently:
+ * a tool grant named so would be dropped, not refused.
+ */
+function protoKeys(value: unknown, at: string, out: string[], depth = 0): string[] {
+  if (value === null || typeof value !== 'object' || depth > 64) return out;
+  for (const key of Object.keys(value)) {
+    const path = at === '' ? key : `${at}.${key}`;
+    if (key === '__proto__') out.push(path);
+    else protoKeys((value as Record<string, unknown>)[key], path, out, depth + 1);
+  }
+  return out;
+}
+
 export function compilePolicy(input: unknown): CompiledPolicy {
+  const proto = protoKeys(input, '', []);
+  if (proto.length > 0) throw policyError(proto.map((path) => ({ path, message: '"__proto__" is not a usable key (it names an object\'s prototype): choose another name' })));
   const parsed = policySchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }));

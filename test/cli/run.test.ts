@@ -60,3 +60,20 @@ test('--timeout bounds the run and the exit code comes from the error table', as
   const ok = await airlock(['run', '--json', '--timeout', '300', file]);
   assert.deepEqual([ok.code, ok.json.result], [0, 42]);
 });
+
+test('a policy file that is not one JSON object is INVALID_POLICY (exit 2); an object beside it runs', async () => {
+  const code = join(home, 'p.mjs');
+  writeFileSync(code, 'export default 6 * 7');
+  const docs: [string, string][] = [['null', 'null'], ['array', '[]'], ['string', '"x"'], ['number', '7']];
+  for (const [name, text] of docs) {
+    const file = join(home, `policy-${name}.json`);
+    writeFileSync(file, text);
+    const r = await airlock(['run', '--json', '--policy', file, '--timeout', '2000', code]);
+    assert.equal(r.json.error?.code, 'INVALID_POLICY', `${name}: ${JSON.stringify(r.json.error)}`);
+    assert.equal(r.code, 2);
+  }
+  const good = join(home, 'policy-ok.json');
+  writeFileSync(good, '{"version": 1}');
+  const ok = await airlock(['run', '--json', '--policy', good, '--timeout', '2000', code]);
+  assert.deepEqual([ok.code, ok.json.status, ok.json.result], [0, 'ok', 42]);
+});

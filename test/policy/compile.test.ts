@@ -65,3 +65,11 @@ test('equal policies hash equally regardless of key order', () => {
   assert.equal(a.hash, b.hash);
   assert.notEqual(a.hash, compilePolicy({ version: 1 }).hash);
 });
+
+test('a "__proto__" key is refused with its path, not dropped; the same grant under a real name compiles', () => {
+  const grant = '{"operation":"read","args":{"type":"object"}}';
+  const problems = problemsOf(() => compilePolicy(JSON.parse(`{"version":1,"tools":{"__proto__":${grant}},"limits":{"__proto__":{"wallMs":1}}}`)));
+  assert.deepEqual(problems.map((p) => p.path).sort(), ['limits.__proto__', 'tools.__proto__']);
+  const control = compilePolicy(JSON.parse(`{"version":1,"tools":{"lookup":${grant}}}`));
+  assert.deepEqual([...control.tools.keys()], ['lookup']);
+});
