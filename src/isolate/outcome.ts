@@ -15,6 +15,7 @@ const STOPS = {
   cpu: ['CPU_TIMEOUT', 'the run passed its CPU-time limit'],
   memory: ['MEMORY_LIMIT', "the run passed its isolate's heap limit"],
   output: ['OUTPUT_LIMIT', 'the run printed more than its output limit'],
+  calls: ['LIMIT_TOOL_CALLS', 'the run went on calling the host after its tool-call limit was reached, and was stopped'],
 } as const satisfies Record<string, readonly [ErrorCode, string]>;
 
 function fail(code: ErrorCode, message: string): Verdict {

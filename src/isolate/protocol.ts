@@ -34,9 +34,15 @@ export interface ToolReply {
   readonly message?: string;
 }
 
-export type HostToWorker = RunJob | ToolReply;
+/** The host ends a run from outside: it went on calling past its tool-call limit. */
+export interface StopJob {
+  readonly t: 'stop';
+  readonly run: string;
+}
 
-export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output'] as const;
+export type HostToWorker = RunJob | ToolReply | StopJob;
+
+export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output', 'calls'] as const;
 
 const usage = z.strictObject({ wallMs: z.number().nonnegative(), cpuMs: z.number().nonnegative(), memoryBytes: z.number().nonnegative() });
 

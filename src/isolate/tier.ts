@@ -85,8 +85,9 @@ export class IsolateTier {
     const started = performance.now();
     const { policy, tenant, sandbox, id } = req;
     const { handlers, audit, egress } = this.#options;
-    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, ...(egress === undefined ? {} : { egress }) });
     const worker = await this.#pool.acquire(tenant);
+    const stopRun = (): void => worker.stop(id);
+    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, stopRun, ...(egress === undefined ? {} : { egress }) });
     const limits = policy.limits;
     let end;
     try {

@@ -48,12 +48,21 @@ export interface BridgeScope {
   readonly handlers: Readonly<Record<string, ToolHandler>>;
   readonly audit: AuditSink;
   readonly egress?: FetchDoor;
+  /** Ends the run: it called the host again after being told its tool-call limit was reached. */
+  readonly stopRun?: () => void;
 }
 
+/**
+ * Every call is a decision, audited and listed in the result, so a run's calls are bounded by one
+ * budget, limits.toolCalls: granted calls, denied ones and denied fetches all spend it. The first
+ * call past it is denied and recorded like any other (the guest may catch it and finish); a run
+ * that calls again is stopped, and those last calls are answered without a record each.
+ */
 export class ToolBridgeHost {
   readonly violations: Violation[] = [];
   readonly #scope: BridgeScope;
   #calls = 0;
+  #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
@@ -64,8 +73,9 @@ export class ToolBridgeHost {
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
-    if (name === FETCH_DOOR) return this.#fetch(argsJson);
     const { policy, audit, tenant, sandbox, run } = this.#scope;
+    if (this.#calls >= policy.limits.toolCalls) return this.#pastBudget(name);
+    if (name === FETCH_DOOR) return this.#fetch(argsJson);
     let args: unknown;
     try {
       args = JSON.parse(argsJson);
@@ -114,8 +124,12 @@ export class ToolBridgeHost {
       parsed = null;
     }
     const req = fetchRequest.safeParse(parsed);
-    if (!req.success) return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
+    if (!req.success) {
+      this.#calls++;
+      return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
+    }
     if (egress === undefined || policy.routes.length === 0) {
+      this.#calls++;
       const message = 'network egress is not granted: add a route to policy.network.routes';
       this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: req.data.url.slice(0, 200), allow: false, reason: 'EGRESS_NOT_GRANTED' });
       this.violations.push({ door: 'network', detail: message, code: 'EGRESS_NOT_GRANTED' });
@@ -129,9 +143,26 @@ export class ToolBridgeHost {
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {
       const e = toAirlockError(error, 'EGRESS_UPSTREAM_FAILED');
-      if (codeInfo(e.code).status === 'denied') this.violations.push({ door: 'network', detail: e.message, code: e.code });
+      if (codeInfo(e.code).status === 'denied') {
+        this.#calls++;
+        this.violations.push({ door: 'network', detail: e.message, code: e.code });
+      }
       return { ok: false, code: e.code, message: e.message };
     }
+  }
+
+  #pastBudget(name: string): ToolAnswer {
+    const { limits } = this.#scope.policy;
+    const reason = `tool call limit of ${limits.toolCalls} reached: raise policy.limits.toolCalls`;
+    if (this.#overBudget === 'not-yet') {
+      this.#overBudget = 'told';
+      return this.#deny(name, 'LIMIT_TOOL_CALLS', reason);
+    }
+    if (this.#overBudget === 'told') {
+      this.#overBudget = 'stopped';
+      this.#scope.stopRun?.();
+    }
+    return this.#fail('LIMIT_TOOL_CALLS', reason);
   }
 
   #deny(name: string, code: ErrorCode, reason: string): ToolAnswer {

@@ -10,7 +10,7 @@ import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
 import { WarmIsolate } from './warm-isolate.ts';
-import { runInIsolate } from './worker-run.ts';
+import { runInIsolate, type RunControl } from './worker-run.ts';
 
 /** Isolates kept ready per heap size; enough for back-to-back runs while the next is built. */
 const SPARES = 2;
@@ -22,6 +22,8 @@ class IsolateWorker {
   readonly #pending = new Map<number, (reply: string) => void>();
   readonly #queue: RunJob[] = [];
   #busy = false;
+  #current: string | null = null;
+  readonly #control: RunControl = { stop: null };
   #calls = 0;
 
   constructor(socket: Socket, defaultMemoryMiB: number) {
@@ -33,6 +35,9 @@ class IsolateWorker {
     if (message.t === 'run') {
       this.#queue.push(message);
       this.#next();
+    } else if (message.t === 'stop') {
+      // Deferred like every stop: never dispose the isolate from inside a callback of its guest.
+      if (message.run === this.#current) setImmediate(() => this.#control.stop?.('calls'));
     } else {
       this.#reply(message);
     }
@@ -57,7 +62,9 @@ class IsolateWorker {
         this.#pending.set(call, resolve);
         writeFrame(this.#socket, { t: 'tool', run: job.run, call, name, args });
       });
-    void runInIsolate(warm, job, bridge).then((done) => {
+    this.#current = job.run;
+    void runInIsolate(warm, job, bridge, this.#control).then((done) => {
+      this.#current = null;
       writeFrame(this.#socket, done);
       warm.dispose();
       this.#pending.clear();

@@ -204,6 +204,11 @@ export class WorkerProcess {
     });
   }
 
+  /** Asks the worker to end this run (it called past its limit); the host's deadline still stands. */
+  stop(run: string): void {
+    if (this.#inflight?.job.run === run && this.alive) writeFrame(this.#socket, { t: 'stop', run });
+  }
+
   #finish(end: RunEnd): void {
     const inflight = this.#inflight;
     if (inflight === null) return;

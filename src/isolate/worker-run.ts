@@ -7,12 +7,17 @@ import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
-type Stop = 'wall' | 'cpu' | 'output';
+type Stop = 'wall' | 'cpu' | 'output' | 'calls';
+
+/** Filled in by runInIsolate: how the worker ends this run when the host asks it to. */
+export interface RunControl {
+  stop: ((why: 'calls') => void) | null;
+}
 
 /** How often the CPU clock is sampled; a CPU limit is enforced to within about this much. */
 const CPU_SAMPLE_MS = 5;
 
-export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge): Promise<DoneMessage> {
+export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
   const state: { stop: Stop | null; cpuNs: bigint; sliceBy: 'cpu' | 'wall' } = { stop: null, cpuNs: 0n, sliceBy: 'cpu' };
@@ -25,6 +30,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   const sample = (): void => {
     if (!isolate.isDisposed) state.cpuNs = isolate.cpuTime;
   };
+  control.stop = stop;
   // Not disposed from inside the sink callback: the guest is mid-call there.
   const output = new GuestOutput(job.limits.outputBytes, () => setImmediate(() => stop('output')));
   const wall = setTimeout(() => stop('wall'), job.limits.wallMs);
@@ -67,6 +73,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     outcome = fromThrow(error, state.stop, isolate.isDisposed);
   } finally {
     sample();
+    control.stop = null;
     clearTimeout(wall);
     clearInterval(cpu);
   }

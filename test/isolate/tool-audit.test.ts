@@ -21,3 +21,27 @@ test('granted and ungranted tool calls are both decisions in the audit log, with
   ]);
   assert.deepEqual(r.violations.map((v) => v.code), ['TOOL_NOT_GRANTED', 'TOOL_ARGS_INVALID']);
 });
+
+test('a run that goes on knocking after its tool-call limit is stopped: a flood of denials leaves a bounded record', async () => {
+  const audit = new MemoryAuditSink();
+  await using airlock = testAirlock({ audit });
+  const policy = { ...TEST_POLICY, limits: { ...TEST_POLICY.limits, toolCalls: 5, wallMs: 10_000, cpuMs: 5000 } };
+  const flood = (call: string): string => `for (let i = 0; i < 1e6; i++) { try { await ${call}; } catch {} } export default 'finished'`;
+  const decisionsOf = (id: string): number => audit.events.filter((e) => e.kind === 'decision' && e.run === id).length;
+  // A route makes fetch exist; the flood knocks on a host it does not name.
+  const network = { routes: [{ host: 'api.airlock', scheme: 'http' as const, methods: ['GET' as const], paths: ['/ok'], forward: { to: 'http://127.0.0.1:9' } }] };
+  for (const call of ['tools.nope({})', 'tools.add({ a: 1, b: 2 })', 'fetch("http://example.com/")']) {
+    const r = await airlock.run({ code: flood(call), policy: call.startsWith('fetch') ? { ...policy, network } : policy });
+    assert.equal(r.status, 'denied', `${call}: ${JSON.stringify(r.error)}`);
+    assert.equal(r.error?.code, 'LIMIT_TOOL_CALLS');
+    assert.ok(r.usage.wallMs < 5000, `${call}: stopped by the limit, not the wall clock (${r.usage.wallMs} ms)`);
+    // Five calls spend the budget, one more is told so: nothing of the flood after that is recorded.
+    assert.ok(decisionsOf(r.id) <= 6, `${call}: ${decisionsOf(r.id)} decisions recorded`);
+    assert.ok(r.violations.length <= 6, `${call}: ${r.violations.length} violations`);
+  }
+  // Control: a run told once that the budget is spent may catch that and finish with its result.
+  const told = await airlock.run({ code: "let n = 0; for (let i = 0; i < 6; i++) { try { await tools.add({ a: 1, b: 2 }); n++; } catch (e) { if (e.code !== 'LIMIT_TOOL_CALLS') throw e; } } export default n", policy });
+  assert.equal(told.status, 'ok', JSON.stringify(told.error));
+  assert.equal(told.result, 5);
+  assert.deepEqual(told.violations.map((v) => v.code), ['LIMIT_TOOL_CALLS']);
+});
