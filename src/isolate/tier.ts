@@ -105,6 +105,7 @@ export class IsolateTier {
         (call) => bridge.call(call.name, call.args),
       );
     } finally {
+      bridge.end();
       this.#pool.release(worker);
     }
     const verdict = verdictOf(end, bridge.violations);

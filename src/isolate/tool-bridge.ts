@@ -11,7 +11,11 @@ import type { CompiledPolicy } from '../policy/compile.ts';
 import { decide } from '../policy/decide.ts';
 import type { ToolReply } from './protocol.ts';
 
-/** Context every tool handler receives; `signal` aborts when the call's deadline passes. */
+/**
+ * Context every tool handler receives. `signal` aborts when the call's deadline passes or when its
+ * run ends (the guest returned or was stopped): a handler should stop work then, since its answer
+ * can no longer reach anyone.
+ */
 export interface ToolContext {
   readonly tenant: string;
   readonly sandbox: string;
@@ -63,6 +67,8 @@ export class ToolBridgeHost {
   readonly #scope: BridgeScope;
   #calls = 0;
   #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
+  /** Aborted when the run ends: every call still in flight is abandoned, and its timer cleared. */
+  readonly #runEnded = new AbortController();
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
@@ -70,6 +76,11 @@ export class ToolBridgeHost {
 
   get calls(): number {
     return this.#calls;
+  }
+
+  /** The run is over: abort the handlers still working for it and drop their deadlines. */
+  end(): void {
+    this.#runEnded.abort();
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
@@ -89,16 +100,22 @@ export class ToolBridgeHost {
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();
+    const ended = this.#runEnded.signal;
     const ms = policy.limits.toolMs;
     let timer: NodeJS.Timeout | undefined;
+    let onEnd = (): void => undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         controller.abort();
         reject(new AirlockError('TOOL_TIMEOUT', `tool "${name}" did not answer within ${ms} ms`));
       }, ms);
+      onEnd = () => reject(new AirlockError('TOOL_FAILED', `the run ended before tool "${name}" answered`));
+      ended.addEventListener('abort', onEnd, { once: true });
     });
+    if (ended.aborted) onEnd();
     try {
-      const value: unknown = await Promise.race([Promise.resolve(handler(args, { tenant, sandbox, run, signal: controller.signal })), deadline]);
+      const signal = AbortSignal.any([controller.signal, ended]);
+      const value: unknown = await Promise.race([Promise.resolve(handler(args, { tenant, sandbox, run, signal })), deadline]);
       // JSON.stringify answers undefined for functions, symbols and undefined itself.
       const json = value === undefined ? null : (JSON.stringify(value) as string | undefined);
       if (json === undefined) return this.#fail('TOOL_FAILED', `tool "${name}" returned something that is not JSON data`);
@@ -111,6 +128,7 @@ export class ToolBridgeHost {
       return this.#fail('TOOL_FAILED', `tool "${name}" failed${said}`);
     } finally {
       clearTimeout(timer);
+      ended.removeEventListener('abort', onEnd);
     }
   }
 

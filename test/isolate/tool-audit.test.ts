@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/index.ts';
-import { TEST_POLICY, testAirlock } from '../support/airlock.ts';
+import { TEST_POLICY, TEST_TOOLS, testAirlock } from '../support/airlock.ts';
 
 test('granted and ungranted tool calls are both decisions in the audit log, with their reasons', async () => {
   const audit = new MemoryAuditSink();
@@ -44,4 +44,28 @@ test('a run that goes on knocking after its tool-call limit is stopped: a flood 
   assert.equal(told.status, 'ok', JSON.stringify(told.error));
   assert.equal(told.result, 5);
   assert.deepEqual(told.violations.map((v) => v.code), ['LIMIT_TOOL_CALLS']);
+});
+
+test("a tool call still in flight when its run ends is aborted: the handler's signal fires, no deadline outlives the run", async () => {
+  const seen: { aborted: boolean; at: number }[] = [];
+  let started = 0;
+  const slow = (_args: unknown, ctx: { signal: AbortSignal }): Promise<number> => {
+    started++;
+    return new Promise((resolve) => {
+      ctx.signal.addEventListener('abort', () => {
+        seen.push({ aborted: true, at: performance.now() });
+        resolve(0);
+      });
+    });
+  };
+  await using airlock = testAirlock({ tools: { ...TEST_TOOLS, slow } });
+  const policy = { ...TEST_POLICY, tools: { ...TEST_POLICY.tools, slow: { operation: 'write' as const, args: { type: 'object' } } }, limits: { ...TEST_POLICY.limits, toolMs: 60_000 } };
+  const returned = await airlock.run({ code: "tools.slow({}); await tools.add({ a: 1, b: 1 }); export default 'returned'", policy });
+  const ended = performance.now();
+  assert.equal(returned.result, 'returned', JSON.stringify(returned.error));
+  const stopped = await airlock.run({ code: 'tools.slow({}); await tools.add({ a: 1, b: 1 }); for (;;) {}', policy });
+  assert.equal(stopped.error?.code, 'CPU_TIMEOUT');
+  assert.equal(started, 2, 'control: both handlers were called');
+  assert.equal(seen.length, 2, 'both handlers were told their run ended');
+  assert.ok((seen[0]?.at ?? Infinity) - ended < 50, "the first handler was aborted as its run ended, not at its 60 s deadline");
 });
