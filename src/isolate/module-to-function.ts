@@ -10,7 +10,7 @@
  *
  * Only `export` keywords are rewritten, in place, so line numbers in errors stay the guest's own.
  */
-import type { Node } from 'acorn';
+import { parse, type Node } from 'acorn';
 import { AirlockError } from '../core/errors.ts';
 
 export const DEFAULT_SLOT = '$$airlock_default';
@@ -54,10 +54,33 @@ function editsFor(node: AnyNode): Edit[] {
   }
 }
 
+/**
+ * The module was checked as a module but runs inside a classic script, and the two grammars
+ * tokenize one thing differently: in a script, `<!--` and a line-leading `-->` start comments
+ * (Annex B.1.1), so text the module parse saw inside a string could run outside the wrapper. When
+ * either appears, the script is parsed as a script too, and must be the one function expression.
+ */
+function checkScriptShape(script: string): void {
+  let program: AnyNode;
+  try {
+    program = parse(script, { ecmaVersion: 'latest', sourceType: 'script' }) as unknown as AnyNode;
+  } catch {
+    program = { type: 'Program', body: [] } as unknown as AnyNode;
+  }
+  const body = program['body'] as AnyNode[];
+  const only = body.length === 1 ? body[0] : undefined;
+  const expression = only?.type === 'ExpressionStatement' ? (only['expression'] as AnyNode) : undefined;
+  if (expression?.type !== 'FunctionExpression' || expression.start !== 1 || expression.end !== script.length - 1) {
+    throw new AirlockError('SYNTAX_ERROR', 'HTML-like comments ("<!--" or a line-leading "-->") change what a script means: remove them (write "a-- > b" with spaces, or split the string)');
+  }
+}
+
 /** The script whose completion value is `async function () { …module body…; return default }`. */
 export function moduleToFunction(source: string, program: Node): string {
   const edits = ((program as AnyNode)['body'] as AnyNode[]).flatMap(editsFor).sort((a, b) => b.start - a.start);
   let body = source;
   for (const e of edits) body = body.slice(0, e.start) + e.text + body.slice(e.end);
-  return `(async function () {'use strict'; let ${DEFAULT_SLOT}; ${body}\n;return ${DEFAULT_SLOT};})`;
+  const script = `(async function () {'use strict'; let ${DEFAULT_SLOT}; ${body}\n;return ${DEFAULT_SLOT};})`;
+  if (source.includes('<!--') || source.includes('-->')) checkScriptShape(script);
+  return script;
 }

@@ -74,3 +74,14 @@ test("input that is not JSON data is refused before it reaches a worker, and the
   const ok = await sandbox.run('export default (x) => x.a + x.b.length', { input: { a: 1, b: [1, 2] } });
   assert.equal(ok.result, 3, JSON.stringify(ok.error));
 });
+
+test('HTML-like comments that would move code out of the strict wrapper are refused; the same characters in strings and a-- > b work', async () => {
+  await using airlock = testAirlock();
+  // As a module, the second line is inside a template literal; as a script, "<!--" starts a comment.
+  const attack = "let b = 0;\n0 <!--b + `\n}); globalThis.leak = 'outside'; (async function(){\n--> `;\nexport default typeof globalThis.leak";
+  const refused = await airlock.run({ code: attack });
+  assert.equal(refused.error?.code, 'SYNTAX_ERROR', JSON.stringify(refused));
+  assert.match(refused.error.message, /HTML-like comments/);
+  const control = await airlock.run({ code: 'let n = 0; for (let i = 3; i-->0;) n++;\nconst html = "<!-- a comment -->";\nexport default [n, html.length, typeof globalThis.leak]' });
+  assert.deepEqual(control.result, [3, 18, 'undefined'], JSON.stringify(control.error));
+});
