@@ -13,7 +13,7 @@ export interface Verdict {
 const STOPS = {
   wall: ['WALL_TIMEOUT', 'the run passed its wall-clock limit'],
   cpu: ['CPU_TIMEOUT', 'the run passed its CPU-time limit'],
-  memory: ['MEMORY_LIMIT', "the run passed its isolate's heap limit"],
+  memory: ['MEMORY_LIMIT', 'the run passed its memory limit (its heap, or memory outside the heap such as resizable buffers and WebAssembly memories)'],
   output: ['OUTPUT_LIMIT', 'the run printed more than its output limit'],
   calls: ['LIMIT_TOOL_CALLS', 'the run went on calling the host after its tool-call limit was reached, and was stopped'],
 } as const satisfies Record<string, readonly [ErrorCode, string]>;

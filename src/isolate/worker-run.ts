@@ -7,15 +7,24 @@ import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
-type Stop = 'wall' | 'cpu' | 'output' | 'calls';
+type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
 
 /** Filled in by runInIsolate: how the worker ends this run when the host asks it to. */
 export interface RunControl {
   stop: ((why: 'calls') => void) | null;
 }
 
-/** How often the CPU clock is sampled; a CPU limit is enforced to within about this much. */
+/** How often the CPU clock and the process's memory are sampled; limits hold to within about this. */
 const CPU_SAMPLE_MS = 5;
+
+/**
+ * Memory isolated-vm's heap limit does not see (resizable ArrayBuffers, WebAssembly memories) is
+ * watched from the process: the run is stopped when the worker's resident set grew by more than
+ * this many times memoryMiB (plus a fixed allowance) since the run began. A guest near its heap
+ * limit stays well inside it; the worker's cgroup cap remains the hard backstop.
+ */
+const RSS_GROWTH_FACTOR = 2;
+const RSS_ALLOWANCE_BYTES = 32 * 1024 * 1024;
 
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
@@ -35,9 +44,17 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   const output = new GuestOutput(job.limits.outputBytes, () => setImmediate(() => stop('output')));
   const wall = setTimeout(() => stop('wall'), job.limits.wallMs);
   const cpuLimitNs = BigInt(job.limits.cpuMs) * 1_000_000n;
+  const rssAtStart = process.memoryUsage.rss();
+  const rssLimit = RSS_GROWTH_FACTOR * job.limits.memoryMiB * 1024 * 1024 + RSS_ALLOWANCE_BYTES;
+  let rssGrowth = 0;
+  const watchMemory = (): void => {
+    rssGrowth = Math.max(rssGrowth, process.memoryUsage.rss() - rssAtStart);
+    if (rssGrowth > rssLimit) stop('memory');
+  };
   const cpu = setInterval(() => {
     sample();
     if (state.cpuNs > cpuLimitNs) stop('cpu');
+    watchMemory();
   }, CPU_SAMPLE_MS);
   // Each slice of guest code run on this thread (the module body, then what runs after each host
   // answer) gets what is left of both limits.
@@ -60,6 +77,8 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
         : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, syncMs: guard.timeoutMs() });
     sample();
+    // A run shorter than one sample can't have touched much; longer ones get a last look.
+    if (performance.now() - started >= CPU_SAMPLE_MS) watchMemory();
     if (!isolate.isDisposed) {
       const heap = isolate.getHeapStatisticsSync();
       memoryBytes = heap.used_heap_size + heap.externally_allocated_size;
@@ -82,7 +101,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     run: job.run,
     stdout: output.stdout,
     stderr: output.stderr,
-    usage: { wallMs: performance.now() - started, cpuMs: Number(state.cpuNs) / 1e6, memoryBytes },
+    usage: { wallMs: performance.now() - started, cpuMs: Number(state.cpuNs) / 1e6, memoryBytes: Math.max(memoryBytes, rssGrowth) },
     outcome,
   };
 }
