@@ -85,3 +85,15 @@ test('HTML-like comments that would move code out of the strict wrapper are refu
   const control = await airlock.run({ code: 'let n = 0; for (let i = 3; i-->0;) n++;\nconst html = "<!-- a comment -->";\nexport default [n, html.length, typeof globalThis.leak]' });
   assert.deepEqual(control.result, [3, 18, 'undefined'], JSON.stringify(control.error));
 });
+
+test('the promise forms of WebAssembly work (compile, instantiate from bytes or a module); the streaming forms are absent', async () => {
+  await using airlock = testAirlock();
+  const r = await airlock.run({
+    code: `const bytes = new Uint8Array(${JSON.stringify([...WASM_42])});
+      const { module, instance } = await WebAssembly.instantiate(bytes);
+      const again = await WebAssembly.instantiate(await WebAssembly.compile(bytes));
+      let refused = null; try { await WebAssembly.compile(new Uint8Array([1, 2, 3])); } catch (e) { refused = e.name; }
+      export default [instance.exports.main(), again.exports.main(), module instanceof WebAssembly.Module, refused, typeof WebAssembly.instantiateStreaming];`,
+  });
+  assert.deepEqual(r.result, [42, 42, true, 'CompileError', 'undefined'], JSON.stringify(r.error));
+});
