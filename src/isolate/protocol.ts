@@ -3,6 +3,7 @@
  * (zod): a worker runs untrusted code, so after a V8 escape it could say anything.
  */
 import { z } from 'zod';
+import { unpackText } from './packed-text.ts';
 
 export interface RunJob {
   readonly t: 'run';
@@ -44,6 +45,9 @@ export type HostToWorker = RunJob | ToolReply | StopJob;
 
 export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output', 'calls'] as const;
 
+/** Text as a worker sends it (packed-text.ts), read back as a string. */
+const text = z.union([z.string(), z.strictObject({ b64: z.string() })]).transform(unpackText);
+
 const usage = z.strictObject({ wallMs: z.number().nonnegative(), cpuMs: z.number().nonnegative(), memoryBytes: z.number().nonnegative() });
 
 export const workerMessageSchema = z.discriminatedUnion('t', [
@@ -52,11 +56,11 @@ export const workerMessageSchema = z.discriminatedUnion('t', [
   z.strictObject({
     t: z.literal('done'),
     run: z.string(),
-    stdout: z.string(),
-    stderr: z.string(),
+    stdout: text,
+    stderr: text,
     usage,
     outcome: z.discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('ok'), json: z.string().nullable() }),
+      z.strictObject({ kind: z.literal('ok'), json: text.nullable() }),
       z.strictObject({ kind: z.literal('threw'), message: z.string(), code: z.string().nullable() }),
       z.strictObject({ kind: z.literal('stopped'), reason: z.enum(STOP_REASONS) }),
       z.strictObject({ kind: z.literal('invalid'), code: z.string(), message: z.string() }),

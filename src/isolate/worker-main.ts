@@ -8,6 +8,7 @@
  */
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
+import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
 import { WarmIsolate } from './warm-isolate.ts';
 import { runInIsolate, type RunControl } from './worker-run.ts';
@@ -65,7 +66,13 @@ class IsolateWorker {
     this.#current = job.run;
     void runInIsolate(warm, job, bridge, this.#control).then((done) => {
       this.#current = null;
-      writeFrame(this.#socket, done);
+      const { outcome } = done;
+      writeFrame(this.#socket, {
+        ...done,
+        stdout: packText(done.stdout),
+        stderr: packText(done.stderr),
+        outcome: outcome.kind === 'ok' && outcome.json !== null ? { ...outcome, json: packText(outcome.json) } : outcome,
+      });
       warm.dispose();
       this.#pending.clear();
       this.#busy = false;

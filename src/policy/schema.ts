@@ -25,10 +25,11 @@ export const LIMIT_CEILINGS = {
   wallMs: 600_000,
   cpuMs: 600_000,
   memoryMiB: 4096,
-  outputBytes: 64 * 1024 * 1024,
+  // What a run's worker can carry back: output and result both travel in its one answer frame.
+  outputBytes: 16 * 1024 * 1024,
   toolCalls: 100_000,
   toolMs: 600_000,
-  resultBytes: 64 * 1024 * 1024,
+  resultBytes: 16 * 1024 * 1024,
   codeBytes: 16 * 1024 * 1024,
   // Container tier: processes, open files, one file's size, the workspace's size.
   pids: 4096,
