@@ -67,8 +67,9 @@ export class ToolBridgeHost {
   readonly #scope: BridgeScope;
   #calls = 0;
   #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
-  /** Aborted when the run ends: every call still in flight is abandoned, and its timer cleared. */
-  readonly #runEnded = new AbortController();
+  /** How to abandon each call still in flight (abort its handler, end its wait) when the run ends. */
+  readonly #inFlight = new Set<() => void>();
+  #ended = false;
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
@@ -80,7 +81,9 @@ export class ToolBridgeHost {
 
   /** The run is over: abort the handlers still working for it and drop their deadlines. */
   end(): void {
-    this.#runEnded.abort();
+    this.#ended = true;
+    for (const abandon of this.#inFlight) abandon();
+    this.#inFlight.clear();
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
@@ -100,22 +103,23 @@ export class ToolBridgeHost {
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();
-    const ended = this.#runEnded.signal;
     const ms = policy.limits.toolMs;
     let timer: NodeJS.Timeout | undefined;
-    let onEnd = (): void => undefined;
+    let abandon = (): void => undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
         controller.abort();
         reject(new AirlockError('TOOL_TIMEOUT', `tool "${name}" did not answer within ${ms} ms`));
       }, ms);
-      onEnd = () => reject(new AirlockError('TOOL_FAILED', `the run ended before tool "${name}" answered`));
-      ended.addEventListener('abort', onEnd, { once: true });
+      abandon = () => {
+        controller.abort();
+        reject(new AirlockError('TOOL_FAILED', `the run ended before tool "${name}" answered`));
+      };
     });
-    if (ended.aborted) onEnd();
+    if (this.#ended) abandon();
+    else this.#inFlight.add(abandon);
     try {
-      const signal = AbortSignal.any([controller.signal, ended]);
-      const value: unknown = await Promise.race([Promise.resolve(handler(args, { tenant, sandbox, run, signal })), deadline]);
+      const value: unknown = await Promise.race([Promise.resolve(handler(args, { tenant, sandbox, run, signal: controller.signal })), deadline]);
       // JSON.stringify answers undefined for functions, symbols and undefined itself.
       const json = value === undefined ? null : (JSON.stringify(value) as string | undefined);
       if (json === undefined) return this.#fail('TOOL_FAILED', `tool "${name}" returned something that is not JSON data`);
@@ -128,7 +132,7 @@ export class ToolBridgeHost {
       return this.#fail('TOOL_FAILED', `tool "${name}" failed${said}`);
     } finally {
       clearTimeout(timer);
-      ended.removeEventListener('abort', onEnd);
+      this.#inFlight.delete(abandon);
     }
   }
 
