@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The airlock CLI: every command turns its input into the library's requests. */
 import { Command, CommanderError } from 'commander';
-import { AirlockError, codeInfo } from '../core/errors.ts';
+import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
@@ -15,6 +15,12 @@ const program = new Command('airlock')
   .addCommand(auditCommand())
   .addCommand(checkCommand());
 
+// With --json, a failure is still exactly one JSON object on stdout, so scripts can branch on its code.
+function report(code: ErrorCode, message: string): void {
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  process.exitCode = codeInfo(code).exit;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -22,9 +28,9 @@ try {
     process.exitCode = error.exitCode;
   } else if (error instanceof AirlockError) {
     process.stderr.write(`airlock: ${error.code}: ${error.message}\n`);
-    process.exitCode = codeInfo(error.code).exit;
+    report(error.code, error.message);
   } else {
     process.stderr.write(`airlock: INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = codeInfo('INTERNAL').exit;
+    report('INTERNAL', 'an unexpected error; the details went to stderr');
   }
 }

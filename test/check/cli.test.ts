@@ -38,3 +38,16 @@ test('a disagreement between policy and probe shows the worse answer and exits w
   assert.match(r.stdout, /tenants\s+YES\s+yes\s+no\s+← DISAGREE/);
   assert.match(r.stderr, /CHECK_INCONSISTENT/);
 });
+
+test('with --json, a refused input is still one JSON object on stdout with its code; without, a message on stderr', () => {
+  const policy = join(home, 'null-policy.json');
+  writeFileSync(policy, 'null');
+  const r = airlock(['check', '--tier', 'isolate', '--policy', policy, '--json']);
+  assert.equal(r.code, ERROR_CODES.INVALID_POLICY.exit);
+  const out = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+  assert.equal(out.error.code, 'INVALID_POLICY');
+  assert.match(out.error.message, /holds null/);
+  const plain = airlock(['check', '--tier', 'isolate', '--policy', policy]);
+  assert.equal(plain.stdout, '');
+  assert.match(plain.stderr, /INVALID_POLICY/);
+});
