@@ -4,7 +4,7 @@
  * into coded errors.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { AirlockError } from '../core/errors.ts';
@@ -81,6 +81,8 @@ export function createFile(path: string): void {
   } finally {
     db.close();
   }
+  // Private to its owner (SQLite gives the -wal and -shm files the same mode).
+  chmodSync(temp, 0o600);
   try {
     linkSync(temp, path);
   } catch (error) {

@@ -2,7 +2,10 @@
  * Connections to upstreams, always to the address the gateway checked: http(s) requests pass that
  * address as the socket's host (so no lookup happens) and the checked name only as Host header and
  * TLS server name; CONNECT tunnels dial the address directly. Keep-alive pools are per gateway and
- * keyed by address, so a pooled socket can't be reused for a name that now resolves elsewhere.
+ * per tenant, keyed by address, so a pooled socket can't be reused for a name that now resolves
+ * elsewhere, nor carry one tenant's request after another's. The gateway frames every request
+ * itself: a guest's Content-Length or Transfer-Encoding is never forwarded (a length with no body
+ * would leave the upstream waiting for bytes that the next request on the socket then supplies).
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -19,17 +22,37 @@ export interface Upstream {
   readonly address: string;
 }
 
-export interface Pools {
+export interface TenantPools {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
 }
 
+export interface Pools {
+  /** The keep-alive pools of one tenant, made on first use. */
+  of(tenant: string): TenantPools;
+  destroy(): void;
+}
+
 /** Keep-alive pools for one gateway; `ca` lets a host (or a test) trust its own upstream's CA. */
 export function createPools(options: { ca?: string | undefined }): Pools {
-  const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 16, scheduling: 'lifo' as const };
+  const byTenant = new Map<string, TenantPools>();
   return {
-    http: new HttpAgent(common),
-    https: new HttpsAgent(options.ca === undefined ? common : { ...common, ca: options.ca }),
+    of(tenant) {
+      let pools = byTenant.get(tenant);
+      if (pools === undefined) {
+        pools = { http: new HttpAgent(common), https: new HttpsAgent(options.ca === undefined ? common : { ...common, ca: options.ca }) };
+        byTenant.set(tenant, pools);
+      }
+      return pools;
+    },
+    destroy() {
+      for (const p of byTenant.values()) {
+        p.http.destroy();
+        p.https.destroy();
+      }
+      byTenant.clear();
+    },
   };
 }
 
@@ -62,7 +85,7 @@ function hostHeader(up: Upstream): string {
  *   const res = await sendPinned(pools, { scheme: 'http', host: 'api.local', port: 80, address: '10.0.0.5' }, 'GET', '/x', [], undefined, 5000);
  */
 export function sendPinned(
-  pools: Pools,
+  pools: TenantPools,
   up: Upstream,
   method: string,
   pathAndQuery: string,

@@ -73,9 +73,12 @@ export async function exchange(
   }
   const { route, upstream, credential } = adm;
   Object.assign(record, { allow: true, reason: 'ROUTE_GRANTED', address: upstream.address, secret: credential?.name ?? null });
+  // The gateway frames the request itself (sendPinned sets the length of the body it really sends).
   // A credentialed response is searched for the secret before the guest sees it, so it must come
-  // uncompressed: the guest's Accept-Encoding is replaced, and an encoded answer is withheld below.
-  const out = forwardHeaders(headers, new Set(credential === null ? [] : [credential.header, 'accept-encoding']));
+  // whole and uncompressed: the guest's Accept-Encoding and Range headers are replaced or dropped,
+  // and an encoded or partial answer is withheld below.
+  const drop = credential === null ? FRAMING : new Set([...FRAMING, ...WHOLE_ANSWER, credential.header]);
+  const out = forwardHeaders(headers, drop);
   if (credential !== null) out.push([credential.header, credential.value], ['accept-encoding', 'identity']);
   const charge = (n: number): number => deps.ledger.addBytes(ctx, route, n);
   // admit() checked the whole body fits the quota, so it is charged before it is sent.
@@ -83,12 +86,12 @@ export async function exchange(
   record.bytesOut = sent?.byteLength ?? 0;
   charge(record.bytesOut);
   try {
-    const response = await sendPinned(deps.pools, upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
+    const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
     record.status = response.statusCode ?? null;
-    const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (credential !== null && encoding !== 'identity') {
+    const unreadable = credential === null ? null : unsearchable(response);
+    if (unreadable !== null) {
       response.destroy();
-      const e = new AirlockError('EGRESS_UPSTREAM_FAILED', `the upstream answered a credentialed request with content-encoding ${JSON.stringify(encoding.slice(0, 40))}, which the gateway can't search for the secret: the response was withheld`);
+      const e = new AirlockError('EGRESS_UPSTREAM_FAILED', `the upstream answered a credentialed request with ${unreadable}, which the gateway can't search whole for the secret: the response was withheld`);
       record.ended = e.code;
       return { ok: false, error: e };
     }
@@ -100,6 +103,26 @@ export async function exchange(
     record.ended = e.code;
     return { ok: false, error: e };
   }
+}
+
+/** Request headers the guest never sets: framing is the gateway's. */
+const FRAMING: ReadonlySet<string> = new Set(['content-length']);
+/** Dropped on credentialed routes: they would let an echo come back compressed or in slices. */
+const WHOLE_ANSWER = ['accept-encoding', 'range', 'if-range'];
+
+/**
+ * Why a credentialed response can't be searched for the secret as it stands, or null: compressed
+ * (a content or transfer coding other than identity and chunked), or a slice of a whole (206).
+ * The answer names no header value: an upstream could put the secret there.
+ */
+function unsearchable(response: IncomingMessage): string | null {
+  const codings = [response.headers['content-encoding'] ?? '', response.headers['transfer-encoding'] ?? '']
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== '' && v !== 'identity' && v !== 'chunked');
+  if (codings.length > 0) return 'a compressed or encoded body';
+  if (response.statusCode === 206) return 'a partial body (206)';
+  return null;
 }
 
 /** The response's headers as pairs, hop-by-hop ones removed and secrets redacted. */

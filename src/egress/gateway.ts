@@ -108,8 +108,7 @@ export class EgressGateway {
   /** Closes every sandbox socket and tunnel, drops pooled upstream connections, removes the sockets. */
   async close(): Promise<void> {
     await Promise.all([...this.#servers.keys()].map((s) => this.#closeServer(s)));
-    this.#pools.http.destroy();
-    this.#pools.https.destroy();
+    this.#pools.destroy();
     if (this.#dir !== null) await rm(this.#dir, { recursive: true, force: true });
     this.#dir = null;
   }

@@ -61,14 +61,31 @@ export function secretsFromFile(path: string): SecretSource {
 }
 
 /**
- * The spellings of a secret an upstream might echo back: raw, percent-encoded, hex, and base64
- * (standard and URL-safe) at each of the three byte alignments it can have inside a longer
- * encoded document. For an alignment, only the characters that depend on the secret's bytes alone
- * are kept, so the spelling matches wherever the secret sits in what was encoded.
+ * The spellings of a secret an upstream might echo back: raw, JSON-escaped, percent-encoded (either
+ * case, with "/" kept or not, or every byte), hex, and base64 (standard and URL-safe) at each of
+ * the three byte alignments it can have inside a longer encoded document. For an alignment, only
+ * the characters that depend on the secret's bytes alone are kept, so the spelling matches
+ * wherever the secret sits in what was encoded.
+ *
+ * Limit: this is a list, not a proof. An upstream that transforms an echo some other way (HTML
+ * entities, base32, reversed, split across headers) is not caught; what bounds the secret is that
+ * routes send it only to the destination the policy names.
  */
 function spellings(value: string): string[] {
   const bytes = Buffer.from(value);
-  const out = [value, encodeURIComponent(value), bytes.toString('hex'), bytes.toString('hex').toUpperCase()];
+  const percent = encodeURIComponent(value);
+  const everyByte = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  const out = [
+    value,
+    value.replaceAll('/', '\\/'), // JSON encoders that escape the solidus
+    percent,
+    percent.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    percent.replaceAll('%2F', '/'),
+    everyByte,
+    everyByte.toUpperCase(),
+    bytes.toString('hex'),
+    bytes.toString('hex').toUpperCase(),
+  ];
   for (const align of [0, 1, 2]) {
     const encoded = Buffer.concat([Buffer.alloc(align), bytes]).toString('base64').replace(/=+$/, '');
     // Leading characters mixed with the bytes before it; a trailing one mixed with the bytes after.

@@ -213,3 +213,18 @@ describe('a full disk', () => {
     assert.equal(existsSync(join(dir, 'audit.db')), false, 'the tmpfs was private to the child');
   });
 });
+
+test('a new log and its write-ahead files are private to their owner (0600)', async () => {
+  const path = join(freshDir(), 'audit.db');
+  const store = SqliteAuditStore.open({ path });
+  try {
+    await store.append([decision('acme', 'sbx_a', true)]);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      if (!existsSync(file)) continue;
+      assert.equal(statSync(file).mode & 0o777, 0o600, `${file} is readable by others`);
+    }
+    assert.equal((await store.query({})).length, 1, 'control: the log works');
+  } finally {
+    await store.close();
+  }
+});

@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { AirlockError } from '../../src/core/errors.ts';
-import { secretsFromEnv, secretsFromFile } from '../../src/egress/secrets.ts';
+import { redact, secretsFromEnv, secretsFromFile } from '../../src/egress/secrets.ts';
 import type { EgressGateway } from '../../src/egress/gateway.ts';
 import type { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { ctxFor, decisions, newGateway, rawProxy, startUpstream, viaProxy, type Upstream } from './helpers.ts';
@@ -148,5 +150,79 @@ test('a secrets file must be private to its owner; a private one supplies the se
     assert.equal(secretsFromFile(file).get('other'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a credentialed route answers whole or not at all: Range is not forwarded, a partial or transfer-coded answer is withheld', async () => {
+  const url = (path: string): string => `http://github.airlock/repos/acme/${path}`;
+  // A Range from the guest would fetch the echo in slices too short to hold the whole secret.
+  const whole = await viaProxy(state.sock, 'GET', url('range'), { host: 'github.airlock', range: 'bytes=0-40' });
+  assert.equal(state.up.seen.at(-1)?.headers.range, undefined, 'the upstream saw no Range');
+  assert.equal(whole.status, 200);
+  assert.match(whole.body, /\[secret:github\]/, 'control: the whole echo came back, redacted');
+  const partial = await viaProxy(state.sock, 'GET', url('force-206'), { host: 'github.airlock' });
+  assert.equal(partial.status, 502);
+  await assert.rejects(state.gateway.fetch(state.ctx, { method: 'GET', url: url('force-206'), headers: [['range', 'bytes=0-10']] }), (e: unknown) => e instanceof AirlockError && /partial body/.test(e.message));
+  const audited = JSON.stringify(state.audit.events);
+  assert.equal(audited.includes(SECRET), false);
+});
+
+test("fetch can't frame the gateway's request: a guest Content-Length is dropped, so nothing is smuggled onto the pooled connection", async () => {
+  const before = state.up.seen.length;
+  // With the length forwarded, the upstream would wait for 40 body bytes and take them from the
+  // next request on the pooled socket, whose header then starts a request of the guest's making.
+  const smuggled = 'DELETE /repos/victim/important HTTP/1.0';
+  const first = await state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/a', headers: [['content-length', '40']] });
+  const second = await state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/b', headers: [['x-pad', smuggled]] });
+  assert.deepEqual([first.status, second.status], [200, 200]);
+  const seen = state.up.seen.slice(before);
+  assert.deepEqual(seen.map((s) => s.url), ['/repos/acme/a', '/repos/acme/b'], 'the upstream saw exactly the two granted requests');
+  assert.equal(seen[0]?.headers['content-length'], undefined);
+  assert.equal(seen[1]?.headers['x-pad'], smuggled, 'control: the second request arrived whole, as itself');
+  assert.ok(!state.up.seen.some((s) => s.url.includes('victim') || s.method === 'DELETE'));
+});
+
+test('redaction finds the common spellings of a secret with "/" and "+" in it', () => {
+  const value = 'AKIA/zQ1+xY7wP4mN2vC8rS/abc';
+  const secrets = [{ name: 'aws', value }];
+  const bytes = Buffer.from(value);
+  const spellings = [
+    value,
+    value.replaceAll('/', '\\/'),
+    encodeURIComponent(value),
+    encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    encodeURIComponent(value).replaceAll('%2F', '/'),
+    [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''),
+    bytes.toString('hex'),
+    Buffer.concat([Buffer.from('{"token":"'), bytes, Buffer.from('"}')]).toString('base64url'),
+  ];
+  for (const s of spellings) {
+    const out = redact(`before ${s} after`, secrets);
+    assert.match(out, /\[secret:aws\]/, `not found: ${s}`);
+    assert.equal(out.includes(s), false);
+  }
+  assert.equal(redact('nothing to hide here', secrets), 'nothing to hide here', 'control: text without the secret is unchanged');
+});
+
+test('an upstream that compresses through Transfer-Encoding has its answer withheld too', async () => {
+  // A raw upstream: Node's own server would not send a transfer coding other than chunked.
+  const gz = gzipSync(`{"echo":"Bearer ${SECRET}"}`);
+  const server = createNetServer((socket) => {
+    socket.once('data', () => {
+      const coding = 'gzip, chunked';
+      socket.end(`HTTP/1.1 200 OK\r\ntransfer-encoding: ${coding}\r\ncontent-type: application/json\r\n\r\n${gz.length.toString(16)}\r\n${gz.toString('latin1')}\r\n0\r\n\r\n`, 'latin1');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { gateway } = newGateway({ secrets: secretsFromEnv({ github: 'TEST_GITHUB_TOKEN' }, { TEST_GITHUB_TOKEN: SECRET }) });
+  try {
+    const ctx = ctxFor(policy((server.address() as AddressInfo).port));
+    await assert.rejects(
+      gateway.fetch(ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/x', headers: [] }),
+      (e: unknown) => e instanceof AirlockError && e.code === 'EGRESS_UPSTREAM_FAILED' && /compressed or encoded/.test(e.message) && !e.message.includes(SECRET),
+    );
+  } finally {
+    await gateway.close();
+    await new Promise((r) => server.close(r));
   }
 });

@@ -44,6 +44,19 @@ export async function startUpstream(options: { secret?: string } = {}): Promise<
         res.end(gzipSync(body));
         return;
       }
+      if (url.pathname.endsWith('/range') || url.pathname.endsWith('/force-206')) {
+        // Byte ranges of the echo, when asked (or always): slices that each hold part of a secret.
+        const bytes = Buffer.from(body);
+        const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? (url.pathname.endsWith('/force-206') ? 'bytes=0-20' : ''));
+        if (m === null) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(body);
+          return;
+        }
+        res.writeHead(206, { 'content-type': 'application/json', 'content-range': `bytes ${m[1]}-${m[2]}/${bytes.length}` });
+        res.end(bytes.subarray(Number(m[1]), Number(m[2]) + 1));
+        return;
+      }
       if (url.pathname.endsWith('/base64')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(Buffer.concat([Buffer.alloc(Number(url.searchParams.get('pad') ?? 0), 'x'), Buffer.from(body)]).toString(url.searchParams.get('as') === 'url' ? 'base64url' : 'base64'));
