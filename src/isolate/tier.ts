@@ -17,7 +17,7 @@ import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
 import { ToolBridgeHost, type FetchDoor, type ToolHandler } from './tool-bridge.ts';
 import { workerView } from './worker-view.ts';
-import type { WorkerEnv } from './worker-process.ts';
+import type { RunEnd, WorkerEnv } from './worker-process.ts';
 
 export interface IsolateTierOptions {
   /** AIRLOCK_HOME: where the compiled seccomp program is cached. */
@@ -89,7 +89,7 @@ export class IsolateTier {
     const stopRun = (): void => worker.stop(id);
     const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, stopRun, ...(egress === undefined ? {} : { egress }) });
     const limits = policy.limits;
-    let end;
+    let end: RunEnd;
     try {
       end = await worker.run(
         {
@@ -108,6 +108,8 @@ export class IsolateTier {
       bridge.end();
       this.#pool.release(worker);
     }
+    // A run the host stopped for calling past its budget ends so, even if its answer raced the stop.
+    if (bridge.stoppedRun && end.kind === 'done') end = { kind: 'done', done: { ...end.done, outcome: { kind: 'stopped', reason: 'calls' } } };
     const verdict = verdictOf(end, bridge.violations);
     let { status, error } = verdict;
     let result: unknown = null;

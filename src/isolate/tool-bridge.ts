@@ -58,7 +58,7 @@ export interface BridgeScope {
 
 /**
  * Every call is a decision, audited and listed in the result, so a run's calls are bounded by one
- * budget, limits.toolCalls: granted calls, denied ones and denied fetches all spend it. The first
+ * budget, limits.toolCalls: tool calls and fetches, granted or denied, all spend it. The first
  * call past it is denied and recorded like any other (the guest may catch it and finish); a run
  * that calls again is stopped, and those last calls are answered without a record each.
  */
@@ -77,6 +77,11 @@ export class ToolBridgeHost {
 
   get calls(): number {
     return this.#calls;
+  }
+
+  /** Whether the host stopped the run for calling past its budget (whatever the worker answered). */
+  get stoppedRun(): boolean {
+    return this.#overBudget === 'stopped';
   }
 
   /** The run is over: abort the handlers still working for it and drop their deadlines. */
@@ -139,6 +144,8 @@ export class ToolBridgeHost {
   /** The guest's fetch: the gateway decides and audits; denials are also this run's violations. */
   async #fetch(argsJson: string): Promise<ToolAnswer> {
     const { egress, tenant, sandbox, run, policy } = this.#scope;
+    // Counted before anything is awaited, whatever the outcome: parallel fetches can't slip past.
+    this.#calls++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(argsJson);
@@ -147,11 +154,9 @@ export class ToolBridgeHost {
     }
     const req = fetchRequest.safeParse(parsed);
     if (!req.success) {
-      this.#calls++;
       return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
     }
     if (egress === undefined || policy.routes.length === 0) {
-      this.#calls++;
       const message = 'network egress is not granted: add a route to policy.network.routes';
       this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: req.data.url.slice(0, 200), allow: false, reason: 'EGRESS_NOT_GRANTED' });
       this.violations.push({ door: 'network', detail: message, code: 'EGRESS_NOT_GRANTED' });
@@ -165,10 +170,7 @@ export class ToolBridgeHost {
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {
       const e = toAirlockError(error, 'EGRESS_UPSTREAM_FAILED');
-      if (codeInfo(e.code).status === 'denied') {
-        this.#calls++;
-        this.violations.push({ door: 'network', detail: e.message, code: e.code });
-      }
+      if (codeInfo(e.code).status === 'denied') this.violations.push({ door: 'network', detail: e.message, code: e.code });
       return { ok: false, code: e.code, message: e.message };
     }
   }

@@ -39,6 +39,14 @@ test('a run that goes on knocking after its tool-call limit is stopped: a flood 
     assert.ok(decisionsOf(r.id) <= 6, `${call}: ${decisionsOf(r.id)} decisions recorded`);
     assert.ok(r.violations.length <= 6, `${call}: ${r.violations.length} violations`);
   }
+  // Calls fired in parallel and never awaited: the stop may land after the guest returned; the
+  // run still ends as stopped, and parallel fetches spend the budget before anything is awaited.
+  for (const call of ['tools.nope({})', 'fetch("http://api.airlock/ok")']) {
+    const r = await airlock.run({ code: `for (let i = 0; i < 200; i++) ${call}.catch(() => {}); export default 'returned'`, policy: { ...policy, network } });
+    assert.equal(r.error?.code, 'LIMIT_TOOL_CALLS', `parallel ${call}: ${JSON.stringify(r.error)}`);
+    assert.equal(r.result, null);
+    assert.ok(decisionsOf(r.id) <= 6, `parallel ${call}: ${decisionsOf(r.id)} decisions recorded`);
+  }
   // Control: a run told once that the budget is spent may catch that and finish with its result.
   const told = await airlock.run({ code: "let n = 0; for (let i = 0; i < 6; i++) { try { await tools.add({ a: 1, b: 2 }); n++; } catch (e) { if (e.code !== 'LIMIT_TOOL_CALLS') throw e; } } export default n", policy });
   assert.equal(told.status, 'ok', JSON.stringify(told.error));
