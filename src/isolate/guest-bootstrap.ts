@@ -87,7 +87,11 @@ const codeOf = (function codeOf(e) {
 // A host call: the host is told synchronously (this thread), and answers later through deliver(),
 // which the worker calls on its own thread; so the guest's code after an await runs there too,
 // with no hop to another thread and back.
+// What one call may carry to the host, in characters of JSON: more would crowd the worker's own
+// heap (its frame escapes control characters six-fold) for no honest use.
+const MAX_CALL_CHARS = 4 * 1024 * 1024;
 const callHost = (function callHost(name, json) {
+  if (json.length > MAX_CALL_CHARS) return PromiseC.reject(new TypeErr('a call to the host carries at most 4 MiB of JSON; this one has ' + json.length + ' characters'));
   const id = ++nextCall;
   const p = new PromiseC((resolve) => { waiting[id] = resolve; });
   apply(bridgeApply, bridge, [undefined, [name, json, id], BRIDGE_OPTS]);

@@ -38,30 +38,33 @@ export function parseRunRequest(input: unknown): ParsedRunRequest {
 const MAX_INPUT_DEPTH = 256;
 
 /**
- * Checks that run input is plain JSON data (null, booleans, finite numbers, strings, arrays and
- * plain objects; no cycles, BigInt, functions or class instances), wherever it came from: the
- * library's Sandbox.run takes it without the request schema. Throws INVALID_REQUEST naming where.
+ * Copies run input as plain JSON data (null, booleans, finite numbers, strings, arrays and plain
+ * objects; no cycles, BigInt, functions, class instances or arrays with another prototype),
+ * wherever it came from: the library's Sandbox.run takes it without the request schema. Each
+ * property is read once, into the copy, so what was checked is what is sent (a getter can't
+ * answer differently later). Throws INVALID_REQUEST naming where.
  */
-export function checkInput(value: unknown): void {
+export function plainInput(value: unknown): unknown {
   const ancestors = new Set<object>();
-  const walk = (v: unknown, at: string, depth: number): void => {
+  const copy = (v: unknown, at: string, depth: number): unknown => {
     const fail = (why: string): never => {
       throw new AirlockError('INVALID_REQUEST', `input${at} ${why}: pass plain JSON data as input`);
     };
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) fail('is not a finite number');
-      return;
-    }
-    if (typeof v !== 'object') return fail(`is a ${typeof v}`);
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+    if (typeof v === 'number') return Number.isFinite(v) ? v : fail('is not a finite number');
+    if (typeof v !== 'object') return fail(v === undefined ? 'is undefined' : `is a ${typeof v}`);
     if (depth > MAX_INPUT_DEPTH) fail(`nests deeper than ${MAX_INPUT_DEPTH} levels`);
     if (ancestors.has(v)) fail('refers back to itself (a cycle)');
     const proto: unknown = Object.getPrototypeOf(v);
     const isArray = Array.isArray(v);
-    if (!isArray && proto !== Object.prototype && proto !== null) fail('is not a plain object or array');
+    if (isArray ? proto !== Array.prototype : proto !== Object.prototype && proto !== null) fail(isArray ? 'is an array of another kind' : 'is not a plain object or array');
     ancestors.add(v);
-    for (const key of Object.keys(v)) walk((v as Record<string, unknown>)[key], isArray ? `${at}[${key}]` : `${at}.${key}`, depth + 1);
+    const source = v as Record<string, unknown>;
+    const out: unknown = isArray
+      ? Array.from({ length: (v as unknown[]).length }, (_x, i) => copy(source[i], `${at}[${i}]`, depth + 1))
+      : Object.fromEntries(Object.keys(v).map((key) => [key, copy(source[key], `${at}.${key}`, depth + 1)]));
     ancestors.delete(v);
+    return out;
   };
-  if (value !== undefined) walk(value, '', 0);
+  return value === undefined ? undefined : copy(value, '', 0);
 }

@@ -15,7 +15,7 @@ import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier } from '../core/result.ts';
 import { canonicalJson, compilePolicy, type CompiledPolicy } from '../policy/compile.ts';
-import { checkInput, parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
+import { parseRunRequest, plainInput, TENANT_ID, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
 import { prepareCode } from '../isolate/prepare.ts';
 import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
@@ -199,11 +199,11 @@ class AirlockImpl implements Airlock, SandboxHost {
       throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
     }
     const prepared = prepareCode(code, language, policy.limits.codeBytes);
-    checkInput(options.input);
+    const input = plainInput(options.input);
     const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
     const id = newId('run');
     const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate');
-    return { id, tenant, sandbox, policy, code: prepared, input: options.input, checkResult, started };
+    return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started };
   }
 
   #ended(run: { readonly tenant: string; readonly sandbox: string }, result: RunResult): void {

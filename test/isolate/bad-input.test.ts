@@ -64,12 +64,19 @@ test("input that is not JSON data is refused before it reaches a worker, and the
     [{ when: new Date(0) }, /input\.when is not a plain object/],
     [[1, () => 2], /input\[1\] is a function/],
     [{ x: Number.NaN }, /input\.x is not a finite number/],
+    [{ list: Object.setPrototypeOf([1], { toJSON: () => 'forged' }) as unknown }, /input\.list is an array of another kind/],
   ];
   for (const [input, why] of bad) {
     const r = await sandbox.run('export default (x) => x', { input });
     assert.equal(r.error?.code, 'INVALID_REQUEST', JSON.stringify(r.error));
     assert.match(r.error.message, why);
   }
+  // A getter is read once, into the copy that is sent: it can't answer differently after the check.
+  let reads = 0;
+  const shifty = { get v(): unknown { return ++reads === 1 ? 'checked' : 1n; } };
+  const once = await sandbox.run('export default (x) => x.v', { input: shifty });
+  assert.equal(once.result, 'checked', JSON.stringify(once.error));
+  assert.equal(reads, 1);
   // Control: the same sandbox (and its one worker) still runs, with input that is data.
   const ok = await sandbox.run('export default (x) => x.a + x.b.length', { input: { a: 1, b: [1, 2] } });
   assert.equal(ok.result, 3, JSON.stringify(ok.error));

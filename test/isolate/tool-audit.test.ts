@@ -77,3 +77,15 @@ test("a tool call still in flight when its run ends is aborted: the handler's si
   assert.equal(seen.length, 2, 'both handlers were told their run ended');
   assert.ok((seen[0]?.at ?? Infinity) - ended < 50, "the first handler was aborted as its run ended, not at its 60 s deadline");
 });
+
+test('a call that would carry more than 4 MiB of JSON is refused in the guest; a large honest one goes through', async () => {
+  const length = (args: unknown): number => (args as string).length;
+  await using airlock = testAirlock({ tools: { ...TEST_TOOLS, length } });
+  const policy = { ...TEST_POLICY, tools: { ...TEST_POLICY.tools, length: { operation: 'compute' as const, args: { type: 'string' } } }, limits: { ...TEST_POLICY.limits, memoryMiB: 128, wallMs: 10_000, cpuMs: 5000 } };
+  // Escaped six-fold in JSON, 16 M control characters once crashed the worker's own heap.
+  const r = await airlock.run({ code: "let m; try { await tools.length('\\x01'.repeat(16e6)); } catch (e) { m = e.message; } export default m", policy });
+  assert.equal(r.status, 'ok', JSON.stringify(r.error));
+  assert.match(String(r.result), /at most 4 MiB/);
+  const honest = await airlock.run({ code: "export default await tools.length('a'.repeat(3 * 1024 * 1024))", policy });
+  assert.equal(honest.result, 3 * 1024 * 1024, JSON.stringify(honest.error));
+});
