@@ -37,8 +37,11 @@ class IsolateWorker {
       this.#queue.push(message);
       this.#next();
     } else if (message.t === 'stop') {
-      // Deferred like every stop: never dispose the isolate from inside a callback of its guest.
-      if (message.run === this.#current) setImmediate(() => this.#control.stop?.('calls'));
+      // Deferred like every stop (never dispose the isolate from inside a callback of its guest),
+      // and checked again then: by that time the next run may hold the control.
+      setImmediate(() => {
+        if (message.run === this.#current) this.#control.stop?.('calls');
+      });
     } else {
       this.#reply(message);
     }
