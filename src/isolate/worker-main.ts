@@ -8,6 +8,7 @@
  */
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
+import { startMemoryWatch } from './memory-watch.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
 import { WarmIsolate } from './warm-isolate.ts';
@@ -24,7 +25,7 @@ class IsolateWorker {
   readonly #queue: RunJob[] = [];
   #busy = false;
   #current: string | null = null;
-  readonly #control: RunControl = { stop: null };
+  readonly #control: RunControl = { stop: null, memory: startMemoryWatch() };
   #calls = 0;
 
   constructor(socket: Socket, defaultMemoryMiB: number) {

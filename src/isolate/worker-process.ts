@@ -12,6 +12,7 @@ import { Cgroup, joinAndExec } from '../os/cgroup.ts';
 import type { UidAllocator } from '../os/uids.ts';
 import { readFrames, writeFrame } from './frames.ts';
 import { workerArgv } from './launch.ts';
+import { MEMORY_MARKER } from './memory-watch.ts';
 import { workerMessageSchema, type DoneMessage, type RunJob, type ToolReply, type WorkerMessage } from './protocol.ts';
 import type { WorkerView } from './worker-view.ts';
 
@@ -231,7 +232,8 @@ export class WorkerProcess {
 
   async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const stats = await this.#cgroup.stats().catch(() => null);
-    const oomKilled = (stats?.oomKills ?? 0) > 0;
+    // The kernel's OOM killer, or the worker's own memory backstop (memory-watch.ts) aborting it.
+    const oomKilled = (stats?.oomKills ?? 0) > 0 || this.stderrTail().includes(MEMORY_MARKER);
     this.#finish({ kind: 'crashed', oomKilled, detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
     await this.#cgroup.killAll().catch(() => undefined);
     await this.#cgroup.destroy().catch(() => undefined);

@@ -5,6 +5,7 @@
  */
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
+import type { MemoryWatch } from './memory-watch.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
@@ -12,6 +13,8 @@ type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
 /** Filled in by runInIsolate: how the worker ends this run when the host asks it to. */
 export interface RunControl {
   stop: ((why: 'calls') => void) | null;
+  /** The process-wide backstop for memory taken inside one synchronous slice (memory-watch.ts). */
+  readonly memory?: MemoryWatch;
 }
 
 /** How often the CPU clock and the process's memory are sampled; limits hold to within about this. */
@@ -29,7 +32,7 @@ const RSS_ALLOWANCE_BYTES = 32 * 1024 * 1024;
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
-  const state: { stop: Stop | null; cpuNs: bigint; sliceBy: 'cpu' | 'wall' } = { stop: null, cpuNs: 0n, sliceBy: 'cpu' };
+  const state: { stop: Stop | null; cpuNs: bigint; sliceBy: 'cpu' | 'wall' | 'either' } = { stop: null, cpuNs: 0n, sliceBy: 'cpu' };
   const stop = (why: Stop): void => {
     if (state.stop !== null || isolate.isDisposed) return;
     state.stop = why;
@@ -47,6 +50,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   const rssAtStart = process.memoryUsage.rss();
   const rssLimit = RSS_GROWTH_FACTOR * job.limits.memoryMiB * 1024 * 1024 + RSS_ALLOWANCE_BYTES;
   let rssGrowth = 0;
+  control.memory?.arm(rssAtStart, rssLimit);
   const watchMemory = (): void => {
     rssGrowth = Math.max(rssGrowth, process.memoryUsage.rss() - rssAtStart);
     if (rssGrowth > rssLimit) stop('memory');
@@ -63,10 +67,17 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
       sample();
       const cpuLeft = Number(cpuLimitNs - state.cpuNs) / 1e6;
       const wallLeft = job.limits.wallMs - (performance.now() - started);
-      state.sliceBy = cpuLeft <= wallLeft ? 'cpu' : 'wall';
+      // When both limits end within a sample of each other, the reason is decided at the timeout,
+      // by what the guest really spent (setup before the slice costs wall time, not guest CPU).
+      state.sliceBy = Math.abs(cpuLeft - wallLeft) <= CPU_SAMPLE_MS ? 'either' : cpuLeft < wallLeft ? 'cpu' : 'wall';
       return Math.min(cpuLeft, wallLeft);
     },
-    onTimeout: () => stop(state.sliceBy),
+    onTimeout: () => stop(sliceReason()),
+  };
+  const sliceReason = (): 'cpu' | 'wall' => {
+    if (state.sliceBy !== 'either') return state.sliceBy;
+    sample();
+    return state.cpuNs >= cpuLimitNs - BigInt(CPU_SAMPLE_MS) * 1_000_000n ? 'cpu' : 'wall';
   };
   let memoryBytes = 0;
   let outcome: Outcome;
@@ -88,11 +99,12 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   } catch (error) {
     if (output.overflowed) state.stop = 'output';
     // The first slice (the module body) ran out of what the guard gave it, like any later slice.
-    if (error instanceof SyncTimeout && state.stop === null) state.stop = state.sliceBy;
+    if (error instanceof SyncTimeout && state.stop === null) state.stop = sliceReason();
     outcome = fromThrow(error, state.stop, isolate.isDisposed);
   } finally {
     sample();
     control.stop = null;
+    control.memory?.disarm();
     clearTimeout(wall);
     clearInterval(cpu);
   }

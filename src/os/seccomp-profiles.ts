@@ -27,6 +27,7 @@ const CLONE_THREAD = 0x10000;
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
 const PR_SET_NAME = 15;
+const SIGKILL = 9;
 const PR_GET_NAME = 16;
 
 const ALLOW = { kind: 'allow' } as const;
@@ -129,6 +130,10 @@ export const WORKER_PROFILE: SeccompProfile = {
       ...[0x5401, 0x5413, 0x5421, 0x5450, 0x5451].map((cmd): readonly SeccompCondition[] => [{ arg: 1, op: 'masked_eq', mask: 0xffffffff, value: cmd }])),
     ...allowIf('prctl', 'thread names only', [{ arg: 0, op: 'eq', value: PR_SET_NAME }], [{ arg: 0, op: 'eq', value: PR_GET_NAME }]),
     ...allowIf('prlimit64', 'its own limits only (node raises RLIMIT_NOFILE to the hard limit)', [{ arg: 0, op: 'eq', value: 0 }]),
+    ...allowIf('kill', "SIGKILL to its own process group only: the memory backstop's way to end the worker (isolate/memory-watch.ts)", [
+      { arg: 0, op: 'eq', value: 0 },
+      { arg: 1, op: 'eq', value: SIGKILL },
+    ]),
     { syscall: 'clone3', action: ENOSYS, when: [], why: 'glibc falls back to clone, whose flags the filter can read' },
     { syscall: 'io_uring_setup', action: ENOSYS, when: [], why: 'libuv falls back to epoll and its thread pool' },
   ],

@@ -160,7 +160,9 @@ test('no profile allows a forbidden syscall; clone3 and io_uring_setup answer EN
   }
   // The worker: no process creation, and sockets are AF_UNIX only.
   const worker = new Set(allowedSyscalls(WORKER_PROFILE));
-  for (const name of ['fork', 'vfork', 'bind', 'listen', 'accept4', 'socketpair', 'kill']) assert.equal(worker.has(name), false, name);
+  for (const name of ['fork', 'vfork', 'bind', 'listen', 'accept4', 'socketpair']) assert.equal(worker.has(name), false, name);
+  // kill only as SIGKILL to its own process group (the memory backstop), never to another pid.
+  assert.deepEqual(WORKER_PROFILE.rules.filter((r) => r.syscall === 'kill').map((r) => r.when), [[{ arg: 0, op: 'eq', value: 0 }, { arg: 1, op: 'eq', value: 9 }]]);
   assert.deepEqual(WORKER_PROFILE.rules.filter((r) => r.syscall === 'socket').map((r) => r.when), [[{ arg: 0, op: 'eq', value: 1 }]]);
   const families = CONTAINER_PROFILE.rules.filter((r) => r.syscall === 'socket').map((r) => r.when.find((c) => c.arg === 0)?.value);
   assert.deepEqual([...new Set(families)].sort((a, b) => (a ?? 0) - (b ?? 0)), [1, 2, 10, 16]);
