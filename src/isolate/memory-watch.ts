@@ -7,16 +7,19 @@
  * stderr (the host reads the marker: MEMORY_LIMIT) and kills the process. The main thread's
  * watch normally acts first, and stops only the run.
  *
+ * The thread's code is memory-watch-thread.ts, its own entry: importing this file (as the host
+ * does, for the marker) starts nothing.
+ *
  * Shared state, set by the main thread: an Int32 armed flag (the thread sleeps on it while
  * disarmed, so an idle worker has no timer waking it), then the baseline and the limit in bytes.
  */
-import { writeSync } from 'node:fs';
-import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
-/** What the worker writes to stderr before it aborts for memory; the host looks for it. */
+/** What the worker writes to stderr before it kills itself for memory; the host looks for it. */
 export const MEMORY_MARKER = 'airlock-worker: memory limit passed, aborting';
 
-const SAMPLE_MS = 5;
+/** The shared state's layout: the Int32 armed flag, then two Float64s. */
+export const WATCH_BYTES = 3 * 8;
 
 export interface MemoryWatch {
   arm(baselineBytes: number, limitBytes: number): void;
@@ -25,10 +28,10 @@ export interface MemoryWatch {
 
 /** Starts the watch thread (from the worker's main thread). */
 export function startMemoryWatch(): MemoryWatch {
-  const buffer = new SharedArrayBuffer(3 * 8);
+  const buffer = new SharedArrayBuffer(WATCH_BYTES);
   const flag = new Int32Array(buffer, 0, 1);
   const bytes = new Float64Array(buffer, 8, 2);
-  const thread = new Worker(new URL(import.meta.url), { workerData: buffer });
+  const thread = new Worker(new URL('./memory-watch-thread.ts', import.meta.url), { workerData: buffer });
   thread.unref();
   return {
     arm(baseline, limit) {
@@ -42,33 +45,3 @@ export function startMemoryWatch(): MemoryWatch {
     },
   };
 }
-
-function watch(buffer: SharedArrayBuffer): never {
-  const flag = new Int32Array(buffer, 0, 1);
-  const bytes = new Float64Array(buffer, 8, 2);
-  let over = 0;
-  let baseline = -1;
-  for (;;) {
-    if (Atomics.load(flag, 0) === 0) {
-      Atomics.wait(flag, 0, 0); // disarmed: sleep until a run arms the watch
-      continue;
-    }
-    Atomics.wait(flag, 0, 1, SAMPLE_MS); // armed: one sample period
-    if (Atomics.load(flag, 0) !== 1) continue;
-    const base = bytes[0] ?? 0;
-    if (base !== baseline) {
-      // A new run: count afresh.
-      baseline = base;
-      over = 0;
-    }
-    over = process.memoryUsage.rss() - base > (bytes[1] ?? Infinity) ? over + 1 : 0;
-    if (over >= 2) {
-      writeSync(2, `${MEMORY_MARKER}\n`);
-      // A worker thread can't abort the process; SIGKILL to its own group (pid 0) is what the
-      // worker's seccomp filter allows of kill(2).
-      process.kill(0, 'SIGKILL');
-    }
-  }
-}
-
-if (!isMainThread) watch(workerData as SharedArrayBuffer);
