@@ -153,9 +153,7 @@ export class ToolBridgeHost {
       parsed = null;
     }
     const req = fetchRequest.safeParse(parsed);
-    if (!req.success) {
-      return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
-    }
+    if (!req.success) return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
     if (egress === undefined || policy.routes.length === 0) {
       const message = 'network egress is not granted: add a route to policy.network.routes';
       this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: req.data.url.slice(0, 200), allow: false, reason: 'EGRESS_NOT_GRANTED' });

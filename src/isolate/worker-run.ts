@@ -14,7 +14,7 @@ type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
 export interface RunControl {
   stop: ((why: 'calls') => void) | null;
   /** The process-wide backstop for memory taken inside one synchronous slice (memory-watch.ts). */
-  readonly memory?: MemoryWatch;
+  readonly memory: MemoryWatch;
 }
 
 /** How often the CPU clock and the process's memory are sampled; limits hold to within about this. */
@@ -50,7 +50,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   const rssAtStart = process.memoryUsage.rss();
   const rssLimit = RSS_GROWTH_FACTOR * job.limits.memoryMiB * 1024 * 1024 + RSS_ALLOWANCE_BYTES;
   let rssGrowth = 0;
-  control.memory?.arm(rssAtStart, rssLimit);
+  control.memory.arm(rssAtStart, rssLimit);
   const watchMemory = (): void => {
     rssGrowth = Math.max(rssGrowth, process.memoryUsage.rss() - rssAtStart);
     if (rssGrowth > rssLimit) stop('memory');
@@ -104,7 +104,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   } finally {
     sample();
     control.stop = null;
-    control.memory?.disarm();
+    control.memory.disarm();
     clearTimeout(wall);
     clearInterval(cpu);
   }

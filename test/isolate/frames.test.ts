@@ -39,6 +39,7 @@ test('a large frame in many chunks is joined once, not once per chunk', () => {
   const value = 'y'.repeat(4 * 1024 * 1024);
   const bytes = framed([value]);
   const { stream, got } = reader();
+  const original = Object.getOwnPropertyDescriptor(Buffer, 'concat') as PropertyDescriptor;
   const concat = Buffer.concat.bind(Buffer);
   let joins = 0;
   Buffer.concat = (list: readonly Uint8Array[], length?: number) => {
@@ -48,7 +49,7 @@ test('a large frame in many chunks is joined once, not once per chunk', () => {
   try {
     for (let i = 0; i < bytes.length; i += 65_536) stream.write(bytes.subarray(i, i + 65_536));
   } finally {
-    Buffer.concat = concat;
+    Object.defineProperty(Buffer, 'concat', original);
   }
   assert.equal(got[0], value);
   assert.ok(joins <= 2, `${joins} joins for ${Math.ceil(bytes.length / 65_536)} chunks`);
