@@ -115,9 +115,10 @@ export class WarmIsolate {
    *
    * The guest's synchronous stretch (and the microtasks it queues) runs on this thread, bounded by
    * `syncMs` (isolated-vm terminates it: SyncTimeout). So does what runs after each host answer
-   * (see deliver), bounded by what is left of the limits. Only what V8 schedules by itself (a
-   * WebAssembly compile finishing) runs on isolated-vm's threads, under the caller's wall timer
-   * and CPU sampler.
+   * (see deliver), bounded by what is left of the limits. What V8 would finish in a task of its own
+   * never runs here, so the guest is not offered it (the promise forms of WebAssembly compile in
+   * the slice; Atomics.waitAsync is absent: guest-bootstrap.ts). The caller's wall timer, CPU
+   * sampler and memory watches stay the backstop.
    */
   async runMain(code: string, options: { inputJson: string; resultCap: number; syncMs: number }): Promise<unknown[]> {
     const timeout = Math.max(1, Math.ceil(options.syncMs));
