@@ -162,6 +162,10 @@ export class Cgroup {
       await put(`${dir}/memory.max`, value);
       return;
     }
+    // v1 charges socket buffers to a cgroup only once its TCP limit is set (v2 charges them to
+    // memory.max by default): without it, loopback sockets that are never read pin host memory
+    // far past the limit, up to the host's whole tcp_mem, shared by every tenant.
+    await put(`${dir}/memory.kmem.tcp.limit_in_bytes`, value);
     // memsw must stay >= limit at every step: raise memsw first when growing, lower it last when shrinking.
     const current = await readNumber(`${dir}/memory.limit_in_bytes`);
     if (bytes > current) {

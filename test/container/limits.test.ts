@@ -81,3 +81,43 @@ test('output beyond outputBytes is cut and the run killed; output under it is wh
   assert.equal(r.error?.code, 'OUTPUT_LIMIT');
   assert.ok(r.stdout.length <= 1000);
 });
+
+// Loopback sockets whose buffers are never read: on cgroup v1 their memory was charged to no cgroup,
+// so a 48 MiB sandbox could pin gigabytes of the host's shared tcp_mem (the guest stops at 256 MiB).
+const TCP_FILL = `
+import socket, time
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(512)
+held, total, deadline = [l], 0, time.time() + 5
+try:
+    while total < (256 << 20) and time.time() < deadline:
+        a = socket.create_connection(l.getsockname()); b, _ = l.accept()
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 25)
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22); a.setblocking(False)
+        held += [a, b]
+        while True:
+            try: total += a.send(b'x' * 65536)
+            except BlockingIOError: break
+except OSError: pass
+print(total >> 20)
+`;
+
+const TCP_TRANSFER = `
+import socket, threading
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+t = threading.Thread(target=lambda: c.sendall(b'y' * (8 << 20))); t.start()
+got = 0
+while got < (8 << 20): got += len(s.recv(1 << 20))
+t.join(); print(got)
+`;
+
+test('socket buffers count against the memory limit; a loopback transfer inside it works', async () => {
+  const { sbx } = await state.box!.make({ limits: { memoryMiB: 48, wallMs: 15_000 } });
+  const control = await py(sbx, TCP_TRANSFER);
+  assert.equal(control.stdout.trim(), String(8 << 20), control.stderr);
+  const r = await py(sbx, TCP_FILL);
+  const queuedMiB = Number(r.stdout.trim());
+  // The sandbox's own sockets stall at its limit (or it is OOM-killed); the host's pool is untouched.
+  if (r.status === 'ok') assert.ok(queuedMiB <= 2 * 48, `queued ${queuedMiB} MiB in unread socket buffers`);
+  else assert.equal(r.status, 'memory', `${r.status} ${r.stderr}`);
+});
