@@ -4,10 +4,11 @@
  * children). Both default to EPERM. Tests and `airlock check` read these lists directly.
  *
  * Never allowed in either: namespaces (unshare, setns, clone with CLONE_NEW*), mounts, ptrace,
- * process_vm_*, keyrings, bpf, perf_event_open, io_uring, userfaultfd, kexec, module loading.
- * Two calls answer ENOSYS instead of EPERM so libraries fall back to what the filter can check:
- * clone3 (its flags sit behind a pointer; glibc then uses clone, whose flags are arg0) and
- * io_uring_setup (libuv then uses epoll and its thread pool).
+ * process_vm_*, keyrings, bpf, perf_event_open, io_uring, kernel AIO, userfaultfd, kexec, module loading.
+ * Some calls answer ENOSYS instead of EPERM so libraries fall back to what the filter can check:
+ * clone3 (its flags sit behind a pointer; glibc then uses clone, whose flags are arg0),
+ * io_uring_setup (libuv then uses epoll and its thread pool) and, in containers, io_setup (kernel
+ * AIO draws on a host-wide pool no cgroup divides).
  */
 import type { SeccompCondition, SeccompProfile, SeccompRule } from './seccomp.ts';
 
@@ -155,8 +156,8 @@ const CONTAINER_SYSCALLS = [
   'getdents64', 'getegid', 'geteuid', 'getgid', 'getgroups', 'getitimer', 'getpeername', 'getpgid', 'getpgrp',
   'getpid', 'getppid', 'getpriority', 'getrandom', 'getresgid', 'getresuid', 'getrlimit', 'get_robust_list',
   'getrusage', 'getsid', 'getsockname', 'getsockopt', 'get_thread_area', 'gettid', 'gettimeofday', 'getuid',
-  'getxattr', 'inotify_add_watch', 'inotify_init', 'inotify_init1', 'inotify_rm_watch', 'io_cancel',
-  'io_destroy', 'io_getevents', 'io_pgetevents', 'ioprio_get', 'ioprio_set', 'io_setup', 'io_submit', 'kill',
+  'getxattr', 'inotify_add_watch', 'inotify_init', 'inotify_init1', 'inotify_rm_watch',
+  'ioprio_get', 'ioprio_set', 'kill',
   'landlock_add_rule', 'landlock_create_ruleset', 'landlock_restrict_self', 'lchown', 'lgetxattr', 'link',
   'linkat', 'listen', 'listxattr', 'llistxattr', 'lremovexattr', 'lseek', 'lsetxattr', 'lstat', 'madvise',
   'membarrier', 'memfd_create', 'mincore', 'mkdir', 'mkdirat', 'mknod', 'mknodat', 'mlock', 'mlock2',
@@ -200,6 +201,12 @@ export const CONTAINER_PROFILE: SeccompProfile = {
       ...[0, 0x8, 0x20000, 0x20008, 0xffffffff].map((p): readonly SeccompCondition[] => [{ arg: 0, op: 'eq', value: p }])),
     { syscall: 'clone3', action: ENOSYS, when: [], why: 'glibc falls back to clone, whose flags the filter can read' },
     { syscall: 'io_uring_setup', action: ENOSYS, when: [], why: 'libuv falls back to epoll and its thread pool' },
+    {
+      syscall: 'io_setup',
+      action: ENOSYS,
+      when: [],
+      why: "kernel AIO contexts come from one host-wide pool (fs.aio-max-nr) that no cgroup or namespace divides, so one sandbox could take every other's; callers fall back to threads, and io_submit and the rest are useless without a context",
+    },
   ],
 };
 
@@ -208,7 +215,7 @@ export const FORBIDDEN_SYSCALLS = [
   'unshare', 'setns', 'mount', 'umount2', 'pivot_root', 'chroot', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
   'move_mount', 'open_tree', 'mount_setattr', 'ptrace', 'process_vm_readv', 'process_vm_writev', 'keyctl',
   'add_key', 'request_key', 'bpf', 'perf_event_open', 'io_uring_setup', 'io_uring_enter', 'io_uring_register',
-  'userfaultfd', 'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'clone3',
+  'io_setup', 'userfaultfd', 'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'clone3',
   'open_by_handle_at', 'reboot', 'swapon', 'swapoff', 'syslog', 'iopl', 'ioperm', 'quotactl', 'acct',
 ] as const;
 

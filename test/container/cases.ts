@@ -135,6 +135,17 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
   { name: 'perf_event_open is refused', attack: { lang: 'py', code: syscall(298, '0, 0, -1, -1, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
   { name: 'io_uring_setup is refused', attack: { lang: 'py', code: syscall(425, '8, 0') }, attackDenied: refusedSyscall, control: { lang: 'py', code: syscall(39) }, controlWorks: okExit },
   {
+    // Kernel AIO contexts come from one host-wide pool: taking it all failed every other tenant's io_setup.
+    name: "io_setup can't drain the host-wide AIO pool; plain file I/O works",
+    attack: {
+      lang: 'py',
+      code: 'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nnr = lambda: int(open("/proc/sys/fs/aio-nr").read())\nbefore = nr()\nctx = ctypes.c_ulong(0)\nrcs = set()\nfor _ in range(16):\n    ctx.value = 0\n    rcs.add((libc.syscall(206, 8192, ctypes.byref(ctx)), ctypes.get_errno()))\nprint(sorted(rcs), nr() - before)',
+    },
+    attackDenied: (r) => assert.equal(r.stdout.trim(), '[(-1, 38)] 0', r.stderr),
+    control: { lang: 'py', code: 'import os\nfd = os.open("f", os.O_RDWR | os.O_CREAT)\nos.pwrite(fd, b"abc", 4096)\nprint(os.pread(fd, 3, 4096))' },
+    controlWorks: (r) => assert.equal(r.stdout, "b'abc'\n"),
+  },
+  {
     name: 'raw and packet sockets are refused',
     attack: {
       lang: 'py',
