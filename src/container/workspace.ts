@@ -6,9 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { constants as fsc } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, open, opendir, readlink, rmdir, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
+import { openDirBeneath, openDirWithin, within } from './beneath.ts';
 import type { Mounter } from './mounter.ts';
 import { WORKSPACE } from './mounts.ts';
 
@@ -120,23 +121,17 @@ export class Workspace {
     });
   }
 
-  /** Walks to the parent directory of `segs`, refusing symlinks; makes missing dirs when asked. */
-  async #parent(path: string, segs: readonly string[], make: 'make-dirs' | 'existing'): Promise<string> {
-    let cur = this.dir;
-    for (const s of segs.slice(0, -1)) {
-      cur = `${cur}/${s}`;
-      const st = await lstat(cur).catch(() => undefined);
-      if (st === undefined && make === 'make-dirs') {
-        await mkdir(cur, { mode: 0o755 });
-        const fh = await open(cur, fsc.O_RDONLY | fsc.O_DIRECTORY | fsc.O_NOFOLLOW);
-        await fh.chown(this.uid, this.gid).finally(() => fh.close());
-        continue;
-      }
-      if (st === undefined) throw new AirlockError('INVALID_REQUEST', `no such directory in the workspace: ${s} (in ${path})`);
-      if (st.isSymbolicLink()) throw outside(path, 'goes through a symlink');
-      if (!st.isDirectory()) throw new AirlockError('INVALID_REQUEST', `${s} is not a directory (in ${path})`);
+  /** Opens the parent directory of `segs` (see beneath.ts); makes missing dirs when asked. The caller closes it. */
+  async #parent(path: string, segs: readonly string[], make: 'make-dirs' | 'existing'): Promise<FileHandle> {
+    try {
+      return await openDirBeneath(this.dir, segs.slice(0, -1), make === 'make-dirs' ? { uid: this.uid, gid: this.gid } : null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw outside(path, 'goes through a symlink');
+      if (code === 'ENOENT') throw new AirlockError('INVALID_REQUEST', `no such directory in the workspace (in ${JSON.stringify(path)})`);
+      if (code === 'ENOTDIR') throw new AirlockError('INVALID_REQUEST', `a part of ${JSON.stringify(path)} is not a directory: name a path through directories`);
+      throw error;
     }
-    return cur;
   }
 
   /** Checks that an open file really is inside the workspace (defence against a swapped path). */
@@ -159,10 +154,9 @@ export class Workspace {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (bytes.length > maxBytes) throw new AirlockError('FILE_TOO_LARGE', `${path} is ${bytes.length} bytes, over limits.fileBytes (${maxBytes}): write less or raise it`);
     const parent = await this.#parent(path, segs, 'make-dirs');
-    const full = `${parent}/${segs.at(-1) ?? ''}`;
     // O_NONBLOCK: a FIFO the sandbox left here must not block the open (and a libuv thread with
     // it); with no reader it fails at once (ENXIO), and a regular file ignores the flag.
-    const fh = await open(full, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o644);
+    const fh = await open(within(parent, segs.at(-1) ?? ''), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o644).finally(() => parent.close());
     try {
       await this.#confirm(fh.fd, path);
       if (!(await fh.stat()).isFile()) throw new AirlockError('INVALID_REQUEST', `${path} is not a regular file`);
@@ -189,8 +183,7 @@ export class Workspace {
   async #read(path: string, maxBytes: number): Promise<Buffer> {
     const segs = segmentsOf(path);
     const parent = await this.#parent(path, segs, 'existing');
-    const full = `${parent}/${segs.at(-1) ?? ''}`;
-    const fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    const fh = await open(within(parent, segs.at(-1) ?? ''), fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).finally(() => parent.close());
     try {
       await this.#confirm(fh.fd, path);
       const st = await fh.stat();
@@ -216,20 +209,34 @@ export class Workspace {
 
   async #list(path: string, maxEntries: number): Promise<FileEntry[]> {
     const segs = segmentsOf(path);
-    const start = segs.length === 0 ? this.dir : await this.#parent(path, [...segs, 'x'], 'existing');
     const out: FileEntry[] = [];
-    const walk = async (dir: string, rel: string): Promise<void> => {
-      for (const e of await readdir(dir, { withFileTypes: true })) {
+    // Each directory is read as it is open (never by its path again), a batch at a time, and the
+    // walk stops at maxEntries: a directory of a million names costs what the listing returns.
+    const walk = async (dir: FileHandle, rel: string): Promise<void> => {
+      for await (const e of await opendir(within(dir, ''), { bufferSize: 64 })) {
         if (out.length >= maxEntries) return;
         const p = rel === '' ? e.name : `${rel}/${e.name}`;
         if (Buffer.byteLength(p) > MAX_PATH_BYTES) continue;
-        const st = await lstat(`${dir}/${e.name}`);
+        const st = await lstat(within(dir, e.name)).catch(() => undefined);
+        if (st === undefined) continue; // removed by the sandbox since it was read
         const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
         out.push({ path: p, type, size: st.size });
-        if (type === 'dir') await walk(`${dir}/${e.name}`, p);
+        if (type !== 'dir') continue;
+        const sub = await openDirWithin(dir, e.name).catch(() => undefined);
+        if (sub === undefined) continue; // swapped for something else since the lstat: not walked
+        try {
+          await walk(sub, p);
+        } finally {
+          await sub.close();
+        }
       }
     };
-    await walk(start, segs.join('/'));
+    const start = await this.#parent(path, [...segs, 'x'], 'existing');
+    try {
+      await walk(start, segs.join('/'));
+    } finally {
+      await start.close();
+    }
     return out;
   }
 }
