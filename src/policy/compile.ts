@@ -4,10 +4,11 @@
  * (STYLE.md §6), so "forgot to check the policy" is a type error. Pure: no I/O, no clock.
  */
 import { createHash } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
 import { compileRoutes, type CompiledRoute } from './network.ts';
 import { LIMIT_DEFAULTS, policySchema, type Limits, type ToolOperation } from './schema.ts';
+import { compileSchema } from './json-schema.ts';
 
 export interface PolicyProblem {
   readonly path: string;
@@ -75,11 +76,10 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   }
   const doc = parsed.data;
   const problems: PolicyProblem[] = [];
-  const ajv = new Ajv({ strict: true, allErrors: true });
   const tools = new Map<string, CompiledTool>();
   for (const [name, grant] of Object.entries(doc.tools ?? {})) {
     try {
-      tools.set(name, { name, operation: grant.operation, validate: ajv.compile(grant.args) });
+      tools.set(name, { name, operation: grant.operation, validate: compileSchema(grant.args) });
     } catch (error) {
       problems.push({ path: `tools.${name}.args`, message: `not a valid JSON Schema: ${(error as Error).message}` });
     }

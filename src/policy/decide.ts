@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../core/errors.ts';
 import type { CompiledPolicy } from './compile.ts';
+import { schemaMismatch } from './json-schema.ts';
 
 export type Ask = { readonly door: 'tool'; readonly name: string; readonly args: unknown; readonly callsSoFar: number };
 
@@ -23,9 +24,7 @@ export function decide(policy: CompiledPolicy, ask: Ask): Decision {
       reason: `tool call limit of ${policy.limits.toolCalls} reached: raise policy.limits.toolCalls`,
     };
   }
-  if (!tool.validate(ask.args)) {
-    const why = (tool.validate.errors ?? []).map((e) => `${e.instancePath || '(args)'} ${e.message ?? 'is invalid'}`).join('; ');
-    return { allow: false, code: 'TOOL_ARGS_INVALID', reason: `arguments to "${ask.name}" don't match its schema: ${why}` };
-  }
+  const why = schemaMismatch(tool.validate, ask.args, '(args)');
+  if (why !== null) return { allow: false, code: 'TOOL_ARGS_INVALID', reason: `arguments to "${ask.name}" don't match its schema: ${why}` };
   return { allow: true, reason: 'TOOL_GRANTED' };
 }

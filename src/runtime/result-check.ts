@@ -1,7 +1,8 @@
 /** request.resultSchema: a JSON Schema the run's result must match, checked on the host. */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
 import { canonicalJson } from '../policy/compile.ts';
+import { compileSchema, schemaMismatch } from '../policy/json-schema.ts';
 import type { BoundedCache } from './bounded-cache.ts';
 
 export type ResultCheck = (value: unknown) => string | null;
@@ -13,13 +14,10 @@ export function resultCheck(schema: Readonly<Record<string, unknown>> | undefine
   if (schema === undefined) return ACCEPT_ALL;
   const validate = cache.get(`${tenant}\n${canonicalJson(schema)}`, () => {
     try {
-      return new Ajv({ strict: true, allErrors: true }).compile(schema);
+      return compileSchema(schema);
     } catch (error) {
       throw new AirlockError('INVALID_REQUEST', `request.resultSchema is not a valid JSON Schema: ${(error as Error).message}`);
     }
   });
-  return (value) => {
-    if (validate(value)) return null;
-    return (validate.errors ?? []).map((e) => `${e.instancePath || '(result)'} ${e.message ?? 'is invalid'}`).join('; ');
-  };
+  return (value) => schemaMismatch(validate, value, '(result)');
 }

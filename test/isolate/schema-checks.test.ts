@@ -1,0 +1,54 @@
+// Schemas from a policy or a request are checked against data the guest chose, on the host. Each
+// hostile shape below once crashed the host, stalled it for seconds or swelled the audit log; each
+// sits beside a control the same schema allows.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AirlockError } from '../../src/core/errors.ts';
+import { MemoryAuditSink } from '../../src/index.ts';
+import { compilePolicy } from '../../src/policy/compile.ts';
+import { testAirlock } from '../support/airlock.ts';
+
+const tree = { anyOf: [{ type: 'number' }, { type: 'array', items: { $ref: '#' } }] };
+const policyWith = (args: object, wallMs = 5000) => ({ version: 1 as const, tools: { take: { operation: 'compute' as const, args } }, limits: { wallMs, cpuMs: wallMs } });
+const tools = { take: () => 'taken' };
+/** Guest code that calls take with `argsJs`, and answers what came back (or the error code). */
+const call = (argsJs: string) => `export default async () => { try { return await tools.take(${argsJs}); } catch (e) { return e.code; } };`;
+
+test('arguments nested past the stack against a recursive schema are refused, not a host crash', async () => {
+  const audit = new MemoryAuditSink();
+  await using airlock = testAirlock({ audit, tools });
+  const deep = await airlock.run({ code: call('JSON.parse("[".repeat(3900) + "]".repeat(3900))'), policy: policyWith(tree) });
+  assert.equal(deep.status, 'ok', JSON.stringify(deep.error));
+  assert.equal(deep.result, 'TOOL_ARGS_INVALID');
+  assert.match(deep.violations[0]?.detail ?? '', /nested too deeply/);
+  assert.ok(audit.events.some((e) => e.kind === 'decision' && e.run === deep.id && !e.allow));
+  const control = await airlock.run({ code: call('[[1, [2]], 3]'), policy: policyWith(tree) });
+  assert.equal(control.result, 'taken');
+});
+
+test('a strict schema says one short reason for a call with 300,000 extra keys; a matching call passes', async () => {
+  const audit = new MemoryAuditSink();
+  await using airlock = testAirlock({ audit, tools });
+  const strict = { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'], additionalProperties: false };
+  const r = await airlock.run({ code: call('Object.fromEntries(Array.from({ length: 300000 }, (_, i) => ["k" + i, 1]))'), policy: policyWith(strict, 20_000) });
+  assert.equal(r.result, 'TOOL_ARGS_INVALID', JSON.stringify(r.error));
+  assert.ok((r.violations[0]?.detail.length ?? 0) < 1000, `reason of ${r.violations[0]?.detail.length} chars`);
+  const recorded = JSON.stringify(audit.events.filter((e) => e.run === r.id)).length;
+  assert.ok(recorded < 10_000, `the run's audit events hold ${recorded} chars`);
+  const control = await airlock.run({ code: call('{ id: 7 }'), policy: policyWith(strict) });
+  assert.equal(control.result, 'taken');
+});
+
+test('a backtracking pattern meets a guest string in linear time; patterns that need backtracking are refused', async () => {
+  await using airlock = testAirlock({ tools });
+  const pattern = { type: 'string', pattern: '^(a+)+$' };
+  // Backtracking, 'a' × 27 + 'b' held the host's thread for seconds, past the run's own wall limit.
+  const r = await airlock.run({ code: call('"a".repeat(27) + "b"'), policy: policyWith(pattern, 2000) });
+  assert.equal(r.status, 'ok', JSON.stringify(r.error));
+  assert.equal(r.result, 'TOOL_ARGS_INVALID');
+  const control = await airlock.run({ code: call('"a".repeat(27)'), policy: policyWith(pattern, 2000) });
+  assert.equal(control.result, 'taken');
+  const result = await airlock.run({ code: 'export default "a".repeat(27) + "b"', resultSchema: pattern, policy: { version: 1, limits: { wallMs: 2000, cpuMs: 2000 } } });
+  assert.equal(result.error?.code, 'RESULT_SCHEMA_MISMATCH', JSON.stringify(result.error));
+  assert.throws(() => compilePolicy(policyWith({ type: 'string', pattern: '^(a)\\1$' })), (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_POLICY' && /linear time/.test(e.message));
+});
