@@ -225,9 +225,15 @@ export class WorkerProcess {
       this.#finish({ kind: 'done', done: message });
       return;
     }
-    void inflight.onTool(message).then((reply) => {
-      if (this.#inflight === inflight && this.#alive) writeFrame(this.#socket, { ...reply, t: 'tool-reply', run: message.run, call: message.call });
-    });
+    // Whatever the host's side of a call does, the guest gets an answer and the host no unhandled
+    // rejection (which ends a Node process): an unexpected failure is a failed call.
+    const failed = (): Awaited<ReturnType<Inflight['onTool']>> => ({ ok: false, code: 'INTERNAL', message: `the host failed while answering "${message.name}"` });
+    void inflight
+      .onTool(message)
+      .catch(failed)
+      .then((reply) => {
+        if (this.#inflight === inflight && this.#alive) writeFrame(this.#socket, { ...reply, t: 'tool-reply', run: message.run, call: message.call });
+      });
   }
 
   async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
