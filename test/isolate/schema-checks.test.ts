@@ -9,7 +9,7 @@ import { compilePolicy } from '../../src/policy/compile.ts';
 import { testAirlock } from '../support/airlock.ts';
 
 const tree = { anyOf: [{ type: 'number' }, { type: 'array', items: { $ref: '#' } }] };
-const policyWith = (args: object, wallMs = 5000) => ({ version: 1 as const, tools: { take: { operation: 'compute' as const, args } }, limits: { wallMs, cpuMs: wallMs } });
+const policyWith = (args: Record<string, unknown>, wallMs = 5000) => ({ version: 1 as const, tools: { take: { operation: 'compute' as const, args } }, limits: { wallMs, cpuMs: wallMs } });
 const tools = { take: () => 'taken' };
 /** Guest code that calls take with `argsJs`, and answers what came back (or the error code). */
 const call = (argsJs: string) => `export default async () => { try { return await tools.take(${argsJs}); } catch (e) { return e.code; } };`;
