@@ -120,11 +120,14 @@ export function classifyAddress(address: string): AddressClass {
   return inner === null ? own : classifyOne(inner);
 }
 
-/** May a route reach this address? Public addresses yes; special ones only when the route names them. */
+/** May a route reach this address? Public addresses yes; special ones only when the route names them; unspecified ones never. */
 export function addressPermitted(named: ReadonlySet<string>, address: string): { ok: true; address: string } | { ok: false; class: AddressClass } {
   const ip = normalizeAddress(address);
   if (ip === null) return { ok: false, class: 'reserved' };
   const cls = classifyAddress(ip);
+  // An unspecified address is no destination: the kernel connects 0.0.0.0 and :: to this machine
+  // itself, so naming one in a route would grant the host's loopback services. Never reachable.
+  if (cls === 'unspecified') return { ok: false, class: cls };
   if (cls === 'public' || named.has(ip)) return { ok: true, address: ip };
   return { ok: false, class: cls };
 }

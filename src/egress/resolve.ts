@@ -40,9 +40,8 @@ export async function resolveFor(route: CompiledRoute, host: string, resolver: R
     refused.push(verdict.class);
   }
   const cls = refused[0] ?? 'reserved';
-  const message =
-    `${host} resolves to ${answers.length === 0 ? 'nothing' : answers.join(', ')} (${refused.join(', ') || 'no answer'}): ` +
-    `egress to ${cls} addresses is refused; name the exact address in route "${route.name}".addresses if it is meant`;
+  const fix = cls === 'unspecified' ? "an unspecified address reaches this machine itself, never another host: name the host's real address" : `name the exact address in route "${route.name}".addresses if it is meant`;
+  const message = `${host} resolves to ${answers.length === 0 ? 'nothing' : answers.join(', ')} (${refused.join(', ') || 'no answer'}): egress to ${cls} addresses is refused; ${fix}`;
   return { ok: false, why: `ADDRESS_${cls.toUpperCase().replace('-', '_')}`, error: new AirlockError('EGRESS_ADDRESS_REFUSED', message) };
 }
 

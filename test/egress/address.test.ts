@@ -25,6 +25,8 @@ test('a special address is permitted only when named; mapped IPv6 is compared as
   assert.deepEqual(addressPermitted(new Set(['127.0.0.1']), '::ffff:127.0.0.1'), { ok: true, address: '127.0.0.1' });
   assert.deepEqual(addressPermitted(new Set(['127.0.0.1']), '127.0.0.2'), { ok: false, class: 'loopback' });
   assert.deepEqual(addressPermitted(new Set(), '93.184.216.34'), { ok: true, address: '93.184.216.34' });
+  // Unspecified addresses reach this machine itself: never permitted, even when a route names them.
+  for (const ip of ['0.0.0.0', '0.1.2.3', '::', '::ffff:0.0.0.0']) assert.equal(addressPermitted(new Set([ip, '0.0.0.0', '::']), ip).ok, false, ip);
   assert.equal(normalizeAddress('::FFFF:7F00:1'), '127.0.0.1');
 });
 

@@ -54,3 +54,23 @@ test('fetch goes through the gateway: granted path allowed, others denied and ne
   assert.equal(up.seen[0]?.auth, `Bearer ${secret}`, 'the host attached the secret');
   assert.equal(r.violations.filter((v) => v.door === 'network').length, 3);
 });
+
+test("a route naming 0.0.0.0 or :: reaches nothing (the kernel connects them to loopback); one naming 127.0.0.1 does", async () => {
+  const up = await upstream();
+  try {
+    await using airlock = testAirlock();
+    const route = (host: string) => ({ version: 1 as const, network: { routes: [{ host, scheme: 'http' as const, methods: ['GET' as const], port: up.port }] } });
+    const code = (host: string) => `export default await fetch('http://${host}:${up.port}/x').then((r) => r.status, (e) => e.code);`;
+    for (const host of ['0.0.0.0', '[::]']) {
+      const r = await airlock.run({ code: code(host), policy: route(host) });
+      assert.equal(r.result, 'EGRESS_ADDRESS_REFUSED', `${host}: ${JSON.stringify(r.result ?? r.error)}`);
+    }
+    // The forbidden effect did not happen: the loopback-only server saw nothing.
+    assert.deepEqual(up.seen, []);
+    const control = await airlock.run({ code: code('127.0.0.1'), policy: route('127.0.0.1') });
+    assert.equal(control.result, 200, JSON.stringify(control.result ?? control.error));
+    assert.equal(up.seen.length, 1);
+  } finally {
+    up.close();
+  }
+});
