@@ -1,11 +1,14 @@
 /** `airlock run` flags → a RunRequest. The CLI adds nothing of its own: the request schema decides. */
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { extname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
 import type { Language, RunRequest } from '../policy/request.ts';
 import type { RouteDocument } from '../policy/network.ts';
-import type { PolicyDocument } from '../policy/schema.ts';
+import { LIMIT_CEILINGS, type PolicyDocument } from '../policy/schema.ts';
+import { readBounded } from './read-bounded.ts';
+
+/** A policy document is kilobytes; a file past this is not one. */
+const POLICY_FILE_BYTES = 4 * 1024 * 1024;
 
 export interface RunFlags {
   readonly tier?: string;
@@ -34,8 +37,9 @@ function positiveInt(flag: string, value: string): number {
 function readPolicy(path: string): PolicyDocument {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path, POLICY_FILE_BYTES, { code: 'INVALID_POLICY', message: `the policy file ${path} is over ${POLICY_FILE_BYTES >> 20} MiB: a policy is one small JSON object` }).toString('utf8');
   } catch (error) {
+    if (error instanceof AirlockError) throw error;
     throw new AirlockError('INVALID_POLICY', `can't read the policy file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   let doc: unknown;
@@ -105,12 +109,15 @@ export function withPolicyFlags(command: Command): Command {
     .option('--memory <mib>', 'memory limit in MiB');
 }
 
-export function runRequestFromFlags(file: string, flags: RunFlags, readStdin: () => Uint8Array): RunRequest {
+export function runRequestFromFlags(file: string, flags: RunFlags): RunRequest {
   const language = languageOf(file);
+  // No policy lets code past the ceiling run, so nothing past it is read; the policy's own codeBytes is checked later.
+  const max = LIMIT_CEILINGS.codeBytes;
   let code: Uint8Array<ArrayBuffer>;
   try {
-    code = new Uint8Array(file === '-' ? readStdin() : readFileSync(file));
+    code = new Uint8Array(readBounded(file === '-' ? 0 : file, max, { code: 'CODE_TOO_LARGE', message: `${file} is over ${max >> 20} MiB, more than any policy lets run (limits.codeBytes)` }));
   } catch (error) {
+    if (error instanceof AirlockError) throw error;
     throw new AirlockError('INVALID_REQUEST', `can't read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   return {

@@ -1,5 +1,4 @@
 /** `airlock run`: one file, one sandbox, one result; the exit code comes from the error table. */
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { codeInfo } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
@@ -38,7 +37,7 @@ export function runCommand(): Command {
       let policy: PolicyDocument | undefined;
       const airlock = createAirlock();
       try {
-        const request = runRequestFromFlags(file, flags, () => readFileSync(0));
+        const request = runRequestFromFlags(file, flags);
         policy = request.policy;
         result = await airlock.run(request);
       } catch (error) {

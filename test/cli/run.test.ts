@@ -2,7 +2,7 @@
 // and the policy flags doing exactly what they say (each beside its control).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,11 @@ import { test } from 'node:test';
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const home = mkdtempSync(join(tmpdir(), 'airlock-cli-'));
 
-function airlock(args: string[]): Promise<{ code: number | null; json: { status: string; result: unknown; error: { code: string } | null } }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'ignore'] });
+function airlock(args: string[], stdin: 'ignore' | number = 'ignore'): Promise<{ code: number | null; json: { status: string; result: unknown; error: { code: string } | null } }> {
+  // Bounded: a CLI that never ends is killed, and its empty output fails the test.
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: [stdin, 'pipe', 'ignore'], timeout: 30_000 });
   let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, json: JSON.parse(out) as never })));
 }
 
@@ -76,4 +77,22 @@ test('a policy file that is not one JSON object is INVALID_POLICY (exit 2); an o
   writeFileSync(good, '{"version": 1}');
   const ok = await airlock(['run', '--json', '--policy', good, '--timeout', '2000', code]);
   assert.deepEqual([ok.code, ok.json.status, ok.json.result], [0, 'ok', 42]);
+});
+
+test('code or a policy that never ends (/dev/zero) is refused at the ceiling, not read into memory; a small file runs', async () => {
+  const zero = join(home, 'zero.mjs');
+  symlinkSync('/dev/zero', zero);
+  const code = await airlock(['run', '--json', zero]);
+  assert.deepEqual([code.code, code.json.error?.code], [2, 'CODE_TOO_LARGE']);
+  const fd = openSync('/dev/zero', 'r');
+  const stdin = await airlock(['run', '--json', '-'], fd).finally(() => closeSync(fd));
+  assert.deepEqual([stdin.code, stdin.json.error?.code], [2, 'CODE_TOO_LARGE']);
+  const policy = join(home, 'zero.json');
+  symlinkSync('/dev/zero', policy);
+  const small = join(home, 'small.mjs');
+  writeFileSync(small, 'export default 6 * 7');
+  const refused = await airlock(['run', '--json', '--policy', policy, small]);
+  assert.deepEqual([refused.code, refused.json.error?.code], [2, 'INVALID_POLICY']);
+  const control = await airlock(['run', '--json', small]);
+  assert.deepEqual([control.code, control.json.result], [0, 42]);
 });
