@@ -48,6 +48,19 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * canonicalJson of a document a caller sent (a policy, a result schema), for a cache key: one nested
+ * past the stack is that caller's error, coded, not an INTERNAL RangeError.
+ */
+export function documentKey(value: unknown, code: 'INVALID_POLICY' | 'INVALID_REQUEST', what: string): string {
+  try {
+    return canonicalJson(value);
+  } catch (error) {
+    if (error instanceof RangeError) throw new AirlockError(code, `${what} is nested too deeply to read: keep it to a few dozen levels`);
+    throw error;
+  }
+}
+
+/**
  * @example
  *   const policy = compilePolicy({ version: 1, tools: { add: { operation: 'compute', args: { type: 'object' } } } });
  */

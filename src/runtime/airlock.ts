@@ -14,7 +14,7 @@ import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier } from '../core/result.ts';
-import { canonicalJson, compilePolicy, type CompiledPolicy } from '../policy/compile.ts';
+import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
 import { parseRunRequest, plainInput, TENANT_ID, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
 import { prepareCode } from '../isolate/prepare.ts';
@@ -113,7 +113,7 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
   #compile(doc: unknown, tenant: string): CompiledPolicy {
-    const policy = this.#policies.get(`${tenant}\n${canonicalJson(doc)}`, () => compilePolicy(doc));
+    const policy = this.#policies.get(`${tenant}\n${documentKey(doc, 'INVALID_POLICY', 'the policy')}`, () => compilePolicy(doc));
     const missing = [...policy.tools.keys()].filter((name) => !Object.hasOwn(this.#tools, name));
     if (missing.length > 0) {
       throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);

@@ -1,7 +1,7 @@
 /** request.resultSchema: a JSON Schema the run's result must match, checked on the host. */
 import type { ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
-import { canonicalJson } from '../policy/compile.ts';
+import { documentKey } from '../policy/compile.ts';
 import { compileSchema, schemaMismatch } from '../policy/json-schema.ts';
 import type { BoundedCache } from './bounded-cache.ts';
 
@@ -12,7 +12,7 @@ const ACCEPT_ALL: ResultCheck = () => null;
 /** `tenant` scopes the cache: a compiled schema is never shared across tenants. */
 export function resultCheck(schema: Readonly<Record<string, unknown>> | undefined, cache: BoundedCache<ValidateFunction>, tenant: string): ResultCheck {
   if (schema === undefined) return ACCEPT_ALL;
-  const validate = cache.get(`${tenant}\n${canonicalJson(schema)}`, () => {
+  const validate = cache.get(`${tenant}\n${documentKey(schema, 'INVALID_REQUEST', 'request.resultSchema')}`, () => {
     try {
       return compileSchema(schema);
     } catch (error) {

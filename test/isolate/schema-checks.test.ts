@@ -52,3 +52,14 @@ test('a backtracking pattern meets a guest string in linear time; patterns that 
   assert.equal(result.error?.code, 'RESULT_SCHEMA_MISMATCH', JSON.stringify(result.error));
   assert.throws(() => compilePolicy(policyWith({ type: 'string', pattern: '^(a)\\1$' })), (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_POLICY' && /linear time/.test(e.message));
 });
+
+test('a policy or result schema nested past the stack is the caller\'s coded error, not INTERNAL; a nested one that fits runs', async () => {
+  await using airlock = testAirlock({ tools });
+  const nest = (depth: number): unknown => JSON.parse('{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+  const policy = await airlock.run({ code: 'export default 1', policy: { version: 1, env: nest(20_000) } as never });
+  assert.deepEqual([policy.status, policy.error?.code], ['invalid', 'INVALID_POLICY']);
+  const schema = await airlock.run({ code: 'export default 1', resultSchema: nest(20_000) as Record<string, unknown> });
+  assert.deepEqual([schema.status, schema.error?.code], ['invalid', 'INVALID_REQUEST']);
+  const fits = await airlock.run({ code: call('{ a: { a: { a: 1 } } }'), policy: policyWith({ type: 'object', properties: { a: { type: 'object', properties: { a: { type: 'object' } } } } }) });
+  assert.equal(fits.result, 'taken');
+});
