@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES } from '../core/result.ts';
+import { TENANT_ID } from '../core/tenant.ts';
 import type { AuditEvent, AuditEventKind } from './event.ts';
 
 /** prevHash of record 1. */
@@ -98,6 +99,7 @@ export function checkEvent(event: AuditEvent, tenantOk: (tenant: string) => bool
   if (typeof e['sandbox'] !== 'string' || e['sandbox'].length === 0 || e['sandbox'].length > 200) bad('sandbox must be a sandbox id');
   if (e['run'] !== undefined && (typeof e['run'] !== 'string' || e['run'].length > 200)) bad('run must be a run id');
   if (event.kind === 'run.ended' && !STATUSES.has(event.status)) bad(`unknown run status ${JSON.stringify(event.status)}`);
+  if (event.kind === 'run.ended' && typeof (event.usage as Partial<typeof event.usage> | undefined)?.wallMs !== 'number') bad('run.ended needs its usage (wallMs, cpuMs, memoryBytes)');
   if (event.kind === 'decision' && typeof event.allow !== 'boolean') bad('decision.allow must be true or false');
 }
 
@@ -145,6 +147,12 @@ export function brokenLink(prev: ChainHead, row: StoredRow): string | null {
   if (!HASH.test(row.hash) || row.hash !== recordHash(row.seq, row.prevHash, row.at, row.event)) return 'its hash does not match its contents (edited)';
   if (event === null || typeof event !== 'object' || (event as { v?: unknown }).v !== 1) return 'its event is not a version 1 audit event';
   const ev = event as AuditEvent;
+  // A row can hash correctly and still hold no event airlock writes (forged, with the hashes redone).
+  try {
+    checkEvent(ev, (tenant) => TENANT_ID.test(tenant));
+  } catch (error) {
+    return `its event is not one airlock writes (${(error as Error).message})`;
+  }
   if (ev.at !== row.at) return 'its at column does not match the event';
   const cols = columnsOf(ev);
   for (const key of Object.keys(cols) as (keyof typeof cols)[]) {

@@ -93,8 +93,16 @@ async function eachRecord(store: AuditStore, query: AuditQuery, fn: (record: Aud
   }
 }
 
-/** One line per record: seq, time, tenant, sandbox, kind, and what happened. */
+/** One line per record: seq, time, tenant, sandbox, kind, and what happened (or that it can't be read). */
 function line(r: AuditRecord): string {
+  try {
+    return describeRecord(r);
+  } catch {
+    return `${r.seq}\t${r.at}\t(an event airlock does not write: run \`airlock audit verify\`)\n`;
+  }
+}
+
+function describeRecord(r: AuditRecord): string {
   const e = r.event;
   const what = ((): string => {
     switch (e.kind) {

@@ -37,3 +37,22 @@ test('sealBatch chains from the head; brokenLink accepts each link and names wha
   assert.match(brokenLink(r1, { ...r2, decision: 'allow' }) ?? '', /decision column/);
   assert.match(brokenLink(r1, { ...r2, at: '2020-01-01T00:00:00.000Z' }) ?? '', /hash does not match|at column/);
 });
+
+test('a forged row whose hashes were redone still fails the walk when its event is not one airlock writes', () => {
+  const head = { seq: 0, hash: GENESIS_HASH };
+  const [good] = sealBatch(head, [decision('acme', 'sbx_a', true)]);
+  assert.ok(good !== undefined);
+  assert.equal(brokenLink(head, good), null, 'control: a sealed row holds');
+  const at = good.at;
+  const forged = [
+    { v: 1, at, kind: 'bogus', tenant: 'acme', sandbox: 'sbx_a' },
+    { v: 1, at, kind: 'run.ended', tenant: 'acme', sandbox: 'sbx_a', run: 'run_a', status: 'ok', errorCode: null },
+    { v: 1, at, kind: 'decision', tenant: 'Not A Tenant/../', sandbox: 'sbx_a', door: 'tool', subject: 'x', allow: true, reason: 'TOOL_GRANTED' },
+  ];
+  for (const event of forged) {
+    const json = JSON.stringify(event);
+    const cols = { tenant: event.tenant, sandbox: event.sandbox, run: event.run ?? null, kind: event.kind, status: event.status ?? null, decision: event.kind === 'decision' ? ('allow' as const) : null };
+    const row = { ...good, ...cols, event: json, hash: recordHash(1, GENESIS_HASH, at, json) };
+    assert.match(brokenLink(head, row) ?? 'held', /not one airlock writes/, event.kind);
+  }
+});
