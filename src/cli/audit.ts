@@ -202,7 +202,8 @@ export function auditCommand(io: AuditCliIo = processIo): Command {
       if (flags.json === true) await io.write(`${JSON.stringify(result)}\n`);
       else if (result.ok) await io.write(`audit chain holds: ${result.count} records; head ${result.head.seq}:${result.head.hash}\n`);
       else await io.write(`audit chain BROKEN at seq ${result.brokenAt}: ${result.reason} (${result.count} records before it hold)\n`);
-      if (!result.ok) throw new AirlockError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${result.brokenAt}: ${result.reason}`, { seq: result.brokenAt, reason: result.reason });
+      // With --json the result above is the one object printed (`printed`): the error sets the exit code only.
+      if (!result.ok) throw new AirlockError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${result.brokenAt}: ${result.reason}`, { seq: result.brokenAt, reason: result.reason, printed: flags.json === true });
     });
 
   filterOptions(audit.command('export').description('print records as JSON Lines, oldest first').exitOverride()).action(async (flags: FilterFlags) => {

@@ -96,3 +96,14 @@ test('code or a policy that never ends (/dev/zero) is refused at the ceiling, no
   const control = await airlock(['run', '--json', small]);
   assert.deepEqual([control.code, control.json.result], [0, 42]);
 });
+
+test('a usage error is INVALID_REQUEST, exit 2, one JSON object with --json (exit 1 means the guest failed); a good call runs', async () => {
+  const small = join(home, 'usage.mjs');
+  writeFileSync(small, 'export default 6 * 7');
+  for (const args of [['run', '--json'], ['run', '--json', '--tier', 'vm', small], ['run', '--json', '--bogus', small]]) {
+    const r = await airlock(args);
+    assert.deepEqual([r.code, r.json.error?.code], [2, 'INVALID_REQUEST'], args.join(' '));
+  }
+  const control = await airlock(['run', '--json', '--tier', 'isolate', small]);
+  assert.deepEqual([control.code, control.json.result], [0, 42]);
+});
