@@ -31,10 +31,16 @@ export function tenantId(value: string): TenantId {
  * Normalises a time given by a user ("2026-01-02", "2026-01-02T03:04:05+01:00") to the ISO form
  * the stores compare against, or throws INVALID_REQUEST.
  */
+/** An ISO 8601 date, optionally with a time and a zone: what `--since 2026-01-02` means, and nothing Date.parse merely guesses at. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
+
 export function isoTime(value: string, flag: string): string {
-  const ms = Date.parse(value);
-  const year = Number.isNaN(ms) ? NaN : new Date(ms).getUTCFullYear();
-  if (Number.isNaN(ms) || year < 0 || year > 9999) {
+  const m = ISO_TIME.exec(value);
+  const ms = m === null ? NaN : Date.parse(value);
+  // The calendar date must exist as written: 2024-02-30 is refused, not read as March 1st.
+  const day = m === null ? null : new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const real = day !== null && day.getUTCDate() === Number(m?.[3]) && day.getUTCMonth() === Number(m?.[2]) - 1;
+  if (Number.isNaN(ms) || !real) {
     throw new AirlockError('INVALID_REQUEST', `${flag} ${JSON.stringify(value)} is not a time: give an ISO date such as 2026-01-02 or 2026-01-02T03:04:05Z`);
   }
   return new Date(ms).toISOString();

@@ -30,6 +30,12 @@ function report(code: ErrorCode, message: string, result: 'printed' | 'not-print
   process.exitCode = codeInfo(code).exit;
 }
 
+// A reader that went away (`airlock audit list | head`) ends the output, not with a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit();
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -96,6 +96,8 @@ test('bad flag values are INVALID_REQUEST naming the flag', async () => {
   assert.match((await cliError(dir, ['list', '--status', 'great'])).error.message, /--status "great" is not one of ok, error/);
   assert.match((await cliError(dir, ['list', '--decision', 'maybe'])).error.message, /--decision/);
   assert.match((await cliError(dir, ['list', '--since', 'last tuesday'])).error.message, /--since/);
+  // What Date.parse would only guess at: "0" (2000-01-01), "foo 1" (2001), a day that does not exist.
+  for (const guess of ['0', 'foo 1', '2024-02-30', '2026-1-2']) assert.equal((await cliError(dir, ['list', '--until', guess])).code, 'INVALID_REQUEST', guess);
   assert.equal((await cliError(dir, ['show', 'drop table'])).code, 'INVALID_REQUEST');
   assert.equal((await cliError(dir, ['show', '99'])).code, 'AUDIT_NOT_FOUND');
   assert.equal((await cliError(dir, ['verify', '--expect', 'nonsense'])).code, 'INVALID_REQUEST');
