@@ -77,13 +77,34 @@ function routeFor(knocks: readonly Knock[], taken: Set<string>): RouteDocument {
   };
 }
 
-/** A line diff (longest common subsequence) of two texts: ' ', '-' and '+' lines. */
+/** Past this many table cells the middle of a diff is shown as removed, then added: still correct, just coarser. */
+const LCS_CELLS = 1_000_000;
+
+/**
+ * A line diff (longest common subsequence) of two texts: ' ', '-' and '+' lines. The lines both
+ * share at the start and the end are matched first, so a grant added to a policy of 20,000 lines
+ * costs the few lines that changed, not 20,000 × 20,000 cells.
+ */
 export function lineDiff(before: string, after: string): string {
   // Lines are compared without a trailing comma, so a key added after the last one doesn't show
   // the line before it as removed and re-added.
   const bare = (l: string) => l.replace(/,$/, '');
   const aLines = before.split('\n');
   const bLines = after.split('\n');
+  const a = aLines.map(bare);
+  const b = bLines.map(bare);
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const out = bLines.slice(0, head).map((l) => `  ${l}`);
+  out.push(...middleDiff(aLines.slice(head, aLines.length - tail), bLines.slice(head, bLines.length - tail), bare));
+  out.push(...bLines.slice(bLines.length - tail).map((l) => `  ${l}`));
+  return out.join('\n');
+}
+
+function middleDiff(aLines: readonly string[], bLines: readonly string[], bare: (l: string) => string): string[] {
+  if ((aLines.length + 1) * (bLines.length + 1) > LCS_CELLS) return [...aLines.map((l) => `- ${l}`), ...bLines.map((l) => `+ ${l}`)];
   const a = aLines.map(bare);
   const b = bLines.map(bare);
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
@@ -103,7 +124,7 @@ export function lineDiff(before: string, after: string): string {
     } else if (j < b.length && (i >= a.length || (lcs[i]?.[j + 1] ?? 0) >= (lcs[i + 1]?.[j] ?? 0))) out.push(`+ ${bLines[j++] ?? ''}`);
     else out.push(`- ${aLines[i++] ?? ''}`);
   }
-  return out.join('\n');
+  return out;
 }
 
 /**

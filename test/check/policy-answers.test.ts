@@ -54,3 +54,16 @@ test('the learned diff adds lines without showing a neighbour as removed', () =>
   const after = JSON.stringify({ version: 1, tools: {} }, null, 2);
   assert.equal(lineDiff(before, after), ['  {', '    "version": 1,', '+   "tools": {}', '  }'].join('\n'));
 });
+
+test('lineDiff of a 20,000-line policy with one grant added shows that one line; texts too different for the table are shown whole', () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `    "K${i}": "v"`);
+  const before = ['{', '  "env": {', ...keys.map((k, i) => (i < keys.length - 1 ? `${k},` : k)), '  }', '}'].join('\n');
+  const after = before.replace('  "env": {', '  "tools": {},\n  "env": {');
+  const diff = lineDiff(before, after).split('\n');
+  assert.deepEqual(diff.filter((l) => !l.startsWith('  ')), ['+   "tools": {},']);
+  assert.equal(diff.length, before.split('\n').length + 1);
+  const a = Array.from({ length: 2000 }, (_, i) => `a${i}`).join('\n');
+  const b = Array.from({ length: 2000 }, (_, i) => `b${i}`).join('\n');
+  const whole = lineDiff(a, b).split('\n');
+  assert.deepEqual([whole.filter((l) => l.startsWith('- ')).length, whole.filter((l) => l.startsWith('+ ')).length], [2000, 2000]);
+});
