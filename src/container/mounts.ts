@@ -1,7 +1,7 @@
 /**
  * What a sandbox sees of the file system: read-only /usr (python3, node, sh and their libraries), a
  * synthetic minimal /etc, a fresh /proc of its own pid namespace, a minimal /dev, a size-capped
- * /tmp, its private workspace, and read-only host paths only where the policy grants them. No
+ * /tmp and /dev/shm, its private workspace, and read-only host paths only where the policy grants them. No
  * /home, /root, /sys, /run or host socket is ever mounted. The root itself is read-only.
  */
 import { AirlockError } from '../core/errors.ts';
@@ -34,6 +34,8 @@ export function systemMounts(etcHostPath: string, tmpBytes: number): Mount[] {
     { type: 'bind', source: etcHostPath, destination: '/etc', options: ['ro'] },
     { type: 'proc', destination: '/proc' },
     { type: 'dev', destination: '/dev' },
+    // bwrap's /dev is a tmpfs of no size: its writable /dev/shm gets its own, capped like /tmp.
+    { type: 'tmpfs', destination: '/dev/shm', sizeBytes: tmpBytes },
     { type: 'tmpfs', destination: '/tmp', sizeBytes: tmpBytes },
   ];
 }

@@ -121,3 +121,13 @@ test('socket buffers count against the memory limit; a loopback transfer inside 
   if (r.status === 'ok') assert.ok(queuedMiB <= 2 * 48, `queued ${queuedMiB} MiB in unread socket buffers`);
   else assert.equal(r.status, 'memory', `${r.status} ${r.stderr}`);
 });
+
+test('/dev/shm is capped like /tmp (it was a tmpfs of no size under bwrap); a small file there works', async () => {
+  const { sbx } = await state.box!.make({ limits: { memoryMiB: 256 } });
+  const control = await sh(sbx, 'head -c 1000000 /dev/zero > /dev/shm/small && wc -c < /dev/shm/small');
+  assert.equal(control.stdout.trim(), '1000000', control.stderr);
+  // Files of 4 MB each (under limits.fileBytes), 64 MB in all: only the mount's own size stops them.
+  const r = await sh(sbx, 'for i in $(seq 16); do head -c 4000000 /dev/zero > /dev/shm/f$i || break; done; du -sk /dev/shm | cut -f1');
+  assert.ok(Number(r.stdout.trim()) <= 16 * 1024 + 64, `${r.stdout} ${r.stderr}`);
+  assert.match(r.stderr, /No space left/);
+});
