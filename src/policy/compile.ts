@@ -8,7 +8,7 @@ import type { ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
 import { compileRoutes, type CompiledRoute } from './network.ts';
 import { LIMIT_DEFAULTS, policySchema, type Limits, type ToolOperation } from './schema.ts';
-import { compileSchema } from './json-schema.ts';
+import { compileSchema, MAX_SCHEMA_CHARS } from './json-schema.ts';
 
 export interface PolicyProblem {
   readonly path: string;
@@ -92,6 +92,10 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const tools = new Map<string, CompiledTool>();
   for (const [name, grant] of Object.entries(doc.tools ?? {})) {
     try {
+      if (canonicalJson(grant.args).length > MAX_SCHEMA_CHARS) {
+        problems.push({ path: `tools.${name}.args`, message: `the schema is over ${MAX_SCHEMA_CHARS >> 10} KiB: describe the arguments more briefly` });
+        continue;
+      }
       tools.set(name, { name, operation: grant.operation, validate: compileSchema(grant.args) });
     } catch (error) {
       problems.push({ path: `tools.${name}.args`, message: `not a valid JSON Schema: ${(error as Error).message}` });
