@@ -210,19 +210,28 @@ export class Workspace {
   async #list(path: string, maxEntries: number): Promise<FileEntry[]> {
     const segs = segmentsOf(path);
     const out: FileEntry[] = [];
-    // Each directory is read as it is open (never by its path again), a batch at a time, and the
-    // walk stops at maxEntries: a directory of a million names costs what the listing returns.
-    const walk = async (dir: FileHandle, rel: string): Promise<void> => {
+    // Each directory is read as it is open (never by its path again), a batch at a time, and only
+    // as far as the listing still has room: a directory of a million names costs what the listing
+    // returns. Its stream is closed before the walk goes deeper, so a deep tree holds one fd a level.
+    const namesIn = async (dir: FileHandle): Promise<string[]> => {
+      const names: string[] = [];
       for await (const e of await opendir(within(dir, ''), { bufferSize: 64 })) {
+        if (out.length + names.length >= maxEntries) break;
+        names.push(e.name);
+      }
+      return names;
+    };
+    const walk = async (dir: FileHandle, rel: string): Promise<void> => {
+      for (const name of await namesIn(dir)) {
         if (out.length >= maxEntries) return;
-        const p = rel === '' ? e.name : `${rel}/${e.name}`;
+        const p = rel === '' ? name : `${rel}/${name}`;
         if (Buffer.byteLength(p) > MAX_PATH_BYTES) continue;
-        const st = await lstat(within(dir, e.name)).catch(() => undefined);
+        const st = await lstat(within(dir, name)).catch(() => undefined);
         if (st === undefined) continue; // removed by the sandbox since it was read
         const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
         out.push({ path: p, type, size: st.size });
         if (type !== 'dir') continue;
-        const sub = await openDirWithin(dir, e.name).catch(() => undefined);
+        const sub = await openDirWithin(dir, name).catch(() => undefined);
         if (sub === undefined) continue; // swapped for something else since the lstat: not walked
         try {
           await walk(sub, p);
