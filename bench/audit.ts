@@ -10,7 +10,8 @@
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, recordHash } from '../src/audit/chain.ts';
+import { recordHash } from '../src/audit/chain.ts';
+import { canonicalJson } from '../src/core/canonical-json.ts';
 import { DurableAuditSink } from '../src/audit/durable-sink.ts';
 import type { AuditEvent, AuditEventBody } from '../src/audit/event.ts';
 import { SqliteAuditStore } from '../src/audit/sqlite-store.ts';

@@ -7,6 +7,7 @@
  * field is a JSON number or an escaped JSON string, so no two tuples encode to the same bytes.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES } from '../core/result.ts';
 import { TENANT_ID } from '../core/tenant.ts';
@@ -58,25 +59,6 @@ const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
 // filter by time with plain string comparison.
 const ISO_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const HASH = /^[0-9a-f]{64}$/;
-
-/** JSON with object keys sorted at every level, so equal events always hash the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value, 0));
-}
-
-function sortKeys(value: unknown, depth: number): unknown {
-  if (depth > 64) throw new AirlockError('INVALID_REQUEST', 'an audit event is nested more than 64 levels deep: flatten its detail');
-  if (Array.isArray(value)) return value.map((v) => sortKeys(v, depth + 1));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key], depth + 1);
-    return out;
-  }
-  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
-    throw new AirlockError('INVALID_REQUEST', `an audit event holds a ${typeof value}: events carry plain JSON only`);
-  }
-  return value;
-}
 
 /** The hash of one record. */
 export function recordHash(seq: number, prevHash: string, at: string, eventJson: string): string {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ValidateFunction } from 'ajv';
+import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
 import { compileRoutes, type CompiledRoute } from './network.ts';
 import { LIMIT_DEFAULTS, policySchema, type Limits, type ToolOperation } from './schema.ts';
@@ -38,24 +39,15 @@ function pathOf(parts: readonly PropertyKey[]): string {
   return parts.length === 0 ? '(root)' : parts.map(String).join('.');
 }
 
-/** Stable JSON: object keys sorted, so equal policies hash equally. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries);
-  });
-}
-
 /**
- * canonicalJson of a document a caller sent (a policy, a result schema), for a cache key: one nested
- * past the stack is that caller's error, coded, not an INTERNAL RangeError.
+ * The canonical JSON of a document a caller sent (a policy, a result schema): one that can't be
+ * read (nested past 64 levels, say) is that caller's error, with `code`.
  */
 export function documentKey(value: unknown, code: 'INVALID_POLICY' | 'INVALID_REQUEST', what: string): string {
   try {
-    return canonicalJson(value);
+    return canonicalJson(value, what);
   } catch (error) {
-    if (error instanceof RangeError) throw new AirlockError(code, `${what} is nested too deeply to read: keep it to a few dozen levels`);
+    if (error instanceof AirlockError) throw new AirlockError(code, error.message);
     throw error;
   }
 }
@@ -92,7 +84,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const tools = new Map<string, CompiledTool>();
   for (const [name, grant] of Object.entries(doc.tools ?? {})) {
     try {
-      if (canonicalJson(grant.args).length > MAX_SCHEMA_CHARS) {
+      if (documentKey(grant.args, 'INVALID_POLICY', `tools.${name}.args`).length > MAX_SCHEMA_CHARS) {
         problems.push({ path: `tools.${name}.args`, message: `the schema is over ${MAX_SCHEMA_CHARS >> 10} KiB: describe the arguments more briefly` });
         continue;
       }
@@ -111,7 +103,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const document = { ...doc, limits };
   return Object.freeze({
     [brand]: true as const,
-    hash: createHash('sha256').update(canonicalJson(document)).digest('hex'),
+    hash: createHash('sha256').update(documentKey(document, 'INVALID_POLICY', 'the policy')).digest('hex'),
     limits: Object.freeze(limits),
     tools,
     routes,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { GENESIS_HASH, brokenLink, canonicalJson, recordHash, sealBatch } from '../../src/audit/chain.ts';
+import { GENESIS_HASH, brokenLink, recordHash, sealBatch } from '../../src/audit/chain.ts';
+import { canonicalJson } from '../../src/core/canonical-json.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { decision } from './store-conformance.ts';
 

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GENESIS_HASH, canonicalJson, recordHash } from '../../src/audit/chain.ts';
+import { GENESIS_HASH, recordHash } from '../../src/audit/chain.ts';
+import { canonicalJson } from '../../src/core/canonical-json.ts';
 import type { AuditEvent, AuditEventBody } from '../../src/audit/event.ts';
 import { tenantId, type AuditStore, type TenantId } from '../../src/audit/store.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
