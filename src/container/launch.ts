@@ -180,15 +180,22 @@ async function supervise(
   const out = { stdout: '', stderr: '', bytes: 0 };
   // Set from event callbacks; read after the child has closed.
   const ended: { why: Pick<ExecResult, 'status' | 'error'> | null } = { why: null };
+  // The cgroup kills a stop starts, and its delayed backstop. The exec returns only after each kill
+  // has finished, and the backstop is cancelled once the command has exited (step 8 then kills what
+  // is left): one still running later would kill the sandbox's next exec, in the same cgroup.
+  // A stop after the exit (a CPU sample or output still in flight) kills nothing: its pid is gone.
+  const backstop: { timer: NodeJS.Timeout | null; kills: Promise<void>[]; exited: boolean } = { timer: null, kills: [], exited: false };
+  const killAll = (): void => void backstop.kills.push(cgroup.killAll().catch(() => undefined));
   const stop = (why: Pick<ExecResult, 'status' | 'error'>): void => {
     if (ended.why !== null) return;
     ended.why = why;
+    if (backstop.exited) return;
     // 7. Killing the command (pid 1 of its pid namespace) makes the kernel kill everything else in
     // the namespace, re-parented and setsid'd processes included, while bwrap stays alive to reap
     // it (killing all at once would orphan zombies to the host's init). The cgroup is the backstop.
     const pid = spawned.readStatus().childPid;
     if (pid === undefined) {
-      cgroup.killAll().catch(() => undefined);
+      killAll();
       return;
     }
     try {
@@ -196,7 +203,7 @@ async function supervise(
     } catch {
       // Already gone.
     }
-    setTimeout(() => void cgroup.killAll().catch(() => undefined), 200).unref();
+    backstop.timer = setTimeout(killAll, 200);
   };
   const collect = (stream: 'stdout' | 'stderr', cb: ((chunk: string) => void) | undefined) => {
     const decoder = new StringDecoder('utf8');
@@ -225,9 +232,12 @@ async function supervise(
   }, 50);
   const [code, signal] = await spawned.exited;
   const status = spawned.readStatus();
+  backstop.exited = true;
+  if (backstop.timer !== null) clearTimeout(backstop.timer);
   clearTimeout(wall);
   clearInterval(cpuWatch);
   // 8.
+  await Promise.all(backstop.kills);
   await cgroup.killAll();
   const after = await cgroup.stats();
   const usage: Usage = {

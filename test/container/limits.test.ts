@@ -72,7 +72,7 @@ test('a disk filler stops at the workspace size; the host disk is untouched', as
   assert.ok((files[0]?.size ?? 0) <= 4 * 1024 * 1024);
 });
 
-test('output beyond outputBytes is cut and the run killed; output under it is whole', async () => {
+test('output beyond outputBytes is cut and the run killed; output under it is whole, and so is the next exec', async () => {
   const { sbx } = await state.box!.make({ limits: { outputBytes: 1000 } });
   const control = await sh(sbx, 'head -c 900 /dev/zero | tr "\\0" a');
   assert.equal(control.stdout.length, 900);
@@ -80,6 +80,9 @@ test('output beyond outputBytes is cut and the run killed; output under it is wh
   assert.equal(r.status, 'killed');
   assert.equal(r.error?.code, 'OUTPUT_LIMIT');
   assert.ok(r.stdout.length <= 1000);
+  // The stop's cgroup backstop fired 200 ms later, whatever ran by then: it killed the next exec.
+  const next = await sh(sbx, 'sleep 0.4; echo after');
+  assert.deepEqual([next.status, next.stdout], ['ok', 'after\n'], next.stderr);
 });
 
 // Loopback sockets whose buffers are never read: on cgroup v1 their memory was charged to no cgroup,
