@@ -6,6 +6,7 @@
  *   default errno ERRNO | default kill        first statement, exactly once
  *   allow SYSCALL [if COND [and COND]...]
  *   errno SYSCALL ERRNO [if COND [and COND]...]
+ *   skip SYSCALL [if COND [and COND]...]      not run; returns 0 (SCMP_ACT_ERRNO(0))
  *   kill SYSCALL [if COND [and COND]...]
  *   COND := argN OP VALUE | argN masked_eq MASK VALUE    (N in 0..5; OP: eq ne lt le gt ge)
  * Rules for one syscall are OR-ed; the conditions of one rule are AND-ed.
@@ -189,10 +190,11 @@ int main(void) {
     if (n < 2) die("expected ACTION SYSCALL ...", words[0]);
     if (strcmp(words[0], "allow") == 0) add_rule(ctx, SCMP_ACT_ALLOW, words, n, 2);
     else if (strcmp(words[0], "kill") == 0) add_rule(ctx, SCMP_ACT_KILL_PROCESS, words, n, 2);
+    else if (strcmp(words[0], "skip") == 0) add_rule(ctx, SCMP_ACT_ERRNO(0), words, n, 2);
     else if (strcmp(words[0], "errno") == 0) {
       if (n < 3) die("errno needs SYSCALL ERRNO", NULL);
       add_rule(ctx, SCMP_ACT_ERRNO((uint32_t)parse_errno(words[2])), words, n, 3);
-    } else die("unknown statement (use default, allow, errno, kill)", words[0]);
+    } else die("unknown statement (use default, allow, errno, skip, kill)", words[0]);
   }
   if (ferror(stdin)) die("reading stdin failed", strerror(errno));
   if (ctx == NULL) die("empty profile: no 'default' statement", NULL);

@@ -18,7 +18,11 @@ import { assertNever } from '../core/assert.ts';
 /** The errnos a rule may return (the generator accepts exactly these). */
 export type SeccompErrno = 'EPERM' | 'ENOSYS' | 'EACCES' | 'EINVAL' | 'EAFNOSUPPORT' | 'EOPNOTSUPP' | 'ENOTTY';
 
-export type SeccompAction = { readonly kind: 'allow' } | { readonly kind: 'errno'; readonly errno: SeccompErrno } | { readonly kind: 'kill' };
+/**
+ * `skip`: the call is not run and returns 0, as if it had succeeded (SCMP_ACT_ERRNO(0)). Only for
+ * calls whose whole effect inside a sandbox is one it must not have (see seccomp-profiles.ts).
+ */
+export type SeccompAction = { readonly kind: 'allow' } | { readonly kind: 'errno'; readonly errno: SeccompErrno } | { readonly kind: 'skip' } | { readonly kind: 'kill' };
 
 /** The default is never "allow": a profile is an allowlist. */
 export type SeccompDefault = { readonly kind: 'errno'; readonly errno: SeccompErrno } | { readonly kind: 'kill' };
@@ -62,6 +66,8 @@ function actionText(a: SeccompAction | SeccompDefault): string {
       return 'allow';
     case 'errno':
       return `errno ${a.errno}`;
+    case 'skip':
+      return 'skip';
     case 'kill':
       return 'kill';
     default:

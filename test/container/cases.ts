@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { ExecResult } from '../../src/container/index.ts';
 
 export interface Probe {
@@ -51,7 +53,56 @@ async function tcpServer(host: string): Promise<{ server: Server; port: number; 
   return { server, port: address.port, seen: () => count };
 }
 
+/** Cache flushes the disk under `path` has completed (field 16 of its whole disk's block stat). */
+async function diskFlushes(path: string): Promise<number> {
+  const { dev } = await stat(path);
+  const sys = await realpath(`/sys/dev/block/${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`);
+  const disk = await stat(join(sys, 'partition')).then(() => dirname(sys), () => sys);
+  const field = (await readFile(join(disk, 'stat'), 'utf8')).trim().split(/\s+/)[15];
+  assert.ok(field !== undefined, `${disk}/stat has no flush count (Linux 5.5+)`);
+  return Number(field);
+}
+
+/** Per attack: this many rounds of sync, syncfs, fsync, fdatasync and msync(MS_SYNC). */
+const FLUSH_ROUNDS = 3000;
+
 export const HOSTILE_CASES: readonly HostileCase[] = [
+  {
+    // Each of these sent the host's disk a cache flush, and every tenant's fsync queued behind them.
+    name: "sync, fsync and kin can't flush the host disk's cache; the workspace's files still work",
+    host: async () => {
+      const start = await diskFlushes('/usr');
+      if ((await stat(tmpdir())).dev === (await stat('/usr')).dev) {
+        // The count is live: the host's own fsyncs on that disk move it.
+        const file = join(tmpdir(), `airlock-flush-${randomUUID()}`);
+        const fh = await open(file, 'w');
+        for (let i = 0; i < 20; i++) {
+          await fh.write('x');
+          await fh.sync();
+        }
+        await fh.close();
+        await rm(file);
+        const moved = (await diskFlushes('/usr')) - start;
+        assert.ok(moved >= 20, `the host's 20 fsyncs moved the flush count by ${moved}`);
+      }
+      return {
+        vars: { ROUNDS: String(FLUSH_ROUNDS) },
+        finish: async () => {
+          // Two attacks ran: 2 × 5 × FLUSH_ROUNDS calls, each a flush before. A quarter of that
+          // leaves room for what the rest of the machine flushed meanwhile.
+          const flushes = (await diskFlushes('/usr')) - start;
+          assert.ok(flushes < (2 * 5 * FLUSH_ROUNDS) / 4, `the disk flushed ${flushes} times while the sandboxes made up to ${2 * 5 * FLUSH_ROUNDS} flushing calls`);
+        },
+      };
+    },
+    attack: {
+      lang: 'py',
+      code: 'import ctypes, mmap, os, sys\nlibc = ctypes.CDLL(None, use_errno=True)\nfd = os.open(sys.executable, os.O_RDONLY)\nm = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ)\nrcs = set()\nfor _ in range({{ROUNDS}}):\n    os.sync()\n    rcs.add(libc.syncfs(fd))\n    os.fsync(fd)\n    os.fdatasync(fd)\n    m.flush()\nprint(sorted(rcs))',
+    },
+    attackDenied: (r) => assert.equal(r.stdout.trim(), '[0]', `${r.status} ${r.stderr}`),
+    control: { lang: 'py', code: 'import os\nfd = os.open("f", os.O_RDWR | os.O_CREAT)\nos.write(fd, b"kept")\nos.fsync(fd)\nos.close(fd)\nprint(open("f").read())' },
+    controlWorks: (r) => assert.equal(r.stdout, 'kept\n', r.stderr),
+  },
   {
     name: '/proc/1/environ holds nothing of the host',
     host: () => {

@@ -35,6 +35,8 @@ function action(a: SeccompAction | SeccompDefault): { action: string; errnoRet?:
       return { action: 'SCMP_ACT_ALLOW' };
     case 'errno':
       return { action: 'SCMP_ACT_ERRNO', errnoRet: ERRNO[a.errno] };
+    case 'skip':
+      return { action: 'SCMP_ACT_ERRNO', errnoRet: 0 };
     case 'kill':
       return { action: 'SCMP_ACT_KILL' };
     default:
