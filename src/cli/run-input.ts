@@ -5,6 +5,7 @@ import { AirlockError } from '../core/errors.ts';
 import type { Language, RunRequest } from '../policy/request.ts';
 import type { RouteDocument } from '../policy/network.ts';
 import { LIMIT_CEILINGS, type PolicyDocument } from '../policy/schema.ts';
+import { parseStrictJson } from '../core/strict-json.ts';
 import { readBounded } from './read-bounded.ts';
 
 /** A policy document is kilobytes; a file past this is not one. */
@@ -42,12 +43,9 @@ function readPolicy(path: string): PolicyDocument {
     if (error instanceof AirlockError) throw error;
     throw new AirlockError('INVALID_POLICY', `can't read the policy file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new AirlockError('INVALID_POLICY', `the policy file ${path} is not JSON: ${(error as Error).message}`);
-  }
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) throw new AirlockError('INVALID_POLICY', `the policy file ${path} must be JSON with each key written once: ${parsed.problem}`);
+  const doc = parsed.value;
   // Flags are merged into it before compilePolicy sees it: anything but an object is refused here.
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new AirlockError('INVALID_POLICY', `the policy file ${path} holds ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : `a ${typeof doc}`}: it must hold one JSON object, e.g. {"version": 1}`);

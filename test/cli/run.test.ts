@@ -62,6 +62,33 @@ test('--timeout bounds the run and the exit code comes from the error table', as
   assert.deepEqual([ok.code, ok.json.result], [0, 42]);
 });
 
+test('a policy file that names a key twice is INVALID_POLICY and grants nothing; written once, the same grant works', async () => {
+  // JSON.parse keeps the last "network": a reviewer who read the first saw no network at all.
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end('hi');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const code = join(home, 'twice.mjs');
+  writeFileSync(code, `const r = await fetch('http://127.0.0.1:${port}/x'); export default r.status;`);
+  const route = `{"routes": [{"host": "127.0.0.1", "scheme": "http", "port": ${port}}]}`;
+  try {
+    const twice = join(home, 'policy-twice.json');
+    writeFileSync(twice, `{"version": 1,\n "network": {"routes": []},\n "network": ${route}}`);
+    const refused = await airlock(['run', '--json', '--policy', twice, code]);
+    assert.deepEqual([refused.code, refused.json.error?.code], [2, 'INVALID_POLICY'], JSON.stringify(refused.json));
+    assert.deepEqual(seen, [], 'the hidden grant reached the server');
+    const once = join(home, 'policy-once.json');
+    writeFileSync(once, `{"version": 1, "network": ${route}}`);
+    const granted = await airlock(['run', '--json', '--policy', once, code]);
+    assert.deepEqual([granted.code, granted.json.result, seen], [0, 200, ['/x']]);
+  } finally {
+    server.close();
+  }
+});
+
 test('a policy file that is not one JSON object is INVALID_POLICY (exit 2); an object beside it runs', async () => {
   const code = join(home, 'p.mjs');
   writeFileSync(code, 'export default 6 * 7');
