@@ -4,8 +4,10 @@
  *      room for the request body, which is read whole before admission);
  *   2. the upstream is the route's forward target, or the requested host itself;
  *   3. resolve that name on the host and keep only an address the route may reach;
- *   4. fetch the route's secret from the host's SecretSource;
- *   5. count the request against the route's quota.
+ *   4. fetch the route's secret from the host's SecretSource.
+ * The request and its body's bytes are counted against the route's quota in the same synchronous
+ * step as the decision, before anything is awaited, and given back when a later step refuses:
+ * requests in flight at once can't all pass a check that none of them has yet been counted in.
  */
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
@@ -54,21 +56,26 @@ export async function admit(deps: AdmitDeps, ctx: EgressContext, kind: 'request'
     const left = route.quota.bytes - used;
     return denied('QUOTA_BYTES', 'EGRESS_QUOTA', `the body is ${bodyBytes} bytes and route "${route.name}" has ${left} of its byte quota left: send less or raise quota.bytes`, route);
   }
+  deps.ledger.countRequest(ctx, route.name);
+  deps.ledger.addBytes(ctx, route, bodyBytes);
+  const refused = (admission: Admission): Admission => {
+    deps.ledger.refund(ctx, route.name, bodyBytes);
+    return admission;
+  };
   const fwd = route.forward;
   const host = fwd === null ? target.host : fwd.host.kind === 'ip' ? fwd.host.address : fwd.host.host;
   const resolved = await resolveFor(route, host, deps.resolve, deps.resolveTimeoutMs);
-  if (!resolved.ok) return { ...resolved, route };
+  if (!resolved.ok) return refused({ ...resolved, route });
   const upstream: Upstream = { scheme: fwd?.scheme ?? target.scheme, host, port: fwd?.port ?? target.port, address: resolved.address };
   let credential: Credential | null = null;
   const cred = fwd?.credential ?? null;
   if (cred !== null) {
     const secret = lookupSecret(deps.secrets, cred.secret);
     if (secret === undefined) {
-      return denied('SECRET_UNAVAILABLE', 'SECRET_UNAVAILABLE', `route "${route.name}" needs secret "${cred.secret}", which the host did not supply: add it to the gateway's secrets`, route);
+      return refused(denied('SECRET_UNAVAILABLE', 'SECRET_UNAVAILABLE', `route "${route.name}" needs secret "${cred.secret}", which the host did not supply: add it to the gateway's secrets`, route));
     }
     credential = { name: cred.secret, header: cred.header, value: `${cred.prefix}${secret}${cred.suffix}`, secret };
   }
-  deps.ledger.countRequest(ctx, route.name);
   return { ok: true, route, upstream, credential };
 }
 

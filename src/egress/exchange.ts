@@ -81,10 +81,9 @@ export async function exchange(
   const out = forwardHeaders(headers, drop);
   if (credential !== null) out.push([credential.header, credential.value], ['accept-encoding', 'identity']);
   const charge = (n: number): number => deps.ledger.addBytes(ctx, route, n);
-  // admit() checked the whole body fits the quota, so it is charged before it is sent.
+  // admit() charged the whole body to the quota when it admitted the request.
   const sent = body === undefined || body.byteLength === 0 ? undefined : body;
   record.bytesOut = sent?.byteLength ?? 0;
-  charge(record.bytesOut);
   try {
     const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
     record.status = response.statusCode ?? null;

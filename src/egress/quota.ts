@@ -49,6 +49,13 @@ export class UsageLedger {
     this.#used(key, route).requests += 1;
   }
 
+  /** Gives back what admission reserved for a request that was then refused before it was sent. */
+  refund(key: UsageKey, route: string, bytes: number): void {
+    const u = this.#used(key, route);
+    u.requests -= 1;
+    u.bytes -= bytes;
+  }
+
   /** Adds bytes; returns how many the route's quota has left (Infinity when it sets none). */
   addBytes(key: UsageKey, route: CompiledRoute, n: number): number {
     const u = this.#used(key, route.name);

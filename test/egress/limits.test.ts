@@ -100,3 +100,35 @@ test('a response over the size limit ends the isolate fetch with EGRESS_TOO_LARG
   );
   assert.equal(decisions(state.audit).at(-1)?.['ended'], 'EGRESS_TOO_LARGE');
 });
+
+test('quotas hold for requests made at once: of 20 concurrent fetches 2 pass quota.requests 2, and concurrent bodies stay within quota.bytes', async () => {
+  // Admission waits on name resolution; the quota was counted only after it, so every request
+  // that arrived meanwhile passed the check (20 of 20 went upstream).
+  const slowResolve = async (name: string): Promise<string[]> => {
+    await new Promise((r) => setTimeout(r, 20));
+    return name.endsWith('.example.com') ? ['127.0.0.1'] : [];
+  };
+  const { gateway } = newGateway({ resolve: slowResolve });
+  const p = state.up.port;
+  const ctx = ctxFor({
+    version: 1,
+    network: {
+      routes: [
+        { name: 'calls', host: 'calls.example.com', scheme: 'http', port: p, addresses: ['127.0.0.1'], quota: { requests: 2 } },
+        { name: 'sent', host: 'sent.example.com', scheme: 'http', port: p, paths: ['/sent'], addresses: ['127.0.0.1'], quota: { bytes: 1000 } },
+      ],
+    },
+  });
+  try {
+    const before = state.up.seen.length;
+    const calls = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => gateway.fetch(ctx, { method: 'GET', url: `http://calls.example.com:${p}/c${i}`, headers: [] })));
+    assert.equal(calls.filter((r) => r.status === 'fulfilled').length, 2, 'the control: two calls fit the quota and are answered');
+    assert.equal(state.up.seen.length - before, 2, 'only the two admitted calls reached the upstream');
+    const mark = state.up.seen.length;
+    await Promise.allSettled(Array.from({ length: 10 }, (_, i) => gateway.fetch(ctx, { method: 'POST', url: `http://sent.example.com:${p}/sent/${i}`, headers: [], body: new Uint8Array(400) })));
+    const bodies = state.up.seen.slice(mark).reduce((n, s) => n + s.body.length, 0);
+    assert.ok(bodies > 0 && bodies <= 1000, `${bodies} body bytes went upstream against a quota of 1000`);
+  } finally {
+    await gateway.close();
+  }
+});
