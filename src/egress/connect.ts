@@ -92,6 +92,7 @@ export function sendPinned(
   headers: readonly (readonly [string, string])[],
   body: Readable | Uint8Array | undefined,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<IncomingMessage> {
   const out: OutgoingHttpHeaders = { host: hostHeader(up) };
   for (const [k, v] of headers) {
@@ -107,6 +108,7 @@ export function sendPinned(
     headers: out,
     setHost: false,
     timeout: timeoutMs,
+    ...(signal === undefined ? {} : { signal }),
     ...(up.scheme === 'https' ? { agent: pools.https, servername: isIP(up.host) === 0 ? up.host : '' } : { agent: pools.http }),
   };
   return new Promise<IncomingMessage>((resolve, reject) => {

@@ -6,7 +6,7 @@
  * returned for the caller to relay (redacted when a secret was used).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import { AirlockError } from '../core/errors.ts';
 import { admit, type AdmitDeps, type Credential, type EgressContext } from './admit.ts';
 import type { EgressRecord } from './audit.ts';
@@ -64,6 +64,7 @@ export async function exchange(
   target: Target,
   headers: readonly (readonly [string, string])[],
   body: Uint8Array | undefined,
+  signal?: AbortSignal,
 ): Promise<Exchanged> {
   const adm = await admit(deps, ctx, 'request', record.method, target, body?.byteLength ?? 0);
   record.route = adm.route?.name ?? null;
@@ -85,7 +86,7 @@ export async function exchange(
   const sent = body === undefined || body.byteLength === 0 ? undefined : body;
   record.bytesOut = sent?.byteLength ?? 0;
   try {
-    const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs);
+    const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs, signal);
     record.status = response.statusCode ?? null;
     const unreadable = credential === null ? null : unsearchable(response);
     if (unreadable !== null) {
@@ -96,7 +97,15 @@ export async function exchange(
     }
     const responseMeter = (): Transform =>
       meter({ max: deps.limits.maxResponseBytes, what: 'response body', charge, onBytes: (n) => (record.bytesIn += n) });
-    return { ok: true, response, credential, body: (stream) => stream.pipe(responseMeter()) };
+    // pipeline, not pipe: an upstream cut mid-body (an abort, a reset) ends the reader with an
+    // error instead of leaving it waiting for an end that never comes, and a meter that stops the
+    // body closes the upstream.
+    const readThrough = (stream: Readable): Readable => {
+      const metered = responseMeter();
+      pipeline(stream, metered, () => undefined);
+      return metered;
+    };
+    return { ok: true, response, credential, body: readThrough };
   } catch (error) {
     const e = error instanceof AirlockError ? error : new AirlockError('EGRESS_UPSTREAM_FAILED', String(error));
     record.ended = e.code;

@@ -57,6 +57,8 @@ export interface GatewayRequest {
   readonly url: string;
   readonly headers: readonly (readonly [string, string])[];
   readonly body?: Uint8Array;
+  /** Aborted when whoever asked is gone (the run ended): the exchange is cut, and audited so. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GatewayResponse {
@@ -163,7 +165,7 @@ export class EgressGateway {
     if (req.body !== undefined && req.body.byteLength > limits.maxBodyBytes) {
       return fail('BODY_TOO_LARGE', new AirlockError('EGRESS_TOO_LARGE', `the request body is ${req.body.byteLength} bytes, over the gateway's ${limits.maxBodyBytes}: send less`));
     }
-    const result = await exchange(this.#deps, ctx, record, target.value, req.headers, req.body);
+    const result = await exchange(this.#deps, ctx, record, target.value, req.headers, req.body, req.signal);
     if (!result.ok) throw result.error;
     const headers = responseHeaders(result.response, result.credential);
     const body = await readBody(result.body(result.response), result.credential);

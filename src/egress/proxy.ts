@@ -66,6 +66,11 @@ async function onRequest(deps: ProxyDeps, ctx: EgressContext, req: IncomingMessa
   if (!result.ok) return deny(res, record, record.ended ?? record.reason, result.error);
   const { response, credential } = result;
   const headers = responseHeaders(response, credential);
+  // The sandbox hung up (or its sandbox is gone) before the upstream finished: cut the upstream
+  // too, or it keeps a host socket open, unread, for as long as the upstream cares to trickle.
+  res.once('close', () => {
+    if (!response.complete) response.destroy();
+  });
   const stream = result.body(response);
   stream.on('error', (e) => {
     record.ended = e instanceof AirlockError ? e.code : 'EGRESS_UPSTREAM_FAILED';

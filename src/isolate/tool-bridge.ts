@@ -3,6 +3,7 @@
  * copy the answer back as JSON. Handlers run only here, on the host; the guest only ever sees
  * the JSON text of a result or a coded error.
  */
+import { setMaxListeners } from 'node:events';
 import type { AuditSink } from '../audit/event.ts';
 import { z } from 'zod';
 import { AirlockError, codeInfo, toAirlockError, type ErrorCode } from '../core/errors.ts';
@@ -27,11 +28,24 @@ export type ToolHandler = (args: unknown, context: ToolContext) => unknown;
 
 export type ToolAnswer = Omit<ToolReply, 't' | 'run' | 'call'>;
 
-/** The egress gateway's isolate-tier entry (src/egress/gateway.ts EgressGateway.fetch). */
-export type FetchDoor = (
-  ctx: { readonly tenant: string; readonly sandbox: string; readonly run: string; readonly policy: CompiledPolicy },
-  req: { readonly method: string; readonly url: string; readonly headers: readonly (readonly [string, string])[]; readonly body?: Uint8Array },
-) => Promise<{ readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array }>;
+/** Who a fetch is for: the run, its sandbox and tenant, and the run's policy. */
+export interface FetchScope {
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly run: string;
+  readonly policy: CompiledPolicy;
+}
+
+/** The egress gateway's isolate-tier entry (src/egress/gateway.ts EgressGateway.fetch and release). */
+export interface FetchDoor {
+  /** `signal` aborts when the run ends: an exchange still in flight is cut then, and audited so. */
+  fetch(
+    ctx: FetchScope,
+    req: { readonly method: string; readonly url: string; readonly headers: readonly (readonly [string, string])[]; readonly body?: Uint8Array; readonly signal: AbortSignal },
+  ): Promise<{ readonly status: number; readonly headers: readonly (readonly [string, string])[]; readonly body: Uint8Array }>;
+  /** The run is over: forget its quota counters. */
+  release(ctx: Omit<FetchScope, 'policy'>): void;
+}
 
 /** The bridge's reserved door for the guest's fetch: not an identifier, so no tool can be named so. */
 export const FETCH_DOOR = '@fetch';
@@ -69,10 +83,14 @@ export class ToolBridgeHost {
   #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
   /** How to abandon each call still in flight (abort its handler, end its wait) when the run ends. */
   readonly #inFlight = new Set<() => void>();
+  /** Aborted when the run ends: cuts the guest's fetches still in flight (each adds a listener). */
+  readonly #runEnded = new AbortController();
+  #fetched = false;
   #ended = false;
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
+    setMaxListeners(Infinity, this.#runEnded.signal);
   }
 
   get calls(): number {
@@ -89,6 +107,9 @@ export class ToolBridgeHost {
     this.#ended = true;
     for (const abandon of this.#inFlight) abandon();
     this.#inFlight.clear();
+    this.#runEnded.abort(new AirlockError('EGRESS_UPSTREAM_FAILED', 'the run ended before the upstream finished answering'));
+    const { egress, tenant, sandbox, run } = this.#scope;
+    if (this.#fetched) egress?.release({ tenant, sandbox, run });
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
@@ -163,7 +184,8 @@ export class ToolBridgeHost {
     const { method, url, headers, bodyText, bodyBytes } = req.data;
     const body = bodyText !== undefined ? Buffer.from(bodyText) : bodyBytes !== undefined ? Uint8Array.from(bodyBytes) : undefined;
     try {
-      const res = await egress({ tenant, sandbox, run, policy }, { method, url, headers, ...(body === undefined ? {} : { body }) });
+      this.#fetched = true;
+      const res = await egress.fetch({ tenant, sandbox, run, policy }, { method, url, headers, signal: this.#runEnded.signal, ...(body === undefined ? {} : { body }) });
       const bytes = Buffer.from(res.body);
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {

@@ -106,7 +106,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       home,
       audit: this.audit,
       handlers: this.#tools,
-      egress: (ctx, req) => gateway.fetch(ctx, req),
+      egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
   }

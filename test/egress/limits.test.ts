@@ -1,7 +1,7 @@
 // Bounded resources: slow and idle connections are closed while others are served; byte quotas
 // and response sizes end with coded errors.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
 import type { EgressGateway } from '../../src/egress/gateway.ts';
@@ -130,5 +130,42 @@ test('quotas hold for requests made at once: of 20 concurrent fetches 2 pass quo
     assert.ok(bodies > 0 && bodies <= 1000, `${bodies} body bytes went upstream against a quota of 1000`);
   } finally {
     await gateway.close();
+  }
+});
+
+test('a sandbox that hangs up mid-response takes the upstream connection with it; a whole response is relayed', async () => {
+  // The upstream sends headers, then a byte a second. Before, the guest's side was closed and the
+  // gateway kept reading the upstream, a host socket held for as long as it dripped.
+  const open = new Set<Socket>();
+  const drip = createServer((s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => undefined);
+    s.once('data', () => {
+      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nx\r\n');
+      const t = setInterval(() => s.write('1\r\nx\r\n'), 1000);
+      s.on('close', () => clearInterval(t));
+    });
+  });
+  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
+  const port = (drip.address() as AddressInfo).port;
+  const ctx = ctxFor({ version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }, { host: '127.0.0.1', scheme: 'http', port: state.up.port }] } });
+  const sock = await state.gateway.socketFor(ctx);
+  try {
+    const whole = await viaProxy(sock.path, 'GET', url('/ok/whole'), host());
+    assert.equal(whole.status, 200);
+    const s = connect(sock.path);
+    s.on('error', () => undefined);
+    s.write(`GET http://127.0.0.1:${port}/drip HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await new Promise<void>((r) => s.once('data', () => r()));
+    const held = (): number => open.size;
+    assert.equal(held(), 1, 'the upstream is answering');
+    s.destroy();
+    for (let i = 0; i < 40 && held() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(held(), 0, 'the gateway still holds the upstream connection after the sandbox hung up');
+  } finally {
+    for (const s of open) s.destroy();
+    drip.close();
+    await sock.close();
   }
 });
