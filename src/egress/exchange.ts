@@ -140,7 +140,10 @@ export function responseHeaders(response: IncomingMessage, credential: Credentia
   const kept = forwardHeaders(pairs, new Set());
   if (credential === null) return kept;
   const secrets = [{ name: credential.name, value: credential.secret }];
-  return kept.map(([k, v]) => [k, redact(v, secrets)]);
+  // Header names are case-insensitive and reach the guest lower-cased: a name that holds the
+  // secret in any case is dropped (a placeholder there would not be a valid name).
+  const secret = credential.secret.toLowerCase();
+  return kept.filter(([k]) => !k.toLowerCase().includes(secret)).map(([k, v]) => [k, redact(v, secrets)]);
 }
 
 /** Reads a metered body to the end, bounded by the meter; redacts the secret if one was used. */

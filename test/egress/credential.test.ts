@@ -129,6 +129,17 @@ test('the secret does not come back through an encoding: compressed answers are 
   assert.equal(JSON.stringify(state.audit.events).includes(SECRET), false);
 });
 
+test("the secret does not come back in a header's name, in any case; the answer's other headers do", async () => {
+  const res = await state.gateway.fetch(state.ctx, { method: 'GET', url: 'http://github.airlock/repos/acme/header-name', headers: [] });
+  assert.equal(res.status, 200);
+  const names = res.headers.map(([k]) => k.toLowerCase());
+  assert.ok(names.includes('x-plain'), `control: the other headers are relayed: ${names.join(', ')}`);
+  assert.equal(JSON.stringify(res.headers).toLowerCase().includes(SECRET.toLowerCase()), false, JSON.stringify(res.headers));
+  const proxied = await viaProxy(state.sock, 'GET', 'http://github.airlock/repos/acme/header-name', { host: 'github.airlock' });
+  assert.equal(proxied.headers['x-plain'], 'kept');
+  assert.equal(JSON.stringify(proxied.headers).toLowerCase().includes(SECRET.toLowerCase()), false, JSON.stringify(proxied.headers));
+});
+
 test('a host without the secret fails closed: SECRET_UNAVAILABLE, nothing sent', async () => {
   const { gateway, audit } = newGateway({ secrets: secretsFromEnv({ github: 'UNSET_VAR' }, {}) });
   const before = state.up.seen.length;

@@ -57,6 +57,13 @@ export async function startUpstream(options: { secret?: string } = {}): Promise<
         res.end(bytes.subarray(Number(m[1]), Number(m[2]) + 1));
         return;
       }
+      if (url.pathname.endsWith('/header-name')) {
+        // The credential echoed into a header's name, as written and lower-cased.
+        const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        res.writeHead(200, [['content-type', 'text/plain'], [`x-${token}`, '1'], [`x-low-${token.toLowerCase()}`, '2'], ['x-plain', 'kept']]);
+        res.end('ok');
+        return;
+      }
       if (url.pathname.endsWith('/base64')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end(Buffer.concat([Buffer.alloc(Number(url.searchParams.get('pad') ?? 0), 'x'), Buffer.from(body)]).toString(url.searchParams.get('as') === 'url' ? 'base64url' : 'base64'));
