@@ -20,14 +20,19 @@ function airlock(args: string[], stdin: 'ignore' | number = 'ignore'): Promise<{
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, json: JSON.parse(out) as never })));
 }
 
-test('--allow-net grants exactly that host and port; without it the guest has no network', async () => {
+/** A loopback HTTP server that records the paths it was asked for. */
+async function recordingServer(): Promise<{ seen: string[]; server: ReturnType<typeof createServer>; port: number }> {
   const seen: string[] = [];
   const server = createServer((req, res) => {
     seen.push(req.url ?? '');
     res.end('hi');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  return { seen, server, port: (server.address() as AddressInfo).port };
+}
+
+test('--allow-net grants exactly that host and port; without it the guest has no network', async () => {
+  const { seen, server, port } = await recordingServer();
   const file = join(home, 'f.mjs');
   writeFileSync(file, `const r = await fetch('http://127.0.0.1:${port}/x'); export default r.status;`);
   try {
@@ -64,13 +69,7 @@ test('--timeout bounds the run and the exit code comes from the error table', as
 
 test('a policy file that names a key twice is INVALID_POLICY and grants nothing; written once, the same grant works', async () => {
   // JSON.parse keeps the last "network": a reviewer who read the first saw no network at all.
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.end('hi');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const { seen, server, port } = await recordingServer();
   const code = join(home, 'twice.mjs');
   writeFileSync(code, `const r = await fetch('http://127.0.0.1:${port}/x'); export default r.status;`);
   const route = `{"routes": [{"host": "127.0.0.1", "scheme": "http", "port": ${port}}]}`;

@@ -1,11 +1,12 @@
 // Bounded resources: slow and idle connections are closed while others are served; byte quotas
 // and response sizes end with coded errors.
 import assert from 'node:assert/strict';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
 import type { EgressGateway } from '../../src/egress/gateway.ts';
 import type { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
+import { dripUpstream, heldAfterWait } from '../support/drip.ts';
 import { ctxFor, decisions, newGateway, startUpstream, viaProxy, type Upstream } from './helpers.ts';
 
 const state: { up: Upstream; gateway: EgressGateway; audit: MemoryAuditSink; sock: string; ctx: ReturnType<typeof ctxFor> } = {} as never;
@@ -136,19 +137,8 @@ test('quotas hold for requests made at once: of 20 concurrent fetches 2 pass quo
 test('a sandbox that hangs up mid-response takes the upstream connection with it; a whole response is relayed', async () => {
   // The upstream sends headers, then a byte a second. Before, the guest's side was closed and the
   // gateway kept reading the upstream, a host socket held for as long as it dripped.
-  const open = new Set<Socket>();
-  const drip = createServer((s) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nx\r\n');
-      const t = setInterval(() => s.write('1\r\nx\r\n'), 1000);
-      s.on('close', () => clearInterval(t));
-    });
-  });
-  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
-  const port = (drip.address() as AddressInfo).port;
+  const drip = await dripUpstream();
+  const port = drip.port;
   const ctx = ctxFor({ version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }, { host: '127.0.0.1', scheme: 'http', port: state.up.port }] } });
   const sock = await state.gateway.socketFor(ctx);
   try {
@@ -158,13 +148,10 @@ test('a sandbox that hangs up mid-response takes the upstream connection with it
     s.on('error', () => undefined);
     s.write(`GET http://127.0.0.1:${port}/drip HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     await new Promise<void>((r) => s.once('data', () => r()));
-    const held = (): number => open.size;
-    assert.equal(held(), 1, 'the upstream is answering');
+    assert.equal(drip.held(), 1, 'the upstream is answering');
     s.destroy();
-    for (let i = 0; i < 40 && held() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(held(), 0, 'the gateway still holds the upstream connection after the sandbox hung up');
+    assert.equal(await heldAfterWait(drip), 0, 'the gateway still holds the upstream connection after the sandbox hung up');
   } finally {
-    for (const s of open) s.destroy();
     drip.close();
     await sock.close();
   }

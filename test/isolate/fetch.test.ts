@@ -3,10 +3,11 @@
 // beside its control; the upstream's own log shows what reached it.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { testAirlock } from '../support/airlock.ts';
+import { dripUpstream, heldAfterWait } from '../support/drip.ts';
 
 async function upstream(): Promise<{ port: number; seen: { method: string; url: string; auth: string }[]; close: () => void }> {
   const seen: { method: string; url: string; auth: string }[] = [];
@@ -79,19 +80,8 @@ test("a route naming 0.0.0.0 or :: reaches nothing (the kernel connects them to 
 test("a fetch still in flight when the run ends is cut and audited; the host keeps no socket to the upstream", async () => {
   // An upstream that sends its headers, then one byte a second: never idle, never done. The run
   // ended at its wall limit while the host went on reading, unaudited, for as long as it dripped.
-  const open = new Set<Socket>();
-  const drip = createTcpServer((s) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-    s.on('error', () => undefined);
-    s.once('data', () => {
-      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n');
-      const t = setInterval(() => s.write('1\r\nx\r\n'), 1000);
-      s.on('close', () => clearInterval(t));
-    });
-  });
-  await new Promise<void>((r) => drip.listen(0, '127.0.0.1', r));
-  const dripPort = (drip.address() as AddressInfo).port;
+  const drip = await dripUpstream();
+  const dripPort = drip.port;
   const up = await upstream();
   const audit = new MemoryAuditSink();
   await using airlock = testAirlock({ audit });
@@ -104,13 +94,11 @@ test("a fetch still in flight when the run ends is cut and audited; the host kee
       policy: { version: 1, limits: { wallMs: 800, cpuMs: 500 }, network: { routes } },
     });
     assert.equal(r.status, 'timeout', JSON.stringify(r.error));
-    for (let i = 0; i < 40 && open.size > 0; i++) await new Promise((res) => setTimeout(res, 50));
-    assert.equal(open.size, 0, 'the upstream still has sockets from the host after the run ended');
+    assert.equal(await heldAfterWait(drip), 0, 'the upstream still has sockets from the host after the run ended');
     const cut = audit.events.filter((e) => e.kind === 'decision' && e.door === 'network' && e.run === r.id);
     assert.equal(cut.length, 4, `each of the run's 4 fetches is audited: ${JSON.stringify(cut)}`);
     assert.ok(cut.every((e) => JSON.stringify(e).includes('EGRESS_UPSTREAM_FAILED')), JSON.stringify(cut));
   } finally {
-    for (const s of open) s.destroy();
     drip.close();
     up.close();
   }
