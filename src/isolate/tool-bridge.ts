@@ -83,14 +83,23 @@ export class ToolBridgeHost {
   #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
   /** How to abandon each call still in flight (abort its handler, end its wait) when the run ends. */
   readonly #inFlight = new Set<() => void>();
-  /** Aborted when the run ends: cuts the guest's fetches still in flight (each adds a listener). */
-  readonly #runEnded = new AbortController();
-  #fetched = false;
+  /**
+   * Aborted when the run ends: cuts the guest's fetches still in flight (each adds a listener).
+   * Made at the run's first fetch, so a run that never fetches pays nothing for it.
+   */
+  #runEnded: AbortController | null = null;
   #ended = false;
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
-    setMaxListeners(Infinity, this.#runEnded.signal);
+  }
+
+  #endSignal(): AbortSignal {
+    if (this.#runEnded === null) {
+      this.#runEnded = new AbortController();
+      setMaxListeners(Infinity, this.#runEnded.signal);
+    }
+    return this.#runEnded.signal;
   }
 
   get calls(): number {
@@ -107,9 +116,10 @@ export class ToolBridgeHost {
     this.#ended = true;
     for (const abandon of this.#inFlight) abandon();
     this.#inFlight.clear();
+    if (this.#runEnded === null) return;
     this.#runEnded.abort(new AirlockError('EGRESS_UPSTREAM_FAILED', 'the run ended before the upstream finished answering'));
     const { egress, tenant, sandbox, run } = this.#scope;
-    if (this.#fetched) egress?.release({ tenant, sandbox, run });
+    egress?.release({ tenant, sandbox, run });
   }
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
@@ -184,8 +194,7 @@ export class ToolBridgeHost {
     const { method, url, headers, bodyText, bodyBytes } = req.data;
     const body = bodyText !== undefined ? Buffer.from(bodyText) : bodyBytes !== undefined ? Uint8Array.from(bodyBytes) : undefined;
     try {
-      this.#fetched = true;
-      const res = await egress.fetch({ tenant, sandbox, run, policy }, { method, url, headers, signal: this.#runEnded.signal, ...(body === undefined ? {} : { body }) });
+      const res = await egress.fetch({ tenant, sandbox, run, policy }, { method, url, headers, signal: this.#endSignal(), ...(body === undefined ? {} : { body }) });
       const bytes = Buffer.from(res.body);
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {
