@@ -17,11 +17,15 @@ interface Used {
   bytes: number;
 }
 
+function keyOf(key: UsageKey): string {
+  return `${key.tenant}\0${key.sandbox}\0${key.run ?? ''}`;
+}
+
 export class UsageLedger {
   readonly #byKey = new Map<string, Map<string, Used>>();
 
   #of(key: UsageKey): Map<string, Used> {
-    const k = `${key.tenant}\0${key.sandbox}\0${key.run ?? ''}`;
+    const k = keyOf(key);
     let m = this.#byKey.get(k);
     if (m === undefined) {
       m = new Map();
@@ -51,7 +55,9 @@ export class UsageLedger {
 
   /** Gives back what admission reserved for a request that was then refused before it was sent. */
   refund(key: UsageKey, route: string, bytes: number): void {
-    const u = this.#used(key, route);
+    // Counters already released (the run ended meanwhile) stay released.
+    const u = this.#byKey.get(keyOf(key))?.get(route);
+    if (u === undefined) return;
     u.requests -= 1;
     u.bytes -= bytes;
   }
@@ -65,7 +71,7 @@ export class UsageLedger {
 
   /** Forgets a sandbox's (or run's) counters once it is gone. */
   release(key: UsageKey): void {
-    this.#byKey.delete(`${key.tenant}\0${key.sandbox}\0${key.run ?? ''}`);
+    this.#byKey.delete(keyOf(key));
   }
 }
 
