@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
@@ -14,7 +15,7 @@ import { Cgroup } from '../../src/os/cgroup.ts';
 import { RUN_DIR } from '../../src/os/uids.ts';
 import { reap } from '../../src/runtime/reaper.ts';
 import { killUid, mountsUnder } from '../../src/runtime/reaper-os.ts';
-import { Registry } from '../../src/runtime/registry.ts';
+import { REGISTRY_FILE, Registry } from '../../src/runtime/registry.ts';
 import { createAirlock } from '../../src/index.ts';
 
 const FIXTURE = new URL('../fixtures/abandon-host.ts', import.meta.url).pathname;
@@ -96,7 +97,12 @@ test("a worker of a host registered in another home is that home's, even if the 
   const lock = `${RUN_DIR}/uids/${uid}.lock`;
   const instance = `host-b-${process.pid}`;
   registry.addHost(instance, '/home-b'); // owned by this process: alive
-  writeFileSync(lock, '999999 1\n', { flag: 'wx', mode: 0o600 }); // the worker's uid lock, its owner dead
+  // The worker's uid lock, its owner dead, and that owner registered in /home-b too: so the
+  // reapers of other test files running beside this one leave the lock to /home-b, as they must.
+  const dead = `host-b-dead-${process.pid}`;
+  const raw = new DatabaseSync(`${RUN_DIR}/${REGISTRY_FILE}`, { timeout: 10_000 });
+  raw.prepare('INSERT INTO hosts VALUES (?, ?, ?, ?, ?)').run(dead, '/home-b', 999_999, '1', Date.now());
+  writeFileSync(lock, '999999 1\n', { flag: 'wx', mode: 0o600 });
   const name = `isolate-alpha-${uid}-${process.pid}`;
   const cg = await Cgroup.create(name, { pids: 8 });
   try {
@@ -109,6 +115,8 @@ test("a worker of a host registered in another home is that home's, even if the 
   } finally {
     await cg.destroy().catch(() => undefined);
     rmSync(lock, { force: true });
+    raw.prepare('DELETE FROM hosts WHERE instance = ?').run(dead);
+    raw.close();
     registry.removeHost(instance);
     registry.close();
   }
