@@ -27,11 +27,23 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   readonly onStdout?: (chunk: string) => void;
   readonly onStderr?: (chunk: string) => void;
-  /** The run id its audit events carry (default: a new one), so a caller's RunResult.id matches the log. */
-  readonly runId?: string;
+  /**
+   * airlock's own runs (runInContainer) name the run their RunResult reports. Keyed by a symbol the
+   * package does not export: a caller can't choose a run id, so it can't give its exec another
+   * run's id (another tenant's, or one it wants to hide among) in the audit log.
+   */
+  readonly [RUN_ID]?: string;
 }
 
+/** What one launch ends with; the session adds the run id. */
+export type Launched = Omit<ExecResult, 'runId'>;
+
+/** The key of ExecOptions' internal run id (see there). Not exported from the package. */
+export const RUN_ID: unique symbol = Symbol('airlock.runId');
+
 export interface ExecResult {
+  /** The run's id, as its audit events carry it (chosen by airlock, never by the caller). */
+  readonly runId: string;
   readonly exitCode: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -74,7 +86,7 @@ export async function launch(
   id: string,
   options: ExecOptions = {},
   via: { readonly standby?: StandbyHandle | undefined; readonly spawner?: Spawner | undefined } = {},
-): Promise<ExecResult> {
+): Promise<Launched> {
   const zero: Usage = { wallMs: 0, cpuMs: 0, memoryBytes: 0 };
   // 1.
   if ((await findProgram(spec)) === undefined) {
@@ -172,7 +184,7 @@ async function supervise(
   options: ExecOptions,
   started: number,
   before: CgroupStats,
-): Promise<ExecResult> {
+): Promise<Launched> {
   const { statusFd } = spawned;
   const proc = spawned.process;
   const wallMs = Math.min(options.timeoutMs ?? spec.airlock.wallMs, spec.airlock.wallMs);

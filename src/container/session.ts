@@ -13,7 +13,7 @@ import type { Cgroup } from '../os/cgroup.ts';
 import type { UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Driver } from './drivers/driver.ts';
-import { launch, type ExecOptions, type ExecResult } from './launch.ts';
+import { launch, RUN_ID, type ExecOptions, type ExecResult } from './launch.ts';
 import { teardownParts } from './parts.ts';
 import { compileSpec, type SpecInputs } from './spec.ts';
 import type { Spawner } from './spawner.ts';
@@ -87,7 +87,7 @@ export class Session implements ContainerSandbox {
     checkArgv(argv);
     return this.#serial(async () => {
       const p = this.#parts;
-      const run = options.runId ?? newId('run');
+      const run = options[RUN_ID] ?? newId('run');
       const code = JSON.stringify(argv);
       p.audit.append({
         kind: 'run.started', tenant: this.tenant, sandbox: this.id, run, tier: 'container',
@@ -103,7 +103,7 @@ export class Session implements ContainerSandbox {
       }
       p.audit.append({ kind: 'run.ended', tenant: this.tenant, sandbox: this.id, run, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
       await p.audit.flush();
-      return result;
+      return { runId: run, ...result };
     });
   }
 

@@ -1,6 +1,7 @@
 /** A one-shot container run: a fresh sandbox, the file in its workspace, one exec, destroy. */
 import type { AuditSink } from '../audit/event.ts';
 import { createContainerSandbox, type ContainerSandboxOptions } from '../container/index.ts';
+import { RUN_ID } from '../container/launch.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
@@ -36,6 +37,6 @@ export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   }
   await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home, ...req.with });
   await sandbox.writeFile(entry.file, req.code);
-  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, runId: req.id });
+  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, [RUN_ID]: req.id });
   return { id: req.id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
 }

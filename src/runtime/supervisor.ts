@@ -6,7 +6,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEventBody, AuditSink } from '../audit/event.ts';
 import type { ContainerSandbox } from '../container/index.ts';
+import { RUN_ID } from '../container/launch.ts';
 import { AirlockError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import type { Tier } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { LifeTimer, type Expiry } from './lifecycle.ts';
@@ -247,8 +249,9 @@ export function managedContainer(box: ContainerSandbox, lease: SandboxLease, pol
   };
   const managed: ContainerSandbox = Object.assign(box, {
     exec: (argv: readonly string[], options: Parameters<ContainerSandbox['exec']>[1] = {}) => {
-      const runId = options.runId ?? `run_${randomUUID()}`;
-      return lease.run(started(runId, argv), () => exec(argv, { ...options, runId }));
+      // The run id is airlock's: a caller's options can't hold RUN_ID (the package does not export it).
+      const runId = newId('run');
+      return lease.run(started(runId, argv), () => exec(argv, { ...options, [RUN_ID]: runId }));
     },
     writeFile: (path: string, data: string | Uint8Array) => lease.busy(() => writeFile(path, data)),
     readFile: (path: string) => lease.busy(() => readFile(path)),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RUN_DIR } from '../../src/os/uids.ts';
 import { Registry, REGISTRY_FILE } from '../../src/runtime/registry.ts';
-import { createAirlock } from '../../src/index.ts';
+import { createAirlock, MemoryAuditSink, type ExecOptions } from '../../src/index.ts';
 import { hostUidOf } from '../container/helpers.ts';
 
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-tenancy-'));
@@ -37,6 +37,21 @@ test("one tenant's workspace is unreachable from another tenant's sandbox; each 
   assert.ok(!probe.stdout.includes('alpha-only') && !probe.stderr.includes('alpha-only'), 'beta saw nothing of alpha’s file');
   assert.notEqual(await hostUidOf(a), await hostUidOf(b));
   assert.equal(statSync(`${RUN_DIR}/sandboxes/${a.id}/workspace`).mode & 0o077, 0, "alpha's workspace is closed to every other uid on the host");
+});
+
+test("a caller can't give its exec another run's id: airlock names every run (control: the id it reports is the log's)", async () => {
+  const audit = new MemoryAuditSink();
+  await using airlock = createAirlock({ home: home(), audit });
+  await using a = await airlock.sandbox({ tier: 'container', tenant: 'alpha' });
+  await using b = await airlock.sandbox({ tier: 'container', tenant: 'beta' });
+  const theirs = await b.exec(['true']);
+  // What an untyped caller (or one passing options through from its own user) could send.
+  const forged = { runId: theirs.runId } as unknown as ExecOptions;
+  const mine = await a.exec(['true'], forged);
+  assert.notEqual(mine.runId, theirs.runId, 'alpha got a run id of its own');
+  const under = (run: string): { tenant: string; kind: string }[] => audit.events.filter((e) => e.run === run).map((e) => ({ tenant: e.tenant, kind: e.kind }));
+  assert.deepEqual(under(theirs.runId), [{ tenant: 'beta', kind: 'run.started' }, { tenant: 'beta', kind: 'run.ended' }], "beta's run id names only beta's run in the log");
+  assert.deepEqual(under(mine.runId), [{ tenant: 'alpha', kind: 'run.started' }, { tenant: 'alpha', kind: 'run.ended' }], "control: alpha's exec is in the log under the id it was told");
 });
 
 test('the registry is readable by root only: a sandbox uid is refused (control: root reads it)', () => {
