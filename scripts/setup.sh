@@ -18,6 +18,8 @@ command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
 [ -f /usr/include/seccomp.h ] || missing="$missing libseccomp-dev"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+# The container tier's OCI driver (src/container/drivers/oci.ts); its tests run on runc.
+[ -x /usr/bin/runc ] || missing="$missing runc"
 # The egress forwarder inside a container sandbox (src/egress/forwarder.ts).
 [ -x /usr/bin/socat ] || missing="$missing socat"
 # The egress end-to-end test drives curl inside a sandbox (test/egress/container.test.ts).
