@@ -45,13 +45,17 @@ test("a caller can't give its exec another run's id: airlock names every run (co
   await using a = await airlock.sandbox({ tier: 'container', tenant: 'alpha' });
   await using b = await airlock.sandbox({ tier: 'container', tenant: 'beta' });
   const theirs = await b.exec(['true']);
+  // Beta's run id as the log has it (readable by whoever sees the log), not as the result says.
+  const theirsId = audit.events.find((e) => e.kind === 'run.started' && e.tenant === 'beta')?.run ?? '';
+  assert.match(theirsId, /^run_/);
   // What an untyped caller (or one passing options through from its own user) could send.
-  const forged = { runId: theirs.runId } as unknown as ExecOptions;
+  const forged = { runId: theirsId } as unknown as ExecOptions;
   const mine = await a.exec(['true'], forged);
-  assert.notEqual(mine.runId, theirs.runId, 'alpha got a run id of its own');
+  assert.notEqual(mine.runId, theirsId, 'alpha got a run id of its own');
   const under = (run: string): { tenant: string; kind: string }[] => audit.events.filter((e) => e.run === run).map((e) => ({ tenant: e.tenant, kind: e.kind }));
-  assert.deepEqual(under(theirs.runId), [{ tenant: 'beta', kind: 'run.started' }, { tenant: 'beta', kind: 'run.ended' }], "beta's run id names only beta's run in the log");
+  assert.deepEqual(under(theirsId), [{ tenant: 'beta', kind: 'run.started' }, { tenant: 'beta', kind: 'run.ended' }], "beta's run id names only beta's run in the log");
   assert.deepEqual(under(mine.runId), [{ tenant: 'alpha', kind: 'run.started' }, { tenant: 'alpha', kind: 'run.ended' }], "control: alpha's exec is in the log under the id it was told");
+  assert.equal(theirs.runId, theirsId, "control: beta's result reports the id its log carries");
 });
 
 test('the registry is readable by root only: a sandbox uid is refused (control: root reads it)', () => {
