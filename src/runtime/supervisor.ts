@@ -243,10 +243,8 @@ export function managedContainer(box: ContainerSandbox, lease: SandboxLease, pol
   const readFile = box.readFile.bind(box);
   const listFiles = box.listFiles.bind(box);
   const destroy = box.destroy.bind(box);
-  const started = (run: string, argv: readonly string[]): RunStarted => {
-    const code = JSON.stringify(argv);
-    return { kind: 'run.started', tenant: box.tenant, sandbox: box.id, run, tier: 'container', codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: policy.hash };
-  };
+  const started = (run: string, argv: readonly string[]): RunStarted =>
+    runStarted({ id: run, tenant: box.tenant, sandbox: box.id, policy, code: JSON.stringify(argv), language: 'argv' }, 'container');
   const managed: ContainerSandbox = Object.assign(box, {
     exec: (argv: readonly string[], options: Parameters<ContainerSandbox['exec']>[1] = {}) => {
       // The run id is airlock's: a caller's options can't hold RUN_ID (the package does not export it).
