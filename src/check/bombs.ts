@@ -1,9 +1,13 @@
 /**
  * The resource-bomb harness: a loop, a memory bomb, a fork bomb, a disk filler and an output flood,
  * each run in a real sandbox under a policy's limits while a host-side heartbeat ticks. A bomb
- * passes when a limit stopped it within 1.5 × that limit and the host stayed responsive. Each bomb
- * bounds itself (at twice its limit, never past the budget), so one that no limit stops still ends
- * and is reported as not stopped. Usable by itself:
+ * passes when its own limit stopped it within 1.5 × that limit and the host stayed responsive. Each
+ * bomb bounds itself (at twice its limit, never past the budget), so one that no limit stops still
+ * ends and is reported as not stopped. Each limit is probed alone: the bombs other than the loop run
+ * with the CPU and wall limits raised to the budget, and a bomb stopped by any other limit than its
+ * own does not pass (a CPU limit that happens to interrupt a memory bomb on a slow machine says
+ * nothing about the memory limit; a faster machine or a slower bomb would get past it). Usable by
+ * itself:
  *
  * @example
  *   const runner = airlockBombRunner(airlock, { tier: 'container', policy, tenant: 'acme' });
@@ -20,18 +24,24 @@ import { startHeartbeat } from './heartbeat.ts';
 
 export { BOMB_KINDS, type BombKind } from './bomb-scripts.ts';
 
-/** Runs one piece of code in a fresh sandbox of one tier under one policy. */
+/** Limits a bomb's run raises above the policy's (never lowers), so that only its own limit can stop it. */
+export type RaisedLimits = Partial<Pick<Limits, 'cpuMs' | 'wallMs'>>;
+
+/** Runs one piece of code in a fresh sandbox of one tier under one policy, with some limits raised. */
 export interface BombRunner {
   readonly tier: Tier;
-  run(code: string): Promise<RunResult>;
+  run(code: string, raised: RaisedLimits): Promise<RunResult>;
 }
 
 /** A runner over the library API: every bomb gets a one-shot sandbox with the given policy. */
 export function airlockBombRunner(airlock: Airlock, options: { readonly tier: Tier; readonly policy: PolicyDocument; readonly tenant: string }): BombRunner {
-  const { tier, policy, tenant } = options;
+  const { tier, tenant } = options;
   return {
     tier,
-    run: (code) => airlock.run(tier === 'container' ? { tier, tenant, policy, code, language: 'python' } : { tier, tenant, policy, code, language: 'js' }),
+    run: (code, raised) => {
+      const policy = { ...options.policy, limits: { ...options.policy.limits, ...raised } };
+      return airlock.run(tier === 'container' ? { tier, tenant, policy, code, language: 'python' } : { tier, tenant, policy, code, language: 'js' });
+    },
   };
 }
 
@@ -51,7 +61,7 @@ export interface BombOutcome {
   readonly unit: 'ms cpu' | 'MiB' | 'processes' | 'bytes';
   /** How far the bomb got (CPU ms, MiB, processes, bytes); null when it was killed before it could say. */
   readonly measured: number | null;
-  /** A limit stopped it (it did not reach its own bound). */
+  /** Its own limit stopped it (it did not reach its own bound, and no other limit or failure ended it). */
   readonly stopped: boolean;
   /** It was stopped within 1.5 × the limit. */
   readonly within: boolean;
@@ -87,6 +97,23 @@ function shapeOf(kind: BombKind, limits: Limits, budget: ResourceBudget): Shape 
     case 'output':
       return { limitName: 'outputBytes', limit: limits.outputBytes, unit: 'bytes', target: Math.min(2 * limits.outputBytes, budget.outputBytes) };
   }
+}
+
+/** Only the loop probes the CPU and wall limits; every other bomb runs with them at the budget, when that is higher. */
+function raisedFor(kind: BombKind, limits: Limits, budget: ResourceBudget): RaisedLimits {
+  if (kind === 'loop') return {};
+  return { cpuMs: Math.max(limits.cpuMs, budget.cpuMs), wallMs: Math.max(limits.wallMs, budget.wallMs) };
+}
+
+/** What stopped a bomb that did not end by itself, and whether that was its own limit. */
+function stopOf(kind: BombKind, r: RunResult): { readonly by: string; readonly own: boolean } {
+  const code = r.error?.code;
+  if (code === undefined) {
+    const refused = /^REFUSED /m.test(r.stdout);
+    return { by: refused ? 'refused by the kernel' : r.status, own: refused && (kind === 'fork' || kind === 'disk') };
+  }
+  const own: Record<BombKind, readonly ErrorCode[]> = { loop: ['CPU_TIMEOUT', 'WALL_TIMEOUT'], memory: ['MEMORY_LIMIT'], fork: [], disk: [], output: ['OUTPUT_LIMIT'] };
+  return { by: code, own: own[kind].includes(code) };
 }
 
 function lastNumber(text: string, word: string): number | null {
@@ -127,15 +154,20 @@ export async function runBomb(runner: BombRunner, kind: BombKind, limits: Limits
   }
   const hb = startHeartbeat();
   const started = performance.now();
-  const r = await runner.run(code);
+  const r = await runner.run(code, raisedFor(kind, limits, budget));
   const wallMs = Math.round(performance.now() - started);
   const gap = hb.stop().maxGapMs;
   const measured = measure(kind, r);
   const ended = /^ENDED /m.test(r.stdout) && r.status === 'ok';
-  const stopped = !ended;
+  const stop = stopOf(kind, r);
+  const stopped = !ended && stop.own;
   const within = measured === null ? stopped : measured <= 1.5 * shape.limit;
   const responsive = gap <= maxGap;
-  const how = ended ? `reached its own bound of ${shape.target} ${shape.unit} without being stopped` : `stopped (${r.error?.code ?? (/^REFUSED /m.test(r.stdout) ? 'refused by the kernel' : r.status)})`;
+  const how = ended
+    ? `reached its own bound of ${shape.target} ${shape.unit} without being stopped`
+    : stop.own
+      ? `stopped (${stop.by})`
+      : `stopped by ${stop.by}, not by its own limit (${shape.limitName}): that limit is unverified`;
   const at = measured === null ? 'before it could report' : `at ${measured} ${shape.unit}`;
   const note = `${kind}: ${how} ${at}, limit ${shape.limitName} ${shape.limit} ${shape.unit}; host heartbeat max gap ${gap} ms${responsive ? '' : ` (over ${maxGap} ms: the host stalled)`}`;
   return { ...base, applicable: true, measured, stopped, within, status: r.status, code: r.error?.code ?? null, heartbeatMaxGapMs: gap, wallMs, ok: stopped && within && responsive, note };

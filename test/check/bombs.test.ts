@@ -45,3 +45,25 @@ for (const tier of ['container', 'isolate'] as const) {
     assert.match(o.note, /reached its own bound of 48 MiB without being stopped/);
   });
 }
+
+for (const tier of ['container', 'isolate'] as const) {
+  test(`${tier}: each limit is probed alone: a tiny CPU limit does not stand in for the memory limit, which stops the memory bomb itself`, async () => {
+    const tight: PolicyDocument = { version: 1, limits: { cpuMs: 5, memoryMiB: 32 } };
+    const runner = airlockBombRunner(fx.airlock, { tier, policy: tight, tenant: 'bombs' });
+    const o = await runBomb(runner, 'memory', compilePolicy(tight).limits);
+    assert.equal(o.code, 'MEMORY_LIMIT', o.note);
+    assert.equal(o.ok, true, o.note);
+    assert.ok(o.measured !== null && o.measured <= 48, o.note);
+  });
+
+  test(`${tier}: a bomb stopped by another limit than its own does not pass: its limit is reported unverified`, async () => {
+    // The output limit ends the memory bomb at its first progress line, long before 48 MiB.
+    const mute: PolicyDocument = { version: 1, limits: { memoryMiB: 256, outputBytes: 4 } };
+    const runner = airlockBombRunner(fx.airlock, { tier, policy: mute, tenant: 'bombs' });
+    const o = await runBomb(runner, 'memory', compilePolicy(mute).limits, { budget: { ...DEFAULT_BUDGET, memoryMiB: 48 } });
+    assert.equal(o.code, 'OUTPUT_LIMIT', o.note);
+    assert.equal(o.stopped, false, o.note);
+    assert.equal(o.ok, false, o.note);
+    assert.match(o.note, /stopped by OUTPUT_LIMIT, not by its own limit \(memoryMiB\): that limit is unverified/);
+  });
+}
