@@ -13,6 +13,7 @@ import type { Cgroup } from '../os/cgroup.ts';
 import type { UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Driver } from './drivers/driver.ts';
+import { checkExecOptions } from './exec-options.ts';
 import { launch, RUN_ID, type ExecOptions, type ExecResult } from './launch.ts';
 import { teardownParts } from './parts.ts';
 import { compileSpec, type SpecInputs } from './spec.ts';
@@ -83,8 +84,10 @@ export class Session implements ContainerSandbox {
     this.#parts.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, door: 'file', subject: path, allow, reason });
   }
 
-  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  /** Bad argv or options reject (INVALID_REQUEST) before anything runs or is recorded. */
+  async exec(argv: readonly string[], given?: ExecOptions): Promise<ExecResult> {
     checkArgv(argv);
+    const options = checkExecOptions(given);
     return this.#serial(async () => {
       const p = this.#parts;
       const run = options[RUN_ID] ?? newId('run');

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEventBody, AuditSink } from '../audit/event.ts';
 import type { ContainerSandbox } from '../container/index.ts';
+import { checkExecOptions } from '../container/exec-options.ts';
 import { RUN_ID } from '../container/launch.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -246,8 +247,9 @@ export function managedContainer(box: ContainerSandbox, lease: SandboxLease, pol
   const started = (run: string, argv: readonly string[]): RunStarted =>
     runStarted({ id: run, tenant: box.tenant, sandbox: box.id, policy, code: JSON.stringify(argv), language: 'argv' }, 'container');
   const managed: ContainerSandbox = Object.assign(box, {
-    exec: (argv: readonly string[], options: Parameters<ContainerSandbox['exec']>[1] = {}) => {
-      // The run id is airlock's: a caller's options can't hold RUN_ID (the package does not export it).
+    exec: async (argv: readonly string[], given?: Parameters<ContainerSandbox['exec']>[1]) => {
+      // Checked before the lease records a run; the run id is airlock's (the package does not export RUN_ID).
+      const options = checkExecOptions(given);
       const runId = newId('run');
       return lease.run(started(runId, argv), () => exec(argv, { ...options, [RUN_ID]: runId }));
     },

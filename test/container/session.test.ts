@@ -176,3 +176,26 @@ test('the environment is exactly what the policy sets', async () => {
   const r = await sh(sbx, 'env | sort');
   assert.equal(r.stdout, 'GREETING=hi\nHOME=/workspace\nLANG=C.UTF-8\nPATH=/usr/local/bin:/usr/bin:/bin\nPWD=/workspace\nTMPDIR=/tmp\n');
 });
+
+test('exec options are checked whole: an unknown or ill-typed option is INVALID_REQUEST naming it, and nothing ran or was recorded (control: the same exec with good options runs)', async () => {
+  const { sbx, audit } = await state.box!.make();
+  const marker = 'touch ran-anyway';
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ timeout: 50 }, /timeout/],
+    [{ runId: 'run_1' }, /runId/],
+    [{ timeoutMs: Number.NaN }, /timeoutMs/],
+    [{ timeoutMs: -1 }, /timeoutMs/],
+    [{ timeoutMs: '100' }, /timeoutMs/],
+    [{ stdin: 42 }, /stdin/],
+    [{ onStdout: 'print' }, /onStdout/],
+  ];
+  for (const [options, names] of bad) {
+    const before = audit.events.length;
+    await assert.rejects(sh(sbx, marker).then(() => sbx.exec(['sh', '-c', marker], options as never)), (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_REQUEST' && names.test(e.message) && /Allowed: stdin/.test(e.message), JSON.stringify(options));
+    // The first exec above is the control (it runs and is recorded); the refused one adds nothing.
+    assert.equal(audit.events.filter((e) => e.kind === 'run.started').length, audit.events.slice(0, before).filter((e) => e.kind === 'run.started').length + 1, JSON.stringify(options));
+  }
+  assert.ok((await sbx.listFiles()).some((f) => f.path === 'ran-anyway'), 'control: the good exec ran');
+  const good = await sbx.exec(['sh', '-c', 'cat'], { stdin: new TextEncoder().encode('bytes in'), timeoutMs: 5000 });
+  assert.equal(good.stdout, 'bytes in', 'control: stdin as bytes and a timeoutMs are taken');
+});

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RUN_DIR } from '../../src/os/uids.ts';
 import { Registry, REGISTRY_FILE } from '../../src/runtime/registry.ts';
-import { createAirlock, MemoryAuditSink, type ExecOptions } from '../../src/index.ts';
+import { createAirlock, MemoryAuditSink, type AirlockError, type ExecOptions } from '../../src/index.ts';
 import { hostUidOf } from '../container/helpers.ts';
 
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-tenancy-'));
@@ -39,7 +39,7 @@ test("one tenant's workspace is unreachable from another tenant's sandbox; each 
   assert.equal(statSync(`${RUN_DIR}/sandboxes/${a.id}/workspace`).mode & 0o077, 0, "alpha's workspace is closed to every other uid on the host");
 });
 
-test("a caller can't give its exec another run's id: airlock names every run (control: the id it reports is the log's)", async () => {
+test("a caller can't give its exec another run's id: the option is refused, coded, before anything runs; airlock names every run (control: the id it reports is the log's)", async () => {
   const audit = new MemoryAuditSink();
   await using airlock = createAirlock({ home: home(), audit });
   await using a = await airlock.sandbox({ tier: 'container', tenant: 'alpha' });
@@ -50,10 +50,12 @@ test("a caller can't give its exec another run's id: airlock names every run (co
   assert.match(theirsId, /^run_/);
   // What an untyped caller (or one passing options through from its own user) could send.
   const forged = { runId: theirsId } as unknown as ExecOptions;
-  const mine = await a.exec(['true'], forged);
-  assert.notEqual(mine.runId, theirsId, 'alpha got a run id of its own');
+  await assert.rejects(a.exec(['true'], forged), (e: AirlockError) => e.code === 'INVALID_REQUEST' && /runId/.test(e.message) && /run ids are airlock's to choose/.test(e.message));
   const under = (run: string): { tenant: string; kind: string }[] => audit.events.filter((e) => e.run === run).map((e) => ({ tenant: e.tenant, kind: e.kind }));
   assert.deepEqual(under(theirsId), [{ tenant: 'beta', kind: 'run.started' }, { tenant: 'beta', kind: 'run.ended' }], "beta's run id names only beta's run in the log");
+  assert.equal(audit.events.filter((e) => e.kind === 'run.started' && e.tenant === 'alpha').length, 0, 'the refused exec ran nothing and recorded no run');
+  const mine = await a.exec(['true']);
+  assert.notEqual(mine.runId, theirsId, 'control: alpha gets a run id of its own');
   assert.deepEqual(under(mine.runId), [{ tenant: 'alpha', kind: 'run.started' }, { tenant: 'alpha', kind: 'run.ended' }], "control: alpha's exec is in the log under the id it was told");
   assert.equal(theirs.runId, theirsId, "control: beta's result reports the id its log carries");
 });
