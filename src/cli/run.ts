@@ -8,6 +8,7 @@ import { newId } from '../core/ids.ts';
 import { runRequestFromFlags, withPolicyFlags, type RunFlags } from './run-input.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { formatLearned, learnAfterRun } from './learn.ts';
+import { closingOnSignals } from './signals.ts';
 
 export function exitCodeOf(result: RunResult): number {
   return result.error === null ? 0 : codeInfo(result.error.code).exit;
@@ -39,7 +40,7 @@ export function runCommand(): Command {
       try {
         const request = runRequestFromFlags(file, flags);
         policy = request.policy;
-        result = await airlock.run(request);
+        result = await closingOnSignals(airlock, () => airlock.run(request));
       } catch (error) {
         result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started);
       } finally {

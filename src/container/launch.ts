@@ -85,7 +85,7 @@ export async function launch(
   cgroup: Cgroup,
   id: string,
   options: ExecOptions = {},
-  via: { readonly standby?: StandbyHandle | undefined; readonly spawner?: Spawner | undefined } = {},
+  via: { readonly standby?: StandbyHandle | undefined; readonly spawner?: Spawner | undefined; readonly signal?: AbortSignal | undefined } = {},
 ): Promise<Launched> {
   const zero: Usage = { wallMs: 0, cpuMs: 0, memoryBytes: 0 };
   // 1.
@@ -97,7 +97,7 @@ export async function launch(
   const ready = via.standby?.hand(spec.process.args);
   if (ready !== undefined) {
     try {
-      return await supervise(spec, cgroup, ready, options, performance.now(), before);
+      return await supervise(spec, cgroup, ready, options, performance.now(), before, via.signal);
     } finally {
       await ready.cleanup();
     }
@@ -106,7 +106,7 @@ export async function launch(
   const command = await driver.command(spec, id);
   try {
     const spawned = await spawnChain(spec, command, cgroup, via.spawner ?? nodeSpawner());
-    return await supervise(spec, cgroup, spawned, options, performance.now(), before);
+    return await supervise(spec, cgroup, spawned, options, performance.now(), before, via.signal);
   } finally {
     await command.cleanup();
   }
@@ -184,6 +184,7 @@ async function supervise(
   options: ExecOptions,
   started: number,
   before: CgroupStats,
+  signal: AbortSignal | undefined,
 ): Promise<Launched> {
   const { statusFd } = spawned;
   const proc = spawned.process;
@@ -230,6 +231,11 @@ async function supervise(
       if (buf.length > room) stop(end('killed', 'OUTPUT_LIMIT', `the command printed more than limits.outputBytes (${limit} bytes): print less or raise it`));
     });
   };
+  // The sandbox is being destroyed (by its owner, its lifetime, or airlock closing): the command is
+  // stopped like at a limit, so the exec still ends with a result and its run.ended is recorded.
+  const destroyed = (): void => stop(end('killed', 'STOPPED_BY_HOST', 'the sandbox was destroyed while the command ran: it was stopped; run it again in a new sandbox'));
+  if (signal?.aborted === true) destroyed();
+  signal?.addEventListener('abort', destroyed, { once: true });
   collect('stdout', options.onStdout);
   collect('stderr', options.onStderr);
   const stdin = proc.stream(0);
@@ -242,7 +248,8 @@ async function supervise(
       if (s.cpuNs - before.cpuNs > cpuLimitNs) stop(end('timeout', 'CPU_TIMEOUT', `the command used more than ${spec.airlock.cpuMs} ms of CPU: use less or raise limits.cpuMs`));
     }, () => undefined);
   }, 50);
-  const [code, signal] = await spawned.exited;
+  const [code, exitSignal] = await spawned.exited;
+  signal?.removeEventListener('abort', destroyed);
   const status = spawned.readStatus();
   backstop.exited = true;
   if (backstop.timer !== null) clearTimeout(backstop.timer);
@@ -257,7 +264,7 @@ async function supervise(
     cpuMs: Math.round((after.cpuNs - before.cpuNs) / 1e6),
     memoryBytes: after.peakMemoryBytes,
   };
-  const exitCode = status.exitCode ?? code ?? (signal === null ? null : 128);
+  const exitCode = status.exitCode ?? code ?? (exitSignal === null ? null : 128);
   const base = { exitCode, stdout: out.stdout, stderr: out.stderr, usage };
   if (ended.why !== null) return { ...base, ...ended.why };
   // On v1 the OOM kill is counted in the victim's own cgroup: an OCI runtime's child cgroup,

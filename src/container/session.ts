@@ -7,14 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditSink } from '../audit/event.ts';
-import { AirlockError, toAirlockError } from '../core/errors.ts';
+import { AirlockError, codeInfo, toAirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Cgroup } from '../os/cgroup.ts';
 import type { UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Driver } from './drivers/driver.ts';
 import { checkExecOptions } from './exec-options.ts';
-import { launch, RUN_ID, type ExecOptions, type ExecResult } from './launch.ts';
+import { launch, RUN_ID, type ExecOptions, type ExecResult, type Launched } from './launch.ts';
 import { teardownParts } from './parts.ts';
 import { compileSpec, type SpecInputs } from './spec.ts';
 import type { Spawner } from './spawner.ts';
@@ -64,6 +64,8 @@ export class Session implements ContainerSandbox {
   #queue: Promise<unknown> = Promise.resolve();
   #closed: Promise<void> | null = null;
   #standby: Standby | undefined;
+  /** Aborted when destroy begins: an exec in flight is stopped and still ends with its run.ended. */
+  readonly #destroying = new AbortController();
 
   constructor(parts: SessionParts) {
     this.#parts = parts;
@@ -100,7 +102,16 @@ export class Session implements ContainerSandbox {
       // The standby serves one exec at most; later execs launch afresh.
       const standby = this.#standby;
       this.#standby = undefined;
-      const result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner });
+      let result: Launched;
+      try {
+        result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner, signal: this.#destroying.signal });
+      } catch (error) {
+        // A run that started is always recorded as ended, whatever stopped the launch.
+        const coded = this.#destroying.signal.aborted ? new AirlockError('STOPPED_BY_HOST', 'the sandbox was destroyed before the command could start: run it again in a new sandbox') : toAirlockError(error, 'INTERNAL');
+        p.audit.append({ kind: 'run.ended', tenant: this.tenant, sandbox: this.id, run, status: codeInfo(coded.code).status, errorCode: coded.code, usage: { wallMs: 0, cpuMs: 0, memoryBytes: 0 } });
+        await p.audit.flush();
+        throw coded;
+      }
       if (result.error !== null && result.status !== 'error') {
         p.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, run, door: 'limit', subject: result.error.code, allow: false, reason: result.error.message });
       }
@@ -147,6 +158,7 @@ export class Session implements ContainerSandbox {
     // own cleanup then finds an empty cgroup.
     const standby = this.#standby;
     this.#standby = undefined;
+    this.#destroying.abort();
     await standby?.discard();
     await p.cgroup.killAll().catch(() => undefined);
     await this.#queue;

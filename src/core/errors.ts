@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   QUOTA_SANDBOXES: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "destroy one of the tenant's live sandboxes first, or raise quotas.sandboxes" },
   QUOTA_RUNS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'wait for the rate to recover (the message says how long), or raise quotas.runsPerMinute' },
   QUOTA_MEMORY: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "ask for less (limits.memoryMiB), destroy one of the tenant's sandboxes, or raise quotas.memoryMiB" },
+  STOPPED_BY_HOST: { status: 'killed', exit: 6, http: 409, rpc: -32007, hint: 'the host stopped this run: its sandbox was destroyed or reached its lifetime, or airlock was closed (SIGTERM or SIGINT to the CLI); it was recorded as stopped: run it again' },
   HOST_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the host died while this ran; the reaper recorded it at the next start: run it again' },
   CHECK_INCONSISTENT: { status: 'error', exit: 7, http: 409, rpc: -32030, hint: 'the policy and the live probe disagree: the report shows the worse answer; fix the host or the policy until they agree' },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },

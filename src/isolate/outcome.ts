@@ -24,6 +24,8 @@ function fail(code: ErrorCode, message: string): Verdict {
 
 export function verdictOf(end: RunEnd, violations: readonly Violation[]): Verdict {
   switch (end.kind) {
+    case 'closed':
+      return fail('STOPPED_BY_HOST', 'airlock was closed while this ran, and the run was stopped');
     case 'hung':
       return fail('WALL_TIMEOUT', 'the worker did not answer by the wall-clock limit and was killed');
     case 'crashed':

@@ -107,7 +107,7 @@ export class WorkerPool {
     this.#closed = true;
     const all = this.workers();
     for (const t of this.#tenants.values()) {
-      for (const w of t.waiters.splice(0)) w(new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the run waited for a worker'));
+      for (const w of t.waiters.splice(0)) w(new AirlockError('STOPPED_BY_HOST', 'airlock was closed while the run waited for a worker: it was stopped before it began'));
     }
     await Promise.all(all.map((w) => w.close()));
   }

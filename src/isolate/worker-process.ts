@@ -28,7 +28,8 @@ export type ToolCall = Extract<WorkerMessage, { t: 'tool' }>;
 export type RunEnd =
   | { readonly kind: 'done'; readonly done: DoneMessage }
   | { readonly kind: 'crashed'; readonly oomKilled: boolean; readonly detail: string }
-  | { readonly kind: 'hung' };
+  | { readonly kind: 'hung' }
+  | { readonly kind: 'closed' };
 
 interface Inflight {
   readonly job: RunJob;
@@ -254,8 +255,9 @@ export class WorkerProcess {
     void this.#cgroup.killAll().catch(() => undefined);
   }
 
-  /** Ends the worker and waits until its cgroup, uid and process are gone. */
+  /** Ends the worker and waits until its cgroup, uid and process are gone; a run in flight ends 'closed'. */
   async close(): Promise<void> {
+    this.#finish({ kind: 'closed' });
     this.kill();
     await this.exited;
   }

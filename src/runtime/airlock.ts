@@ -7,7 +7,7 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
-import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
+import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ExecOptions, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
 import { forwarderPlan } from '../egress/forwarder.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
@@ -92,6 +92,11 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   readonly #supervisor: Supervisor;
   #closed = false;
+  /** Runs and execs in flight: close() stops them, then waits for each to record how it ended. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Aborted when close() begins: a one-shot container run destroys its sandbox then. */
+  readonly #closing = new AbortController();
+  #closedDone: Promise<void> | null = null;
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
@@ -109,6 +114,13 @@ class AirlockImpl implements Airlock, SandboxHost {
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    const done = (): void => void this.#inFlight.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
@@ -171,6 +183,8 @@ class AirlockImpl implements Airlock, SandboxHost {
         this.#containers.delete(managed);
         void way.done();
       });
+      const exec = managed.exec.bind(managed);
+      Object.assign(managed, { exec: (argv: readonly string[], execOptions?: ExecOptions) => this.#track(exec(argv, execOptions)) });
       this.#containers.add(managed);
       lease.arm(() => managed.destroy());
       return managed;
@@ -210,7 +224,11 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.audit.append({ kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
   }
 
-  async runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+  runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+    return this.#track(this.#runIn(sandbox, code, options));
+  }
+
+  async #runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
     const started = performance.now();
     let id = newId('run');
     const { tenant, policy } = sandbox;
@@ -279,7 +297,11 @@ class AirlockImpl implements Airlock, SandboxHost {
     return result;
   }
 
-  async run(request: RunRequest): Promise<RunResult> {
+  run(request: RunRequest): Promise<RunResult> {
+    return this.#track(this.#run(request));
+  }
+
+  async #run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
     let tier: Tier = 'isolate';
     try {
@@ -293,7 +315,7 @@ class AirlockImpl implements Airlock, SandboxHost {
         const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
         const language = req.language ?? 'js';
         const way = this.#containerWay(tenant, lease.id, policy);
-        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with };
+        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with, closing: this.#closing.signal };
         try {
           const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run));
           await this.audit.flush();
@@ -324,12 +346,24 @@ class AirlockImpl implements Airlock, SandboxHost {
     return this.#supervisor.reap();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops everything in flight, then closes: container sandboxes are destroyed and isolate workers
+   * killed, each run and exec still records how it ended (killed, STOPPED_BY_HOST) and is flushed
+   * to the audit log, and only then do the registry, the pools, the gateway and the log close.
+   */
+  close(): Promise<void> {
+    // Every caller waits for the one close: a second call does not return before the log is closed.
+    this.#closedDone ??= this.#close();
+    return this.#closedDone;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
-    await this.#supervisor.close().catch(() => undefined);
     await this.isolate.close();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#supervisor.close().catch(() => undefined);
     await this.#pool?.close();
     await this.#gateway.close();
     await this.audit.close();

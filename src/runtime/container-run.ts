@@ -1,6 +1,6 @@
 /** A one-shot container run: a fresh sandbox, the file in its workspace, one exec, destroy. */
 import type { AuditSink } from '../audit/event.ts';
-import { createContainerSandbox, type ContainerSandboxOptions } from '../container/index.ts';
+import { createContainerSandbox, type ContainerSandboxOptions, type ExecResult } from '../container/index.ts';
 import { RUN_ID } from '../container/launch.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
@@ -24,6 +24,8 @@ export interface ContainerRun {
   readonly home: string;
   /** The pool, or the egress hook, the runtime chose for this sandbox. */
   readonly with: Pick<ContainerSandboxOptions, 'pool' | 'egress'>;
+  /** Aborted when airlock closes: the sandbox is destroyed, which stops the exec (STOPPED_BY_HOST). */
+  readonly closing: AbortSignal;
 }
 
 export async function runInContainer(req: ContainerRun): Promise<RunResult> {
@@ -36,7 +38,17 @@ export async function runInContainer(req: ContainerRun): Promise<RunResult> {
     throw new AirlockError('CODE_TOO_LARGE', `the code is ${bytes} bytes, over the limit of ${req.policy.limits.codeBytes}: send less, or raise policy.limits.codeBytes`);
   }
   await using sandbox = await createContainerSandbox({ tenant: req.tenant, sandboxId: req.sandbox, policy: req.policy, audit: req.audit, home: req.home, ...req.with });
-  await sandbox.writeFile(entry.file, req.code);
-  const r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, [RUN_ID]: req.id });
+  const stop = (): void => void sandbox.destroy().catch(() => undefined);
+  req.closing.addEventListener('abort', stop, { once: true });
+  let r: ExecResult;
+  try {
+    if (req.closing.aborted) throw new AirlockError('STOPPED_BY_HOST', 'airlock was closed before the command could start: run it again');
+    await sandbox.writeFile(entry.file, req.code);
+    r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, [RUN_ID]: req.id });
+  } catch (error) {
+    throw req.closing.aborted && !(error instanceof AirlockError && error.code === 'STOPPED_BY_HOST') ? new AirlockError('STOPPED_BY_HOST', 'airlock was closed while the sandbox was being set up: run it again') : error;
+  } finally {
+    req.closing.removeEventListener('abort', stop);
+  }
   return { id: req.id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
 }

@@ -1,0 +1,25 @@
+/**
+ * SIGTERM and SIGINT while a command holds an airlock (a service manager stopping it, Ctrl-C).
+ * The first one closes the airlock: whatever runs is stopped, recorded in the audit log as
+ * stopped (STOPPED_BY_HOST) and cleaned up, and the command then ends as it would have, printing
+ * that result with its exit code. Closing takes milliseconds (a kill, a teardown, one flush), so a
+ * second signal does not cut it short: it would leave what the first one is cleaning up. SIGKILL
+ * still ends the process at once; the next start's reaper then clears what was left.
+ *
+ * @example
+ *   const result = await closingOnSignals(airlock, () => airlock.run(request));
+ */
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export async function closingOnSignals<T>(airlock: { close(): Promise<void> }, work: () => Promise<T>): Promise<T> {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`airlock: ${signal}: stopping what runs and recording it\n`);
+    void airlock.close().catch(() => undefined);
+  };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  try {
+    return await work();
+  } finally {
+    for (const s of SIGNALS) process.off(s, onSignal);
+  }
+}
