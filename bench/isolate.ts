@@ -11,6 +11,7 @@ import ivm from 'isolated-vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAirlock, MemoryAuditSink } from '../src/index.ts';
 import { WarmIsolate } from '../src/isolate/warm-isolate.ts';
+import { Cgroup } from '../src/os/cgroup.ts';
 import { median, round, timeEach } from './stats.ts';
 
 function fib(n: number): number {
@@ -57,6 +58,20 @@ async function quietP50(once: () => unknown): Promise<number> {
   return median(samples);
 }
 
+/** CPU the bench tenant's isolate workers have used, all threads, from their cgroups (this host's only). */
+async function workerCpuNs(): Promise<number> {
+  const mine = (await Cgroup.list()).filter((n) => n.startsWith('isolate-bench-') && n.endsWith(`-${process.pid}`));
+  const stats = await Promise.all(mine.map(async (n) => (await Cgroup.attach(n)).stats()));
+  return stats.reduce((sum, s) => sum + s.cpuNs, 0);
+}
+
+function cpuPerRun(n: number, fn: () => void): number {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / n;
+}
+
 export async function benchIsolate(): Promise<Record<string, number>> {
   const cores = availableParallelism();
   // Baselines first, on a quiet process.
@@ -79,9 +94,13 @@ export async function benchIsolate(): Promise<Record<string, number>> {
   await airlock.prewarm('bench');
   for (let i = 0; i < 50; i++) await airlock.run({ tenant: 'bench', code: 'export default 1' });
   const cpu0 = process.cpuUsage();
+  const workers0 = await workerCpuNs();
   const runP50 = median(await timeEach(400, () => airlock.run({ tenant: 'bench', code: 'export default 1' })));
+  const workerCpuPerRunUs = (await workerCpuNs() - workers0) / 400 / 1000;
   const cpu1 = process.cpuUsage(cpu0);
   const hostCpuPerRunUs = (cpu1.user + cpu1.system) / 400;
+  // CPU is less noisy here than wall time: one fresh isolate's whole cycle, raw, on this thread.
+  const rawCpuPerRunUs = cpuPerRun(400, rawIvmOnce);
   const quiet = await quietP50(() => airlock.run({ tenant: 'bench', code: 'export default 1' }));
   const runRate = await throughput(3, cores, () => airlock.run({ tenant: 'bench', code: 'export default 1' }));
   const calls = (n: number): string => `for (let i = 0; i < ${n}; i++) await tools.echo({ i });`;
@@ -110,6 +129,9 @@ export async function benchIsolate(): Promise<Record<string, number>> {
     isolate_run_memory_audit_quiet_p50_ms: round(memoryAudit.quiet),
     isolate_runs_memory_audit_per_s: round(memoryAudit.rate, 0),
     host_cpu_per_run_us: round(hostCpuPerRunUs, 0),
+    worker_cpu_per_run_us: round(workerCpuPerRunUs, 0),
+    raw_ivm_cpu_per_run_us: round(rawCpuPerRunUs, 0),
+    worker_cpu_vs_raw_cpu_ratio: round(workerCpuPerRunUs / rawCpuPerRunUs),
     isolate_runs_per_s: round(runRate, 0),
     tool_call_p50_us: round(median(perCall), 1),
     isolate_idle_mb: round(idleMb, 2),

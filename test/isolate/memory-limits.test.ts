@@ -2,6 +2,7 @@
 // to the policy's memoryMiB by the worker watching its own memory; the hostile cases are in
 // test/escape/isolate/*-hold.js. This is their control: honest use up to the limit is not stopped.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { TEST_POLICY, testAirlock } from '../support/airlock.ts';
@@ -34,4 +35,21 @@ test("airlock runs inside a host's own worker thread: the memory watch starts on
   const answer = await new Promise((resolve) => thread.once('message', resolve));
   await thread.terminate();
   assert.equal(answer, 42);
+});
+
+test('the watch thread catches memory held inside one slice both when it was asleep and when it was still ticking after the runs before (it is notified only when asleep)', async () => {
+  await using airlock = testAirlock();
+  const hold = readFileSync(new URL('../escape/isolate/sync-slice-memory.js', import.meta.url), 'utf8');
+  const policy = { version: 1, limits: { memoryMiB: 32, wallMs: 5000, cpuMs: 5000 } } as const;
+  // Asleep: the worker's first run, and one after a pause longer than the thread's linger.
+  const first = await airlock.run({ code: hold, policy });
+  assert.equal(first.error?.code, 'MEMORY_LIMIT', JSON.stringify(first.error));
+  assert.equal((await airlock.run({ code: 'export default 1' })).status, 'ok', 'control: an honest run is ok');
+  await new Promise((r) => setTimeout(r, 300));
+  const afterPause = await airlock.run({ code: hold, policy });
+  assert.equal(afterPause.error?.code, 'MEMORY_LIMIT', JSON.stringify(afterPause.error));
+  // Ticking: straight after back-to-back runs, so the arm is not notified.
+  for (let i = 0; i < 5; i++) assert.equal((await airlock.run({ code: 'export default 1' })).status, 'ok');
+  const backToBack = await airlock.run({ code: hold, policy });
+  assert.equal(backToBack.error?.code, 'MEMORY_LIMIT', JSON.stringify(backToBack.error));
 });
