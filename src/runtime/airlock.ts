@@ -116,6 +116,11 @@ class AirlockImpl implements Airlock, SandboxHost {
     });
   }
 
+  /** Whether close() has begun (a method: it changes across awaits, where a field read would be narrowed). */
+  #stopping(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   #track<T>(work: Promise<T>): Promise<T> {
     this.#inFlight.add(work);
     const done = (): void => void this.#inFlight.delete(work);
@@ -161,13 +166,19 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
   sandbox(options?: SandboxOptions): Promise<Sandbox>;
-  async sandbox(options: SandboxOptions = {}): Promise<Sandbox | ContainerSandbox> {
+  sandbox(options: SandboxOptions = {}): Promise<Sandbox | ContainerSandbox> {
+    // Tracked: close() waits for a sandbox being made, which then finds airlock closed and undoes itself.
+    return this.#track(this.#sandbox(options));
+  }
+
+  async #sandbox(options: SandboxOptions): Promise<Sandbox | ContainerSandbox> {
     if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
     const tenant = options.tenant ?? 'default';
     if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
     const tier = options.tier ?? 'isolate';
     const policy = this.#compile(options.policy ?? DENY_ALL, tenant);
     await this.#supervisor.ready();
+    if (this.#stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
       let box: ContainerSandbox;
@@ -178,6 +189,12 @@ class AirlockImpl implements Airlock, SandboxHost {
         lease.end();
         await way.done();
         throw error;
+      }
+      if (this.#stopping()) {
+        await box.destroy().catch(() => undefined);
+        lease.end();
+        await way.done();
+        throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: it was destroyed again; create a new one');
       }
       const managed = managedContainer(box, lease, policy, () => {
         this.#containers.delete(managed);

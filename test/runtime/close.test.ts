@@ -2,7 +2,7 @@
 // ends with a result (killed, STOPPED_BY_HOST) and a run.ended in the log; close() resolves only
 // after that, and every caller of close() waits for the same close.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -55,4 +55,19 @@ test("a container sandbox destroyed during an exec: the exec resolves STOPPED_BY
   const kinds = audit.events.filter((e) => e.sandbox === box.id).map((e) => e.kind);
   assert.equal(kinds.at(-1), 'sandbox.destroyed', 'the run ended before the sandbox was destroyed');
   await assert.rejects(box.exec(['true']), /SANDBOX_CLOSED|destroyed/);
+});
+
+test('close() while a container sandbox is being made: the sandbox is destroyed again and the call rejects SANDBOX_CLOSED; nothing of it is left (control: one made before close works)', async () => {
+  const audit = new MemoryAuditSink();
+  const airlock = createAirlock({ home: home(), audit });
+  const made = await airlock.sandbox({ tier: 'container', tenant: 'closing' });
+  assert.equal((await made.exec(['true'])).status, 'ok', 'control: a sandbox made before close works');
+  const making = airlock.sandbox({ tier: 'container', tenant: 'closing' });
+  await sleep(5);
+  await airlock.close();
+  await assert.rejects(making, (e: { code?: string }) => e.code === 'SANDBOX_CLOSED');
+  const created = audit.events.filter((e) => e.kind === 'sandbox.created').map((e) => e.sandbox);
+  const destroyed = new Set(audit.events.filter((e) => e.kind === 'sandbox.destroyed').map((e) => e.sandbox));
+  assert.deepEqual(created.filter((id) => !destroyed.has(id)), [], 'every sandbox created was destroyed');
+  assert.deepEqual(readdirSync('/sys/fs/cgroup/pids/airlock').filter((n) => created.some((id) => n.endsWith(`.${id}`))), [], 'no cgroup of them is left');
 });
