@@ -40,7 +40,7 @@ export function runCommand(): Command {
       try {
         const request = runRequestFromFlags(file, flags);
         policy = request.policy;
-        result = await closingOnSignals(airlock, () => airlock.run(request));
+        result = (await closingOnSignals(airlock, () => airlock.run(request))).value;
       } catch (error) {
         result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started);
       } finally {

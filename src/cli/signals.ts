@@ -7,18 +7,21 @@
  * still ends the process at once; the next start's reaper then clears what was left.
  *
  * @example
- *   const result = await closingOnSignals(airlock, () => airlock.run(request));
+ *   const { value: result, signal } = await closingOnSignals(airlock, () => airlock.run(request));
  */
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
-export async function closingOnSignals<T>(airlock: { close(): Promise<void> }, work: () => Promise<T>): Promise<T> {
+export async function closingOnSignals<T>(airlock: { close(): Promise<void> }, work: () => Promise<T>): Promise<{ readonly value: T; readonly signal: NodeJS.Signals | null }> {
+  let received: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals): void => {
+    received ??= signal;
     process.stderr.write(`airlock: ${signal}: stopping what runs and recording it\n`);
     void airlock.close().catch(() => undefined);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   try {
-    return await work();
+    const value = await work();
+    return { value, signal: received };
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
   }

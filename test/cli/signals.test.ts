@@ -102,3 +102,23 @@ for (const c of CASES) {
     assert.deepEqual(cgroupsOf(tenant), [], 'no cgroup (so no process) of the tenant is left');
   });
 }
+
+test('SIGTERM during `airlock check` prints no report (its probes were cut short) but a coded STOPPED_BY_HOST, and leaves nothing (control: the check answers when left alone)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-signal-'));
+  const tenant = `sig-check-${process.pid}`;
+  const policy = join(home, 'policy.json');
+  writeFileSync(policy, JSON.stringify({ version: 1, limits: { cpuMs: 300 } }));
+  const control = await start(home, ['check', '--json', '--tier', 'isolate', '--tenant', tenant, '--policy', policy]).ended;
+  assert.equal(control.code, 0, control.out);
+  assert.ok('answers' in (JSON.parse(control.out) as object), 'control: a report');
+  const cli = start(home, ['check', '--json', '--tier', 'isolate', '--tenant', tenant, '--policy', policy]);
+  await guestRunning(home, tenant, /worker-main/);
+  cli.child.kill('SIGTERM');
+  const { code, out } = await cli.ended;
+  assert.equal(code, 6, out);
+  const printed = JSON.parse(out) as { error?: { code: string }; answers?: unknown };
+  assert.equal(printed.error?.code, 'STOPPED_BY_HOST');
+  assert.equal(printed.answers, undefined, 'no report from cut-short probes');
+  assert.deepEqual(registryRows(home), { runs: 0, sandboxes: 0, hosts: 0 });
+  assert.deepEqual(cgroupsOf(tenant), []);
+});
