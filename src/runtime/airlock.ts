@@ -24,6 +24,7 @@ import { BoundedCache } from './bounded-cache.ts';
 import { failedResult } from './failed-result.ts';
 import { airlockHome } from './home.ts';
 import { runInContainer } from './container-run.ts';
+import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
 import { resultCheck } from './result-check.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { QuotaOptions } from './quotas.ts';
@@ -171,7 +172,8 @@ class AirlockImpl implements Airlock, SandboxHost {
     return this.#track(this.#sandbox(options));
   }
 
-  async #sandbox(options: SandboxOptions): Promise<Sandbox | ContainerSandbox> {
+  async #sandbox(given: SandboxOptions): Promise<Sandbox | ContainerSandbox> {
+    const options = checkSandboxOptions(given);
     if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
     const tenant = options.tenant ?? 'default';
     if (!TENANT_ID.test(tenant)) throw new AirlockError('INVALID_REQUEST', `tenant ${JSON.stringify(tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
@@ -245,11 +247,12 @@ class AirlockImpl implements Airlock, SandboxHost {
     return this.#track(this.#runIn(sandbox, code, options));
   }
 
-  async #runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+  async #runIn(sandbox: Sandbox, code: string | Uint8Array, given: SandboxRunOptions): Promise<RunResult> {
     const started = performance.now();
     let id = newId('run');
     const { tenant, policy } = sandbox;
     try {
+      const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
       const run = this.#prepareRun(tenant, sandbox.id, policy, code, options);
       id = run.id;
@@ -397,5 +400,5 @@ class AirlockImpl implements Airlock, SandboxHost {
  *   const result = await airlock.run({ code: 'export default 6 * 7' });
  */
 export function createAirlock(options: AirlockOptions = {}): Airlock {
-  return new AirlockImpl(options);
+  return new AirlockImpl(checkAirlockOptions(options));
 }
