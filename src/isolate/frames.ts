@@ -8,7 +8,9 @@ import type { Readable, Writable } from 'node:stream';
 export class FrameError extends Error {}
 
 /**
- * Calls `onFrame` for each complete frame; calls `onError` once and stops on a bad frame.
+ * Calls `onFrame` for each complete frame; calls `onError` once and stops on a bad frame. Returns
+ * the function the stream's 'data' events call, for bytes read from the same stream by other
+ * means (the worker's reply spin): they must come in stream order.
  *
  * Chunks are kept as they arrive and joined once, when a frame is complete: a large frame costs
  * its size in copies, not its size times its number of chunks (a 32 MiB frame in 64 KiB chunks
@@ -17,7 +19,7 @@ export class FrameError extends Error {}
 export function readFrames(
   stream: Readable,
   options: { maxBytes: number; onFrame: (value: unknown) => void; onError: (error: FrameError) => void },
-): void {
+): (chunk: Buffer) => void {
   let chunks: Buffer[] = [];
   let buffered = 0;
   /** Bytes of the frame being read (header included), once its header is in; else null. */
@@ -30,7 +32,7 @@ export function readFrames(
     buffered = rest.length;
     return all.subarray(0, n);
   };
-  stream.on('data', (chunk: Buffer) => {
+  const push = (chunk: Buffer): void => {
     if (failed) return;
     chunks.push(chunk);
     buffered += chunk.length;
@@ -59,7 +61,9 @@ export function readFrames(
       }
       options.onFrame(value);
     }
-  });
+  };
+  stream.on('data', push);
+  return push;
 }
 
 export function writeFrame(stream: Writable, value: unknown): void {

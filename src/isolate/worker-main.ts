@@ -9,6 +9,7 @@
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
 import { startMemoryWatch } from './memory-watch.ts';
+import { replySpin, type ReplySpin } from './reply-spin.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
 import { WarmIsolate } from './warm-isolate.ts';
@@ -16,12 +17,15 @@ import { runInIsolate, type RunControl } from './worker-run.ts';
 
 /** Isolates kept ready per heap size; enough for back-to-back runs while the next is built. */
 const SPARES = 2;
+/** How long the worker reads for a tool's answer before it sleeps (reply-spin.ts). */
+const SPIN_NS = 150_000n;
 
 class IsolateWorker {
   readonly #socket: Socket;
   readonly #snapshot = WarmIsolate.snapshot();
   readonly #spares = new Map<number, WarmIsolate[]>();
-  readonly #pending = new Map<number, (reply: string) => void>();
+  readonly #pending = new Map<number, { readonly resolve: (reply: string) => void; readonly sent: bigint }>();
+  #spin: ReplySpin | null = null;
   readonly #queue: RunJob[] = [];
   #busy = false;
   #current: string | null = null;
@@ -31,6 +35,11 @@ class IsolateWorker {
   constructor(socket: Socket, defaultMemoryMiB: number) {
     this.#socket = socket;
     this.#refill(defaultMemoryMiB);
+  }
+
+  /** Set once the frame reader exists: tool calls then wait for their answer by reading (reply-spin.ts). */
+  spinWith(spin: ReplySpin): void {
+    this.#spin = spin;
   }
 
   onMessage(message: HostToWorker): void {
@@ -49,10 +58,11 @@ class IsolateWorker {
   }
 
   #reply(message: ToolReply): void {
-    const resolve = this.#pending.get(message.call);
-    if (resolve === undefined) return;
+    const waiting = this.#pending.get(message.call);
+    if (waiting === undefined) return;
     this.#pending.delete(message.call);
-    resolve(JSON.stringify(message.ok ? ['ok', message.json ?? null] : ['err', message.code ?? 'TOOL_FAILED', message.message ?? 'tool failed']));
+    this.#spin?.observe(process.hrtime.bigint() - waiting.sent);
+    waiting.resolve(JSON.stringify(message.ok ? ['ok', message.json ?? null] : ['err', message.code ?? 'TOOL_FAILED', message.message ?? 'tool failed']));
   }
 
   #next(): void {
@@ -64,8 +74,9 @@ class IsolateWorker {
     const bridge = (name: string, args: string): Promise<string> =>
       new Promise((resolve) => {
         const call = ++this.#calls;
-        this.#pending.set(call, resolve);
+        this.#pending.set(call, { resolve, sent: process.hrtime.bigint() });
         writeFrame(this.#socket, { t: 'tool', run: job.run, call, name, args });
+        this.#spin?.wait(() => !this.#pending.has(call));
       });
     this.#current = job.run;
     void runInIsolate(warm, job, bridge, this.#control).then((done) => {
@@ -100,11 +111,12 @@ class IsolateWorker {
 function main(): void {
   const socket = new Socket({ fd: 3, readable: true, writable: true });
   const worker = new IsolateWorker(socket, Number(process.argv[2] ?? '64'));
-  readFrames(socket, {
+  const push = readFrames(socket, {
     maxBytes: 256 * 1024 * 1024,
     onFrame: (value) => worker.onMessage(value as HostToWorker),
     onError: () => process.exit(70),
   });
+  worker.spinWith(replySpin(3, push, SPIN_NS));
   // The host closing the socket means the host is gone or done with us.
   socket.on('close', () => process.exit(0));
   writeFrame(socket, { t: 'ready', pid: process.pid });
