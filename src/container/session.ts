@@ -98,12 +98,12 @@ export class Session implements ContainerSandbox {
         kind: 'run.started', tenant: this.tenant, sandbox: this.id, run, tier: 'container',
         codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: p.policy.hash,
       });
-      const spec = compileSpec(p.policy, p.inputs, argv);
-      // The standby serves one exec at most; later execs launch afresh.
-      const standby = this.#standby;
-      this.#standby = undefined;
       let result: Launched;
       try {
+        const spec = compileSpec(p.policy, p.inputs, argv);
+        // The standby serves one exec at most; later execs launch afresh.
+        const standby = this.#standby;
+        this.#standby = undefined;
         result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner, signal: this.#destroying.signal });
       } catch (error) {
         // A run that started is always recorded as ended, whatever stopped the launch.

@@ -337,7 +337,8 @@ class AirlockImpl implements Airlock, SandboxHost {
         const way = this.#containerWay(tenant, lease.id, policy);
         const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with, closing: this.#closing.signal };
         try {
-          const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run));
+          // A failure before the command ran still answers under this run's id (the registry's).
+          const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run)).catch((error: unknown) => failedResult(run.id, 'container', error, started));
           await this.audit.flush();
           return result;
         } finally {
