@@ -9,7 +9,7 @@
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
 import { startMemoryWatch } from './memory-watch.ts';
-import { replySpin, type ReplySpin } from './reply-spin.ts';
+import { readFd, replySpin, type ReplySpin } from './reply-spin.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
 import { WarmIsolate } from './warm-isolate.ts';
@@ -24,7 +24,7 @@ class IsolateWorker {
   readonly #socket: Socket;
   readonly #snapshot = WarmIsolate.snapshot();
   readonly #spares = new Map<number, WarmIsolate[]>();
-  readonly #pending = new Map<number, { readonly resolve: (reply: string) => void; readonly sent: bigint }>();
+  readonly #pending = new Map<number, (reply: string) => void>();
   #spin: ReplySpin | null = null;
   readonly #queue: RunJob[] = [];
   #busy = false;
@@ -58,11 +58,10 @@ class IsolateWorker {
   }
 
   #reply(message: ToolReply): void {
-    const waiting = this.#pending.get(message.call);
-    if (waiting === undefined) return;
+    const resolve = this.#pending.get(message.call);
+    if (resolve === undefined) return;
     this.#pending.delete(message.call);
-    this.#spin?.observe(process.hrtime.bigint() - waiting.sent);
-    waiting.resolve(JSON.stringify(message.ok ? ['ok', message.json ?? null] : ['err', message.code ?? 'TOOL_FAILED', message.message ?? 'tool failed']));
+    resolve(JSON.stringify(message.ok ? ['ok', message.json ?? null] : ['err', message.code ?? 'TOOL_FAILED', message.message ?? 'tool failed']));
   }
 
   #next(): void {
@@ -74,7 +73,7 @@ class IsolateWorker {
     const bridge = (name: string, args: string): Promise<string> =>
       new Promise((resolve) => {
         const call = ++this.#calls;
-        this.#pending.set(call, { resolve, sent: process.hrtime.bigint() });
+        this.#pending.set(call, resolve);
         writeFrame(this.#socket, { t: 'tool', run: job.run, call, name, args });
         this.#spin?.wait(() => !this.#pending.has(call));
       });
@@ -116,7 +115,7 @@ function main(): void {
     onFrame: (value) => worker.onMessage(value as HostToWorker),
     onError: () => process.exit(70),
   });
-  worker.spinWith(replySpin(3, push, SPIN_NS));
+  worker.spinWith(replySpin(readFd(3), push, SPIN_NS));
   // The host closing the socket means the host is gone or done with us.
   socket.on('close', () => process.exit(0));
   writeFrame(socket, { t: 'ready', pid: process.pid });
