@@ -1,10 +1,14 @@
 /**
  * After a tool call is sent, the worker reads its socket itself for a short while instead of
  * sleeping in the event loop. On this VM an idle vCPU halts (haltpoll.guest_halt_poll_ns=0), and
- * waking it for the host's answer costs about as much as the rest of the call: tool calls took
- * 99–128 µs p50 with the worker asleep and 70–75 µs spinning (A/B of 2000-call runs).
+ * waking it for the host's answer costs about as much as the rest of the call. A/B of 2000-call
+ * runs, alternating: 99–128 µs p50 asleep vs 70–75 spinning 150 µs (a quiet hour); 144–161 asleep,
+ * 107–137 spinning 150 µs, 84–137 spinning 300 µs (a busy one). The worker spins 300 µs.
  *
- * Bounded and adaptive: at most `budgetNs` per call; after a spin that ran out before the answer
+ * Bounded and adaptive: at most `budgetNs` per call, and per run at most what `startRun` allows
+ * (the worker gives a tenth of the run's cpuMs: the spin is the worker's CPU, which the guest's CPU
+ * limit does not count, so a guest making calls in a loop can't turn it into time of its own);
+ * after a spin that ran out before the answer
  * came (a slow handler, a busy host), only every RETRY_EVERY-th call spins, until one is answered
  * within the budget again. The bytes read go to the same frame reader the socket's 'data' events
  * feed, in order: both read one fd on one thread.
@@ -23,6 +27,8 @@ export function readFd(fd: number): ReadInto {
 const RETRY_EVERY = 8;
 
 export interface ReplySpin {
+  /** A run begins: it may spin `totalNs` in all. */
+  startRun(totalNs: bigint): void;
   /** Reads until `answered()` or the budget is spent; feeds what it reads to `push`. */
   wait(answered: () => boolean): void;
 }
@@ -31,26 +37,38 @@ export function replySpin(read: ReadInto, push: (chunk: Buffer) => void, budgetN
   const buffer = Buffer.allocUnsafe(64 * 1024);
   let worth = true;
   let skipped = 0;
+  let left = 0n;
   return {
+    startRun(totalNs) {
+      left = totalNs;
+    },
     wait(answered) {
+      if (left <= 0n) return;
       if (!worth && ++skipped < RETRY_EVERY) return;
       skipped = 0;
-      const until = process.hrtime.bigint() + budgetNs;
-      while (process.hrtime.bigint() < until) {
-        let n: number;
-        try {
-          n = read(buffer);
-        } catch {
-          continue; // EAGAIN: nothing yet (the socket is non-blocking)
-        }
-        if (n === 0) return; // the host closed the socket: the event loop sees it too
-        push(Buffer.from(buffer.subarray(0, n)));
-        if (answered()) {
-          worth = true;
-          return;
-        }
+      const start = process.hrtime.bigint();
+      const until = start + (budgetNs < left ? budgetNs : left);
+      try {
+        worth = spinUntil(until, answered);
+      } finally {
+        left -= process.hrtime.bigint() - start;
       }
-      worth = false;
     },
   };
+
+  /** True when the answer came within the spin. */
+  function spinUntil(until: bigint, answered: () => boolean): boolean {
+    while (process.hrtime.bigint() < until) {
+      let n: number;
+      try {
+        n = read(buffer);
+      } catch {
+        continue; // EAGAIN: nothing yet (the socket is non-blocking)
+      }
+      if (n === 0) return false; // the host closed the socket: the event loop sees it too
+      push(Buffer.from(buffer.subarray(0, n)));
+      if (answered()) return true;
+    }
+    return false;
+  }
 }

@@ -18,7 +18,9 @@ import { runInIsolate, type RunControl } from './worker-run.ts';
 /** Isolates kept ready per heap size; enough for back-to-back runs while the next is built. */
 const SPARES = 2;
 /** How long the worker reads for a tool's answer before it sleeps (reply-spin.ts). */
-const SPIN_NS = 150_000n;
+const SPIN_NS = 300_000n;
+/** A run may spin a tenth of its cpuMs in all: ns of spin per ms of the limit. */
+const SPIN_SHARE_OF_CPU_NS_PER_MS = 100_000n;
 
 class IsolateWorker {
   readonly #socket: Socket;
@@ -69,6 +71,7 @@ class IsolateWorker {
     const job = this.#queue.shift();
     if (job === undefined) return;
     this.#busy = true;
+    this.#spin?.startRun(BigInt(job.limits.cpuMs) * SPIN_SHARE_OF_CPU_NS_PER_MS);
     const warm = this.#take(job.limits.memoryMiB);
     const bridge = (name: string, args: string): Promise<string> =>
       new Promise((resolve) => {

@@ -28,6 +28,7 @@ test('bytes read are pushed in order, and the spin stops as soon as the answer i
   const got: string[] = [];
   const reader = scripted(3, ['ab', 'cd', 'ef']);
   const spin = replySpin(reader.read, (c) => got.push(c.toString()), 50_000_000n);
+  spin.startRun(1_000_000_000n);
   spin.wait(() => got.join('').length >= 4);
   assert.deepEqual(got, ['ab', 'cd'], 'stopped once answered, leaving the rest to the event loop');
   assert.equal(reader.reads(), 5);
@@ -43,6 +44,7 @@ test('after a spin that ran out, only one call in eight spins until one is answe
     return buffer.write('x');
   };
   const spin = replySpin(read, () => undefined, 200_000n);
+  spin.startRun(1_000_000_000n);
   spin.wait(() => false); // nothing comes: the budget runs out
   assert.ok(reads > 0, 'control: the first call spun');
   const probed: boolean[] = [];
@@ -61,4 +63,23 @@ test('after a spin that ran out, only one call in eight spins until one is answe
   const before = reads;
   spin.wait(() => false);
   assert.ok(reads > before, 'the next call spins again');
+});
+
+test("a run's spins add up to at most what startRun allowed; the next run starts afresh", () => {
+  const reads: number[] = [];
+  const read: ReadInto = () => {
+    reads.push(1);
+    return EAGAIN();
+  };
+  const spin = replySpin(read, () => undefined, 5_000_000n);
+  spin.startRun(0n);
+  spin.wait(() => false);
+  assert.equal(reads.length, 0, 'a run allowed nothing does not spin');
+  // Unbounded, 64 calls would spin 5 ms, then 5 ms at every eighth: 45 ms. Allowed: 10 ms.
+  spin.startRun(10_000_000n);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < 64; i++) spin.wait(() => false);
+  const spent = process.hrtime.bigint() - started;
+  assert.notEqual(reads.length, 0, 'control: it spun');
+  assert.ok(spent < 25_000_000n, `spun ${spent} ns in all, for a run allowed 10 ms`);
 });
