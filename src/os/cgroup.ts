@@ -43,6 +43,8 @@ export class Cgroup {
   readonly name: string;
   readonly #layout: Layout;
   #joinableBy: number | undefined;
+  /** pids.max as this handle set it (v1 killAll clamps it to 0 meanwhile); unknown for an attached cgroup. */
+  #pidsLimit: string | undefined;
 
   private constructor(name: string, layout: Layout) {
     this.name = name;
@@ -106,6 +108,7 @@ export class Cgroup {
     if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
     const next = new Cgroup(name, this.#layout);
     next.#joinableBy = this.#joinableBy;
+    next.#pidsLimit = this.#pidsLimit;
     const from = this.dirs;
     const to = next.dirs;
     for (const [i, dir] of from.entries()) {
@@ -141,7 +144,10 @@ export class Cgroup {
   async #apply(limits: CgroupLimits): Promise<void> {
     const v2 = this.#layout.version === 2;
     if (limits.memoryBytes !== undefined) await this.setMemoryLimit(limits.memoryBytes);
-    if (limits.pids !== undefined) await put(`${this.#dir('pids')}/pids.max`, String(limits.pids));
+    if (limits.pids !== undefined) {
+      await put(`${this.#dir('pids')}/pids.max`, String(limits.pids));
+      this.#pidsLimit = String(limits.pids);
+    }
     if (limits.cpu !== undefined) {
       const { quotaUs, periodUs } = limits.cpu;
       if (v2) {
@@ -270,29 +276,43 @@ export class Cgroup {
 
   /**
    * Kills every process inside, including daemonised and re-parented ones, and waits until the
-   * cgroup is empty. On v1 the cgroup is frozen first, so a fork bomb can't outrun the kill loop.
+   * cgroup is empty. v2 has cgroup.kill. On v1, pids.max is set to 0 meanwhile (it holds for the
+   * cgroups below too), so no fork or clone succeeds and a fork bomb can't outrun the kill loop;
+   * it is set back once the cgroup is empty. Freezing would do the same, but a host that died
+   * between freezing and thawing left the processes frozen for good: unkillable, deaf to their
+   * parent's death, holding their memory and uid. A cgroup found frozen (by an older airlock) is
+   * thawed, so the kill lands.
    */
   async killAll(): Promise<void> {
     if ((await this.pids()).length === 0) return;
-    if (this.#layout.version === 2) {
-      await put(`${this.dirs[0] ?? ''}/cgroup.kill`, '1');
-    } else {
-      const freezer = `${this.#dir('freezer')}/freezer.state`;
-      await writeFile(freezer, 'FROZEN').catch(() => undefined);
-      for (let i = 0; i < 50; i++) {
-        const state = (await readFile(freezer, 'utf8').catch(() => 'FROZEN')).trim();
-        if (state === 'FROZEN') break;
-        await sleep(2);
+    const clamped = this.#layout.version === 2 ? null : await this.#clampForks();
+    try {
+      if (clamped === null) await put(`${this.dirs[0] ?? ''}/cgroup.kill`, '1');
+      for (let i = 0; i < 500; i++) {
+        if ((await this.pids()).length === 0) return;
+        this.#killEverywhere();
+        await sleep(Math.min(1 + i, 20));
       }
-      this.#killEverywhere();
-      await writeFile(freezer, 'THAWED').catch(() => undefined);
+      throw new AirlockError('INTERNAL', `cgroup ${this.name} still has processes after SIGKILL`);
+    } finally {
+      if (clamped !== null) await this.#unclampForks(clamped);
     }
-    for (let i = 0; i < 500; i++) {
-      if ((await this.pids()).length === 0) return;
-      this.#killEverywhere();
-      await sleep(Math.min(1 + i, 20));
-    }
-    throw new AirlockError('INTERNAL', `cgroup ${this.name} still has processes after SIGKILL`);
+  }
+
+  /** v1: no more forks in here; thaws a cgroup left frozen. Returns pids.max as it was. */
+  async #clampForks(): Promise<string> {
+    const pidsMax = `${this.#dir('pids')}/pids.max`;
+    const was = (await readFile(pidsMax, 'utf8').catch(() => 'max')).trim();
+    await writeFile(pidsMax, '0').catch(() => undefined);
+    const freezer = `${this.#dir('freezer')}/freezer.state`;
+    if ((await readFile(freezer, 'utf8').catch(() => 'THAWED')).trim() !== 'THAWED') await writeFile(freezer, 'THAWED').catch(() => undefined);
+    return was;
+  }
+
+  /** Puts pids.max back: what this handle set, or what was there unless another kill had clamped it. */
+  async #unclampForks(was: string): Promise<void> {
+    const restore = this.#pidsLimit ?? (was === '0' ? undefined : was);
+    if (restore !== undefined) await writeFile(`${this.#dir('pids')}/pids.max`, restore).catch(() => undefined);
   }
 
   /** Kills what is left and removes the cgroup (child cgroups first) from every hierarchy. Idempotent. */
