@@ -22,6 +22,7 @@ import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { failedResult } from './failed-result.ts';
+import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
 import { runInContainer } from './container-run.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
@@ -93,10 +94,8 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   readonly #supervisor: Supervisor;
   #closed = false;
-  /** Runs and execs in flight: close() stops them, then waits for each to record how it ended. */
-  readonly #inFlight = new Set<Promise<unknown>>();
-  /** Aborted when close() begins: a one-shot container run destroys its sandbox then. */
-  readonly #closing = new AbortController();
+  /** Runs, execs and sandboxes being made: close() stops them, then waits for each to record how it ended. */
+  readonly #inFlight = new InFlight();
   #closedDone: Promise<void> | null = null;
 
   constructor(options: AirlockOptions) {
@@ -115,18 +114,6 @@ class AirlockImpl implements Airlock, SandboxHost {
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
-  }
-
-  /** Whether close() has begun (a method: it changes across awaits, where a field read would be narrowed). */
-  #stopping(): boolean {
-    return this.#closing.signal.aborted;
-  }
-
-  #track<T>(work: Promise<T>): Promise<T> {
-    this.#inFlight.add(work);
-    const done = (): void => void this.#inFlight.delete(work);
-    work.then(done, done);
-    return work;
   }
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
@@ -169,7 +156,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   sandbox(options?: SandboxOptions): Promise<Sandbox>;
   sandbox(options: SandboxOptions = {}): Promise<Sandbox | ContainerSandbox> {
     // Tracked: close() waits for a sandbox being made, which then finds airlock closed and undoes itself.
-    return this.#track(this.#sandbox(options));
+    return this.#inFlight.track(this.#sandbox(options));
   }
 
   async #sandbox(given: SandboxOptions): Promise<Sandbox | ContainerSandbox> {
@@ -180,7 +167,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     const tier = options.tier ?? 'isolate';
     const policy = this.#compile(options.policy ?? DENY_ALL, tenant);
     await this.#supervisor.ready();
-    if (this.#stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
+    if (this.#inFlight.stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
       let box: ContainerSandbox;
@@ -192,7 +179,7 @@ class AirlockImpl implements Airlock, SandboxHost {
         await way.done();
         throw error;
       }
-      if (this.#stopping()) {
+      if (this.#inFlight.stopping()) {
         await box.destroy().catch(() => undefined);
         lease.end();
         await way.done();
@@ -203,7 +190,7 @@ class AirlockImpl implements Airlock, SandboxHost {
         void way.done();
       });
       const exec = managed.exec.bind(managed);
-      Object.assign(managed, { exec: (argv: readonly string[], execOptions?: ExecOptions) => this.#track(exec(argv, execOptions)) });
+      Object.assign(managed, { exec: (argv: readonly string[], execOptions?: ExecOptions) => this.#inFlight.track(exec(argv, execOptions)) });
       this.#containers.add(managed);
       lease.arm(() => managed.destroy());
       return managed;
@@ -244,7 +231,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
-    return this.#track(this.#runIn(sandbox, code, options));
+    return this.#inFlight.track(this.#runIn(sandbox, code, options));
   }
 
   async #runIn(sandbox: Sandbox, code: string | Uint8Array, given: SandboxRunOptions): Promise<RunResult> {
@@ -318,7 +305,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   run(request: RunRequest): Promise<RunResult> {
-    return this.#track(this.#run(request));
+    return this.#inFlight.track(this.#run(request));
   }
 
   async #run(request: RunRequest): Promise<RunResult> {
@@ -335,7 +322,7 @@ class AirlockImpl implements Airlock, SandboxHost {
         const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
         const language = req.language ?? 'js';
         const way = this.#containerWay(tenant, lease.id, policy);
-        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with, closing: this.#closing.signal };
+        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with, closing: this.#inFlight.signal };
         try {
           // A failure before the command ran still answers under this run's id (the registry's).
           const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run)).catch((error: unknown) => failedResult(run.id, 'container', error, started));
@@ -380,10 +367,10 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    this.#closing.abort();
+    this.#inFlight.stop();
     await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
     await this.isolate.close();
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#inFlight.settled();
     await this.#supervisor.close().catch(() => undefined);
     await this.#pool?.close();
     await this.#gateway.close();
