@@ -2,7 +2,7 @@
 // ends with a result (killed, STOPPED_BY_HOST) and a run.ended in the log; close() resolves only
 // after that, and every caller of close() waits for the same close.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +18,19 @@ function endOf(audit: MemoryAuditSink, run: string): { status: unknown; errorCod
 }
 
 const STOPPED = { status: 'killed', errorCode: 'STOPPED_BY_HOST' };
+const CGROUPS = '/sys/fs/cgroup/pids/airlock';
+
+/** Waits (bounded) until a process whose command line matches runs in one of the tenant's container cgroups. */
+async function running(tenant: string, program: RegExp): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const procs = readdirSync(CGROUPS)
+      .filter((n) => n.startsWith(`${tenant}.`))
+      .flatMap((n) => readFileSync(`${CGROUPS}/${n}/cgroup.procs`, 'utf8').split('\n').filter((p) => p !== ''));
+    if (procs.some((p) => existsSync(`/proc/${p}/cmdline`) && program.test(readFileSync(`/proc/${p}/cmdline`, 'utf8')))) return;
+    await sleep(50);
+  }
+  assert.fail(`no ${String(program)} ever ran for ${tenant}`);
+}
 
 test('close() during runs on both tiers stops them; each result and its run.ended say STOPPED_BY_HOST, and both callers of close() wait for it (control: a run before close is ok)', async () => {
   const audit = new MemoryAuditSink();
@@ -26,7 +39,8 @@ test('close() during runs on both tiers stops them; each result and its run.ende
   assert.equal(before.status, 'ok', 'control: the host runs code');
   const isolate = airlock.run({ tenant: 'closing', code: 'await new Promise(() => {});', policy: LONG });
   const container = airlock.run({ tier: 'container', tenant: 'closing', language: 'python', code: 'import time\ntime.sleep(60)\n', policy: LONG });
-  await sleep(1500);
+  await running('closing', /main\.py/);
+  await sleep(300); // past the hand-over: the isolate run's worker has its job by now too
   const started = performance.now();
   const settled: RunResult[] = [];
   void isolate.then((r) => settled.push(r));
@@ -46,7 +60,7 @@ test("a container sandbox destroyed during an exec: the exec resolves STOPPED_BY
   const box = await airlock.sandbox({ tier: 'container', tenant: 'closing', policy: LONG });
   assert.equal((await box.exec(['true'])).status, 'ok', 'control: the sandbox runs commands');
   const exec = box.exec(['sleep', '60']);
-  await sleep(800);
+  await running('closing', /^sleep/);
   await box.destroy();
   const r = await exec;
   assert.equal(r.status, 'killed');
@@ -69,5 +83,5 @@ test('close() while a container sandbox is being made: the sandbox is destroyed 
   const created = audit.events.filter((e) => e.kind === 'sandbox.created').map((e) => e.sandbox);
   const destroyed = new Set(audit.events.filter((e) => e.kind === 'sandbox.destroyed').map((e) => e.sandbox));
   assert.deepEqual(created.filter((id) => !destroyed.has(id)), [], 'every sandbox created was destroyed');
-  assert.deepEqual(readdirSync('/sys/fs/cgroup/pids/airlock').filter((n) => created.some((id) => n.endsWith(`.${id}`))), [], 'no cgroup of them is left');
+  assert.deepEqual(readdirSync(CGROUPS).filter((n) => created.some((id) => n.endsWith(`.${id}`))), [], 'no cgroup of them is left');
 });
