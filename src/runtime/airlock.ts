@@ -24,7 +24,7 @@ import { BoundedCache } from './bounded-cache.ts';
 import { failedResult } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { runInContainer } from './container-run.ts';
+import { runInContainer, watchedRun } from './container-run.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
 import { resultCheck } from './result-check.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
@@ -322,10 +322,16 @@ class AirlockImpl implements Airlock, SandboxHost {
         const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
         const language = req.language ?? 'js';
         const way = this.#containerWay(tenant, lease.id, policy);
-        const run = { id: newId('run'), tenant, sandbox: lease.id, policy, code: req.code, language, audit: this.audit, home: this.#home, with: way.with, closing: this.#inFlight.signal };
+        const id = newId('run');
+        const watched = watchedRun(this.audit, id);
+        const run = { id, tenant, sandbox: lease.id, policy, code: req.code, language, audit: watched.sink, home: this.#home, with: way.with, closing: this.#inFlight.signal };
+        const startedEvent = runStarted(run, 'container');
         try {
-          // A failure before the command ran still answers under this run's id (the registry's).
-          const result = await lease.run(runStarted(run, 'container'), () => runInContainer(run)).catch((error: unknown) => failedResult(run.id, 'container', error, started));
+          // A failure before the command ran still answers under this run's id (the registry's),
+          // and is in the log: the exec records its own run, a run that never reached one is recorded here.
+          const result = await lease.run(startedEvent, () => runInContainer(run)).catch((error: unknown) => failedResult(id, 'container', error, started));
+          if (!watched.seen.started) this.audit.append(startedEvent);
+          if (!watched.seen.ended) this.#ended(run, result);
           await this.audit.flush();
           return result;
         } finally {

@@ -28,6 +28,25 @@ export interface ContainerRun {
   readonly closing: AbortSignal;
 }
 
+/**
+ * The sink a one-shot container run writes through, noting whether its run.started and run.ended
+ * went by: a run refused or stopped before its command (a language the tier lacks, airlock closing,
+ * a sandbox that could not be built) is then recorded by the caller, so no run is missing from the log.
+ */
+export function watchedRun(inner: AuditSink, run: string): { readonly sink: AuditSink; readonly seen: { started: boolean; ended: boolean } } {
+  const seen = { started: false, ended: false };
+  const sink: AuditSink = {
+    append(event) {
+      if (event.run === run && event.kind === 'run.started') seen.started = true;
+      if (event.run === run && event.kind === 'run.ended') seen.ended = true;
+      inner.append(event);
+    },
+    flush: () => inner.flush(),
+    close: () => Promise.resolve(),
+  };
+  return { sink, seen };
+}
+
 export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   const entry = ENTRY[req.language];
   if (entry === undefined) {
