@@ -3,6 +3,7 @@
  * one granted tool and one tool it was not granted, and a runaway loop is stopped by its limit.
  */
 import { Command } from 'commander';
+import { AirlockError } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import { createAirlock, type Airlock } from '../runtime/airlock.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
@@ -10,6 +11,7 @@ import { auditCommand } from './audit.ts';
 import { demoCheck } from './demo-check.ts';
 import { CONTAINER_DEMO_POLICY, demoContainer } from './demo-container.ts';
 import { demoEgress } from './demo-egress.ts';
+import { closingOnSignals } from './signals.ts';
 
 const SNIPPET = `// Written by a model asked: "Should I take an umbrella in Oslo today?"
 const weather = await tools.getWeather({ city: 'Oslo' });
@@ -69,16 +71,19 @@ export function demoCommand(): Command {
       await using airlock = createAirlock({
         tools: { getWeather: (args) => ({ city: (args as { city: string }).city, tempC: 7, rainChance: 80 }) },
       });
-      await demoIsolate(out, airlock);
-      out('== container tier: a Linux workbench per sandbox (namespaces, seccomp, cgroups, own uid)');
-      await demoContainer(out, airlock);
-      out('');
-      out('== airlock check: the five questions for the policies above, from the policy and from live probes');
-      await demoCheck(out, airlock, [
-        { name: 'the weather snippet', tier: 'isolate', policy: POLICY },
-        { name: 'the python workbench', tier: 'container', policy: CONTAINER_DEMO_POLICY },
-      ]);
-      out('');
+      const { signal } = await closingOnSignals(airlock, async () => {
+        await demoIsolate(out, airlock);
+        out('== container tier: a Linux workbench per sandbox (namespaces, seccomp, cgroups, own uid)');
+        await demoContainer(out, airlock);
+        out('');
+        out('== airlock check: the five questions for the policies above, from the policy and from live probes');
+        await demoCheck(out, airlock, [
+          { name: 'the weather snippet', tier: 'isolate', policy: POLICY },
+          { name: 'the python workbench', tier: 'container', policy: CONTAINER_DEMO_POLICY },
+        ]);
+        out('');
+      });
+      if (signal !== null) throw new AirlockError('STOPPED_BY_HOST', `the demo was stopped by ${signal}: what ran was stopped and recorded`);
     }
     out('== egress: default-deny network and the proxy pattern for secrets (isolate fetch)');
     await demoEgress(out);

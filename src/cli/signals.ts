@@ -9,19 +9,25 @@
  * @example
  *   const { value: result, signal } = await closingOnSignals(airlock, () => airlock.run(request));
  */
+import { AirlockError } from '../core/errors.ts';
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 export async function closingOnSignals<T>(airlock: { close(): Promise<void> }, work: () => Promise<T>): Promise<{ readonly value: T; readonly signal: NodeJS.Signals | null }> {
-  let received: NodeJS.Signals | null = null;
+  const got: { signal: NodeJS.Signals | null } = { signal: null };
   const onSignal = (signal: NodeJS.Signals): void => {
-    received ??= signal;
+    got.signal ??= signal;
     process.stderr.write(`airlock: ${signal}: stopping what runs and recording it\n`);
     void airlock.close().catch(() => undefined);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   try {
     const value = await work();
-    return { value, signal: received };
+    return { value, signal: got.signal };
+  } catch (error) {
+    // What failed after the signal failed because airlock was closing: say that, not the symptom.
+    if (got.signal === null) throw error;
+    throw new AirlockError('STOPPED_BY_HOST', `stopped by ${got.signal}: what ran was stopped and recorded; run it again`);
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
   }

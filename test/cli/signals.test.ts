@@ -122,3 +122,15 @@ test('SIGTERM during `airlock check` prints no report (its probes were cut short
   assert.deepEqual(registryRows(home), { runs: 0, sandboxes: 0, hosts: 0 });
   assert.deepEqual(cgroupsOf(tenant), []);
 });
+
+test('SIGTERM during `airlock demo` stops it with a coded STOPPED_BY_HOST and leaves nothing of it', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-signal-'));
+  const cli = start(home, ['demo']);
+  await guestRunning(home, 'demo', /worker-main|main\.py/);
+  cli.child.kill('SIGTERM');
+  const { code } = await cli.ended;
+  assert.equal(code, 6);
+  assert.deepEqual(registryRows(home), { runs: 0, sandboxes: 0, hosts: 0 }, 'no run, sandbox or host row of its home is left');
+  // Other test files run the demo too (same tenant): this host's workers are the ones named by its pid.
+  assert.deepEqual(cgroupsOf('demo').filter((n) => n.endsWith(`-${String(cli.child.pid)}`)), [], "none of this host's workers is left");
+});
