@@ -7,11 +7,11 @@
  *   // airlock check --tier container --policy policy.json --json
  */
 import { Command } from 'commander';
-import { AirlockError, codeInfo } from '../core/errors.ts';
+import { codeInfo } from '../core/errors.ts';
 import type { Tier } from '../core/result.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { createAirlock } from '../runtime/airlock.ts';
-import { closingOnSignals } from './signals.ts';
+import { failingOnSignals } from './signals.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { runCheck } from '../check/check.ts';
 import { reportJson } from '../check/questions.ts';
@@ -47,9 +47,8 @@ export function checkCommand(): Command {
       const tier = tierFor(policy, flags.tier);
       const tools = Object.fromEntries(Object.keys(policy.tools ?? {}).map((name) => [name, refuse]));
       await using airlock = createAirlock({ tools });
-      const { value: report, signal } = await closingOnSignals(airlock, () => runCheck(airlock, { tier, policy, ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }) }));
-      // The probes that ran after the signal could not answer: a report from them would mislead.
-      if (signal !== null) throw new AirlockError('STOPPED_BY_HOST', `airlock check was stopped by ${signal}: its probes were cut short, so no report is printed; run it again`);
+      // Probes that ran after a signal could not answer: a report from them would mislead.
+      const report = await failingOnSignals(airlock, 'the report', () => runCheck(airlock, { tier, policy, ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }) }));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(reportJson(report))}\n`);
       else process.stdout.write(formatReport(report, flags.verbose === true ? { width: Number.MAX_SAFE_INTEGER } : {}));
       if (!report.consistent) {

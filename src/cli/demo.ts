@@ -3,7 +3,6 @@
  * one granted tool and one tool it was not granted, and a runaway loop is stopped by its limit.
  */
 import { Command } from 'commander';
-import { AirlockError } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import { createAirlock, type Airlock } from '../runtime/airlock.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
@@ -11,7 +10,7 @@ import { auditCommand } from './audit.ts';
 import { demoCheck } from './demo-check.ts';
 import { CONTAINER_DEMO_POLICY, demoContainer } from './demo-container.ts';
 import { demoEgress } from './demo-egress.ts';
-import { closingOnSignals } from './signals.ts';
+import { failingOnSignals } from './signals.ts';
 
 const SNIPPET = `// Written by a model asked: "Should I take an umbrella in Oslo today?"
 const weather = await tools.getWeather({ city: 'Oslo' });
@@ -71,7 +70,7 @@ export function demoCommand(): Command {
       await using airlock = createAirlock({
         tools: { getWeather: (args) => ({ city: (args as { city: string }).city, tempC: 7, rainChance: 80 }) },
       });
-      const { signal } = await closingOnSignals(airlock, async () => {
+      await failingOnSignals(airlock, 'the demo', async () => {
         await demoIsolate(out, airlock);
         out('== container tier: a Linux workbench per sandbox (namespaces, seccomp, cgroups, own uid)');
         await demoContainer(out, airlock);
@@ -83,7 +82,6 @@ export function demoCommand(): Command {
         ]);
         out('');
       });
-      if (signal !== null) throw new AirlockError('STOPPED_BY_HOST', `the demo was stopped by ${signal}: what ran was stopped and recorded`);
     }
     out('== egress: default-deny network and the proxy pattern for secrets (isolate fetch)');
     await demoEgress(out);

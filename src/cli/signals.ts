@@ -9,7 +9,7 @@
  * @example
  *   const { value: result, signal } = await closingOnSignals(airlock, () => airlock.run(request));
  */
-import { AirlockError } from '../core/errors.ts';
+import { AirlockError, toAirlockError } from '../core/errors.ts';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -27,8 +27,22 @@ export async function closingOnSignals<T>(airlock: { close(): Promise<void> }, w
   } catch (error) {
     // What failed after the signal failed because airlock was closing: say that, not the symptom.
     if (got.signal === null) throw error;
-    throw new AirlockError('STOPPED_BY_HOST', `stopped by ${got.signal}: what ran was stopped and recorded; run it again`);
+    throw stopped(got.signal, `(it ended with ${toAirlockError(error, 'INTERNAL').code})`);
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
   }
+}
+
+/**
+ * The same, for a command whose output a signal makes meaningless (a report from cut-short
+ * probes, a half-shown demo): it rejects STOPPED_BY_HOST when a signal came, whatever the work returned.
+ */
+export async function failingOnSignals<T>(airlock: { close(): Promise<void> }, what: string, work: () => Promise<T>): Promise<T> {
+  const { value, signal } = await closingOnSignals(airlock, work);
+  if (signal !== null) throw stopped(signal, `: ${what} was cut short, so it is not printed`);
+  return value;
+}
+
+function stopped(signal: NodeJS.Signals, why: string): AirlockError {
+  return new AirlockError('STOPPED_BY_HOST', `stopped by ${signal} ${why}; what ran was stopped and recorded: run it again`);
 }

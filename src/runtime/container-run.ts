@@ -47,6 +47,8 @@ export function watchedRun(inner: AuditSink, run: string): { readonly sink: Audi
   return { sink, seen };
 }
 
+const NOT_STARTED = 'airlock was closed before the command ran: run it again';
+
 export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   const entry = ENTRY[req.language];
   if (entry === undefined) {
@@ -61,11 +63,13 @@ export async function runInContainer(req: ContainerRun): Promise<RunResult> {
   req.closing.addEventListener('abort', stop, { once: true });
   let r: ExecResult;
   try {
-    if (req.closing.aborted) throw new AirlockError('STOPPED_BY_HOST', 'airlock was closed before the command could start: run it again');
+    // Closed before the listener was there (no abort event came): nothing may start now.
+    if (req.closing.aborted) throw new AirlockError('STOPPED_BY_HOST', NOT_STARTED);
     await sandbox.writeFile(entry.file, req.code);
     r = await sandbox.exec(entry.argv, { timeoutMs: req.policy.limits.wallMs, [RUN_ID]: req.id });
   } catch (error) {
-    throw req.closing.aborted && !(error instanceof AirlockError && error.code === 'STOPPED_BY_HOST') ? new AirlockError('STOPPED_BY_HOST', 'airlock was closed while the sandbox was being set up: run it again') : error;
+    // Whatever failed once airlock was closing (the sandbox destroyed under a write) failed for that.
+    throw req.closing.aborted ? new AirlockError('STOPPED_BY_HOST', NOT_STARTED) : error;
   } finally {
     req.closing.removeEventListener('abort', stop);
   }

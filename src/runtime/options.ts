@@ -20,7 +20,8 @@ const airlockOptionsSchema = z.strictObject({
   isolate: z.strictObject({ workersPerTenant: positive.max(256).optional() }).optional(),
   secrets: withMethods(['get'], 'a SecretSource').optional(),
   egress: z.strictObject({ resolve: fn('a resolver function').optional(), ca: z.string().optional(), limits: gatewayLimits.optional() }).optional(),
-  quotas: z.unknown().optional(),
+  // The quotas' values are checked by Quotas itself (quotas.ts), which names each one.
+  quotas: z.strictObject({ default: z.unknown().optional(), tenants: z.unknown().optional() }).optional(),
 });
 
 const sandboxOptionsSchema = z.strictObject({
@@ -36,7 +37,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsSchema, given, 'createAirlock options', 'home, audit, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas');
+  return checkOptions(airlockOptionsSchema, given, 'createAirlock options', 'home, audit, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }');
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {

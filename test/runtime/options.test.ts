@@ -18,6 +18,7 @@ test('createAirlock refuses unknown or ill-typed options, naming them (control: 
     [{ tools: { lookup: 'not a function' } }, /tools\.lookup/],
     [{ audit: {} }, /audit/],
     [{ egress: { limits: { maxBodyByte: 1 } } }, /maxBodyByte/],
+    [{ quotas: { defaults: { sandboxes: 1 } } }, /defaults/],
   ] as const) {
     assert.throws(() => createAirlock({ home: home(), ...bad } as unknown as AirlockOptions), invalid(names), JSON.stringify(bad));
   }
