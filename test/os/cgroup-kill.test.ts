@@ -73,7 +73,8 @@ test('a host that dies in the middle of a kill leaves no process frozen: what is
   const host = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'kill-and-die.ts'), name], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   host.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  await new Promise((r) => host.on('exit', r));
+  const code = await new Promise((r) => host.on('exit', r));
+  assert.equal(code, 0, 'control: the host died with its kill begun and not finished');
   const pids = JSON.parse(out) as number[];
   assert.ok(pids.length >= 3, 'control: the host had put processes there');
   const cg = await Cgroup.attach(name);
