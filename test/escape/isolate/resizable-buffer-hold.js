@@ -1,4 +1,5 @@
 // expect: {"status":"memory","code":"MEMORY_LIMIT"}
+// limits: {"cpuMs":30000,"wallMs":30000}
 // Resizable ArrayBuffers and growable SharedArrayBuffers reserve their memory outside the
 // allocator isolated-vm counts, so its heap limit never sees them. Holding 150 MiB of them under a
 // 32 MiB policy must end at the memory limit, not return ok (the worker watches its own memory).

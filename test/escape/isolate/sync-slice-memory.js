@@ -1,4 +1,5 @@
 // expect: {"status":"memory","code":"MEMORY_LIMIT"}
+// limits: {"cpuMs":30000,"wallMs":30000}
 // Memory the heap limit doesn't count, taken and given back inside one synchronous slice, where
 // the worker's own timers can't run: 150 MiB of a resizable buffer under a 32 MiB policy, held
 // 300 ms, then shrunk before returning. The worker's watch thread must end it (MEMORY_LIMIT).

@@ -1,4 +1,5 @@
 // expect: {"status":"memory","code":"MEMORY_LIMIT"}
+// limits: {"cpuMs":30000,"wallMs":30000}
 // WebAssembly memory lives outside the JS heap. Growing and touching it 16 MiB at a time must end
 // at a memory limit, never in the host's memory. isolated-vm does not count it: the worker's own
 // cgroup cap (192 MiB + 3 × memoryMiB) is what stops this one.

@@ -1,4 +1,5 @@
 // expect: {"status":"memory","code":"MEMORY_LIMIT"}
+// limits: {"cpuMs":30000,"wallMs":30000}
 // WebAssembly memories live outside the JS heap too. Holding 160 MiB of them (10 × 16 MiB, under
 // the worker's cgroup cap) under a 32 MiB policy must end at the memory limit, not return ok.
 const keep = [];
