@@ -29,9 +29,10 @@ export function verdictOf(end: RunEnd, violations: readonly Violation[]): Verdic
     case 'hung':
       return fail('WALL_TIMEOUT', 'the worker did not answer by the wall-clock limit and was killed');
     case 'crashed':
-      return end.oomKilled
-        ? fail('MEMORY_LIMIT', "the worker passed its memory cap and was killed (the isolate's heap limit was overshot)")
-        : fail('WORKER_CRASHED', end.detail.slice(0, 500));
+      if (end.cause === 'memory') return fail('MEMORY_LIMIT', "the worker passed its memory cap and was killed (the isolate's heap limit was overshot)");
+      if (end.cause === 'output') return fail('OUTPUT_LIMIT', 'the run printed more than its output limit and went on inside one slice of code; its worker was stopped (the output it printed is lost)');
+      if (end.cause === 'other') return fail('WORKER_CRASHED', end.detail.slice(0, 500));
+      return fail('CPU_TIMEOUT', 'the run passed its CPU-time limit inside one slice of code, and its worker was stopped');
     case 'done':
       break;
   }

@@ -123,7 +123,8 @@ export class IsolateTier {
       }
     }
     const done = end.kind === 'done' ? end.done : null;
-    const usage: Usage = done?.usage ?? { wallMs: performance.now() - started, cpuMs: 0, memoryBytes: 0 };
+    const spent = end.kind === 'crashed' && typeof end.cause === 'object' ? end.cause.cpuMs : 0;
+    const usage: Usage = done?.usage ?? { wallMs: performance.now() - started, cpuMs: spent, memoryBytes: 0 };
     return {
       id,
       tier: 'isolate',

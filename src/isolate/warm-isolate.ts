@@ -9,10 +9,19 @@ import { GuestOutput } from './guest-output.ts';
 
 export type ToolBridge = (name: string, argsJson: string) => Promise<string>;
 
-/** How long a slice of guest code may run now, and what to do when one ran out of it. */
+/**
+ * Bounds each slice of guest code run on this thread: `begin` is called as one starts and answers
+ * how long it may run (elapsed ms), `end` as it ends, `onTimeout` when one ran out of that time.
+ */
 export interface SliceGuard {
-  readonly timeoutMs: () => number;
+  readonly begin: () => number;
+  readonly end: () => void;
   readonly onTimeout: () => void;
+}
+
+/** isolated-vm's timeout in whole ms, at least 1. */
+function sliceTimeout(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
 }
 
 interface Hooks {
@@ -91,14 +100,17 @@ export class WarmIsolate {
     const guard = this.#hooks.guard;
     if (guard === null || this.isolate.isDisposed) return;
     this.#inGuest++;
+    let ranOut = false;
     try {
-      this.#deliver.applySync(undefined, [id, reply], { timeout: Math.max(1, Math.ceil(guard.timeoutMs())), arguments: { copy: true } });
+      this.#deliver.applySync(undefined, [id, reply], { timeout: sliceTimeout(guard.begin()), arguments: { copy: true } });
     } catch (error) {
       // Ran out of its slice: the run stops. Any other failure here is the isolate being disposed.
-      if (timedOut(error)) guard.onTimeout();
+      ranOut = timedOut(error);
     } finally {
+      guard.end();
       this.#inGuest--;
     }
+    if (ranOut) guard.onTimeout();
   }
 
   /** Binds this isolate to its one run: where output goes, where tool calls go, which doors exist. */
@@ -114,26 +126,28 @@ export class WarmIsolate {
    * guest-side finisher, which awaits it and copies the result out as JSON text.
    *
    * The guest's synchronous stretch (and the microtasks it queues) runs on this thread, bounded by
-   * `syncMs` (isolated-vm terminates it: SyncTimeout). So does what runs after each host answer
+   * the guard (isolated-vm terminates it at the wall limit: SyncTimeout; the backstop at the CPU limit). So does what runs after each host answer
    * (see deliver), bounded by what is left of the limits. What V8 would finish in a task of its own
    * never runs here, so the guest is not offered it (the promise forms of WebAssembly compile in
    * the slice; Atomics.waitAsync is absent: guest-bootstrap.ts). The caller's wall timer, CPU
    * sampler and memory watches stay the backstop.
    */
-  async runMain(code: string, options: { inputJson: string; resultCap: number; syncMs: number }): Promise<unknown[]> {
-    const timeout = Math.max(1, Math.ceil(options.syncMs));
+  async runMain(code: string, options: { inputJson: string; resultCap: number; guard: SliceGuard }): Promise<unknown[]> {
+    const { guard } = options;
     const script = this.isolate.compileScriptSync(code, { filename: 'file:///guest.js' });
-    const main = script.runSync(this.context, { reference: true, timeout });
     let pending: Promise<unknown>;
     this.#inGuest++;
     try {
+      const main = script.runSync(this.context, { reference: true, timeout: sliceTimeout(guard.begin()) });
+      guard.end();
       pending = this.#finish.applySync(undefined, [main.derefInto(), options.inputJson, options.resultCap], {
-        timeout,
+        timeout: sliceTimeout(guard.begin()),
         result: { promise: true, copy: true },
       });
     } catch (error) {
       throw timedOut(error) ? new SyncTimeout() : error;
     } finally {
+      guard.end();
       this.#inGuest--;
     }
     return (await pending) as unknown[];

@@ -8,7 +8,7 @@
  */
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
-import { startMemoryWatch } from './memory-watch.ts';
+import { startBackstop } from './backstop.ts';
 import { readFd, replySpin, type ReplySpin } from './reply-spin.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
@@ -31,7 +31,7 @@ class IsolateWorker {
   readonly #queue: RunJob[] = [];
   #busy = false;
   #current: string | null = null;
-  readonly #control: RunControl = { stop: null, memory: startMemoryWatch() };
+  readonly #control: RunControl = { stop: null, backstop: startBackstop() };
   #calls = 0;
 
   constructor(socket: Socket, defaultMemoryMiB: number) {

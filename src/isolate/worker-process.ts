@@ -12,7 +12,7 @@ import { Cgroup, joinAndExec } from '../os/cgroup.ts';
 import type { UidAllocator } from '../os/uids.ts';
 import { readFrames, writeFrame } from './frames.ts';
 import { workerArgv } from './launch.ts';
-import { MEMORY_MARKER } from './memory-watch.ts';
+import { CPU_MARKER, MEMORY_MARKER, OUTPUT_MARKER } from './backstop.ts';
 import { workerMessageSchema, type DoneMessage, type RunJob, type ToolReply, type WorkerMessage } from './protocol.ts';
 import type { WorkerView } from './worker-view.ts';
 
@@ -27,7 +27,8 @@ export interface WorkerEnv {
 export type ToolCall = Extract<WorkerMessage, { t: 'tool' }>;
 export type RunEnd =
   | { readonly kind: 'done'; readonly done: DoneMessage }
-  | { readonly kind: 'crashed'; readonly oomKilled: boolean; readonly detail: string }
+  /** `cause`: the kernel's OOM killer or the memory backstop; the output backstop; the CPU backstop (with the CPU the run spent); anything else. */
+  | { readonly kind: 'crashed'; readonly cause: 'memory' | 'output' | { readonly cpuMs: number } | 'other'; readonly detail: string }
   | { readonly kind: 'hung' }
   | { readonly kind: 'closed' };
 
@@ -239,9 +240,7 @@ export class WorkerProcess {
 
   async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const stats = await this.#cgroup.stats().catch(() => null);
-    // The kernel's OOM killer, or the worker's own memory backstop (memory-watch.ts) aborting it.
-    const oomKilled = (stats?.oomKills ?? 0) > 0 || this.stderrTail().includes(MEMORY_MARKER);
-    this.#finish({ kind: 'crashed', oomKilled, detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
+    this.#finish({ kind: 'crashed', cause: crashCause(stats?.oomKills ?? 0, this.stderrTail()), detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
     await this.#cgroup.killAll().catch(() => undefined);
     await this.#cgroup.destroy().catch(() => undefined);
     await this.#release();
@@ -261,4 +260,12 @@ export class WorkerProcess {
     this.kill();
     await this.exited;
   }
+}
+
+/** Why a worker died: the kernel's OOM killer or the backstop's memory limit, its output or CPU limit (backstop.ts), or something else. */
+function crashCause(oomKills: number, stderr: string): 'memory' | 'output' | { readonly cpuMs: number } | 'other' {
+  if (oomKills > 0 || stderr.includes(MEMORY_MARKER)) return 'memory';
+  if (stderr.includes(OUTPUT_MARKER)) return 'output';
+  const cpu = new RegExp(`${CPU_MARKER} cpu=(\\d+(?:\\.\\d+)?)`).exec(stderr);
+  return cpu?.[1] === undefined ? 'other' : { cpuMs: Number(cpu[1]) };
 }

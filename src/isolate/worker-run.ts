@@ -5,7 +5,7 @@
  */
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
-import type { MemoryWatch } from './memory-watch.ts';
+import type { Backstop } from './backstop.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
@@ -13,8 +13,14 @@ type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
 /** Filled in by runInIsolate: how the worker ends this run when the host asks it to. */
 export interface RunControl {
   stop: ((why: 'calls') => void) | null;
-  /** The process-wide backstop for memory taken inside one synchronous slice (memory-watch.ts). */
-  readonly memory: MemoryWatch;
+  /** The backstop for memory and CPU taken inside one synchronous slice (backstop.ts). */
+  readonly backstop: Backstop;
+}
+
+/** This thread's own CPU clock, in ns. */
+function threadCpuNs(): bigint {
+  const u = process.threadCpuUsage();
+  return BigInt(u.user + u.system) * 1000n;
 }
 
 /** How often the CPU clock and the process's memory are sampled; limits hold to within about this. */
@@ -32,7 +38,11 @@ const RSS_ALLOWANCE_BYTES = 32 * 1024 * 1024;
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
-  const state: { stop: Stop | null; cpuNs: bigint; sliceBy: 'cpu' | 'wall' | 'either' } = { stop: null, cpuNs: 0n, sliceBy: 'cpu' };
+  // cpuNs: the guest's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
+  // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged);
+  // for slices run on this thread, `waitNs` takes back what the thread's own CPU clock says it
+  // did not spend. `slice` holds both clocks at the start of the slice running now.
+  const state: { stop: Stop | null; cpuNs: bigint; waitNs: bigint; slice: { ivm: bigint; thread: bigint } | null } = { stop: null, cpuNs: 0n, waitNs: 0n, slice: null };
   const stop = (why: Stop): void => {
     if (state.stop !== null || isolate.isDisposed) return;
     state.stop = why;
@@ -40,17 +50,20 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     isolate.dispose();
   };
   const sample = (): void => {
-    if (!isolate.isDisposed) state.cpuNs = isolate.cpuTime;
+    if (!isolate.isDisposed) state.cpuNs = isolate.cpuTime - state.waitNs;
   };
   control.stop = stop;
   // Not disposed from inside the sink callback: the guest is mid-call there.
-  const output = new GuestOutput(job.limits.outputBytes, () => setImmediate(() => stop('output')));
+  const output = new GuestOutput(job.limits.outputBytes, () => {
+    control.backstop.halt();
+    setImmediate(() => stop('output'));
+  });
   const wall = setTimeout(() => stop('wall'), job.limits.wallMs);
   const cpuLimitNs = BigInt(job.limits.cpuMs) * 1_000_000n;
   const rssAtStart = process.memoryUsage.rss();
   const rssLimit = RSS_GROWTH_FACTOR * job.limits.memoryMiB * 1024 * 1024 + RSS_ALLOWANCE_BYTES;
   let rssGrowth = 0;
-  control.memory.arm(rssAtStart, rssLimit);
+  control.backstop.arm(rssAtStart, rssLimit);
   const watchMemory = (): void => {
     rssGrowth = Math.max(rssGrowth, process.memoryUsage.rss() - rssAtStart);
     if (rssGrowth > rssLimit) stop('memory');
@@ -61,23 +74,31 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     watchMemory();
   }, CPU_SAMPLE_MS);
   // Each slice of guest code run on this thread (the module body, then what runs after each host
-  // answer) gets what is left of both limits.
+  // answer) is bounded in elapsed time by what is left of wallMs (isolated-vm's timeout is a wall
+  // clock), and in CPU by the backstop thread, with what is left of cpuMs: a slice that waited for
+  // a CPU on a busy host has spent wall time, not CPU, and is not stopped for CPU.
   const guard: SliceGuard = {
-    timeoutMs: () => {
+    begin: () => {
       sample();
-      const cpuLeft = Number(cpuLimitNs - state.cpuNs) / 1e6;
-      const wallLeft = job.limits.wallMs - (performance.now() - started);
-      // When both limits end within a sample of each other, the reason is decided at the timeout,
-      // by what the guest really spent (setup before the slice costs wall time, not guest CPU).
-      state.sliceBy = Math.abs(cpuLeft - wallLeft) <= CPU_SAMPLE_MS ? 'either' : cpuLeft < wallLeft ? 'cpu' : 'wall';
-      return Math.min(cpuLeft, wallLeft);
+      const spentUs = Number(state.cpuNs) / 1e3;
+      control.backstop.sliceBegins(spentUs, Number(cpuLimitNs - state.cpuNs) / 1e3 + CPU_SAMPLE_MS * 1000);
+      if (!isolate.isDisposed) state.slice = { ivm: isolate.cpuTime, thread: threadCpuNs() };
+      return job.limits.wallMs - (performance.now() - started);
+    },
+    end: () => {
+      control.backstop.sliceEnds();
+      const slice = state.slice;
+      state.slice = null;
+      if (slice === null || isolate.isDisposed) return;
+      const waited = isolate.cpuTime - slice.ivm - (threadCpuNs() - slice.thread);
+      if (waited > 0n) state.waitNs += waited;
     },
     onTimeout: () => stop(sliceReason()),
   };
+  // A slice stopped by the wall clock stopped for wall time, unless its CPU had run out too.
   const sliceReason = (): 'cpu' | 'wall' => {
-    if (state.sliceBy !== 'either') return state.sliceBy;
     sample();
-    return state.cpuNs >= cpuLimitNs - BigInt(CPU_SAMPLE_MS) * 1_000_000n ? 'cpu' : 'wall';
+    return state.cpuNs >= cpuLimitNs ? 'cpu' : 'wall';
   };
   let memoryBytes = 0;
   let outcome: Outcome;
@@ -86,7 +107,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, syncMs: guard.timeoutMs() });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard });
     sample();
     // A run shorter than one sample can't have touched much; longer ones get a last look.
     if (performance.now() - started >= CPU_SAMPLE_MS) watchMemory();
@@ -104,7 +125,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   } finally {
     sample();
     control.stop = null;
-    control.memory.disarm();
+    control.backstop.disarm();
     clearTimeout(wall);
     clearInterval(cpu);
   }

@@ -133,7 +133,7 @@ export const WORKER_PROFILE: SeccompProfile = {
       ...[0x5401, 0x5413, 0x5421, 0x5450, 0x5451].map((cmd): readonly SeccompCondition[] => [{ arg: 1, op: 'masked_eq', mask: 0xffffffff, value: cmd }])),
     ...allowIf('prctl', 'thread names only', [{ arg: 0, op: 'eq', value: PR_SET_NAME }], [{ arg: 0, op: 'eq', value: PR_GET_NAME }]),
     ...allowIf('prlimit64', 'its own limits only (node raises RLIMIT_NOFILE to the hard limit)', [{ arg: 0, op: 'eq', value: 0 }]),
-    ...allowIf('kill', "SIGKILL to its own process group only: the memory backstop's way to end the worker (isolate/memory-watch.ts)", [
+    ...allowIf('kill', "SIGKILL to its own process group only: the backstop's way to end the worker (isolate/backstop.ts)", [
       { arg: 0, op: 'eq', value: 0 },
       { arg: 1, op: 'eq', value: SIGKILL },
     ]),

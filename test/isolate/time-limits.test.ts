@@ -1,6 +1,6 @@
-// Wall and CPU limits on the slices a run is made of: the guest's synchronous stretch (bounded by
-// cpuMs of elapsed time, since a policy's cpuMs never exceeds its wallMs) and what runs after a
-// host answer (bounded by what is left of both), and a run that waits forever (the wall timer).
+// Wall and CPU limits on the slices a run is made of: the guest's synchronous stretch and what runs
+// after a host answer, each bounded by what is left of wallMs in elapsed time and of cpuMs in CPU
+// time (the worker's backstop thread), and a run that waits forever (the wall timer).
 // Each stop beside a control that does the same kind of work within its limit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -14,9 +14,9 @@ test('a synchronous loop stops at its limit (cpuMs never exceeds wallMs); the sa
   await using airlock = testAirlock();
   const r = await airlock.run({ code: 'for (;;) {}', policy: limits(300, 300) });
   assert.equal(r.status, 'timeout');
-  // The reason is what was really spent: CPU when the loop had the CPU, wall time when a busy
-  // machine (the other test files) kept it off the CPU long enough (the worker's 5 ms sample).
-  assert.equal(r.error?.code, r.usage.cpuMs >= 300 - 5 ? 'CPU_TIMEOUT' : 'WALL_TIMEOUT', `cpu ${r.usage.cpuMs} ms, wall ${r.usage.wallMs} ms`);
+  // The reason is the limit that was really passed: CPU only when the loop had spent its cpuMs,
+  // wall time when the wall clock ran out first (a busy machine kept the loop off the CPU).
+  assert.equal(r.error?.code, r.usage.cpuMs >= 300 ? 'CPU_TIMEOUT' : 'WALL_TIMEOUT', `cpu ${r.usage.cpuMs} ms, wall ${r.usage.wallMs} ms`);
   assert.ok(r.usage.cpuMs <= r.usage.wallMs + 5, `cpuMs never exceeds wallMs: cpu ${r.usage.cpuMs}, wall ${r.usage.wallMs}`);
   assert.ok(r.usage.wallMs >= 280 && r.usage.wallMs < 1500, `stopped after ${r.usage.wallMs} ms`);
   const control = await airlock.run({ code: `${spinFor(100)}\nexport default 'done'`, policy: limits(300, 300) });
@@ -65,4 +65,27 @@ test('a run that awaits forever ends at its wall limit, having used almost no CP
   assert.equal(r.status, 'timeout');
   assert.equal(r.error?.code, 'WALL_TIMEOUT');
   assert.ok(r.usage.cpuMs < 100, `used ${r.usage.cpuMs} ms of CPU`);
+});
+
+// Waiting is wall time, not CPU. Atomics.wait blocks the guest's own thread without using the
+// CPU: exactly what a run sees when a busy host keeps it off the CPU. A slice bounded by cpuMs of
+// elapsed time (as before) stopped this run with CPU_TIMEOUT having used almost no CPU.
+const waitFor = (ms: number): string => `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});`;
+
+test('a slice that waits past cpuMs without using the CPU is not stopped for CPU; its wall limit still holds', async () => {
+  await using airlock = testAirlock();
+  const waited = await airlock.run({ code: `${waitFor(400)}\nexport default 'woke'`, policy: limits(3000, 100) });
+  assert.equal(waited.status, 'ok', JSON.stringify(waited.error));
+  assert.equal(waited.result, 'woke');
+  assert.ok(waited.usage.cpuMs < 100 && waited.usage.wallMs >= 400, `cpu ${waited.usage.cpuMs} ms, wall ${waited.usage.wallMs} ms`);
+  // After a host answer too.
+  const after = await airlock.run({ code: `const n = await tools.add({ a: 1, b: 2 });\n${waitFor(400)}\nexport default n`, policy: limits(3000, 100) });
+  assert.equal(after.status, 'ok', JSON.stringify(after.error));
+  assert.equal(after.result, 3);
+  // Control: the same wait past wallMs is a wall timeout, and spending the CPU is a CPU timeout.
+  const tooLong = await airlock.run({ code: `${waitFor(5000)}\nexport default 'woke'`, policy: limits(300, 100) });
+  assert.equal(tooLong.error?.code, 'WALL_TIMEOUT', JSON.stringify(tooLong.error));
+  const spun = await airlock.run({ code: `${spinFor(2000)}\nexport default 'spun'`, policy: limits(3000, 100) });
+  assert.equal(spun.error?.code, 'CPU_TIMEOUT', JSON.stringify(spun.error));
+  assert.ok(spun.usage.cpuMs >= 100, `a CPU stop reports the CPU spent: ${spun.usage.cpuMs} ms`);
 });
