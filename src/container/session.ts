@@ -12,6 +12,8 @@ import { newId } from '../core/ids.ts';
 import type { Cgroup } from '../os/cgroup.ts';
 import type { UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import { decide } from '../policy/decide.ts';
+import { WORKSPACE } from './mounts.ts';
 import type { Driver } from './drivers/driver.ts';
 import { checkExecOptions } from './exec-options.ts';
 import { launch, RUN_ID, type ExecOptions, type ExecResult, type Launched } from './launch.ts';
@@ -123,6 +125,8 @@ export class Session implements ContainerSandbox {
 
   async #file<T>(path: string, op: () => Promise<T>): Promise<T> {
     try {
+      const door = decide(this.#parts.policy, { door: 'file', path, root: WORKSPACE });
+      if (!door.allow) throw new AirlockError(door.code, door.message);
       const value = await op();
       this.#decideFile(path, true, 'WORKSPACE_PATH');
       return value;

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import { openDirBeneath, openDirWithin, within } from './beneath.ts';
 import type { Mounter } from './mounter.ts';
+import { decideFile, MAX_NAME_BYTES, MAX_PATH_BYTES } from '../policy/decide.ts';
 import { WORKSPACE } from './mounts.ts';
 
 const run = promisify(execFile);
@@ -25,10 +26,6 @@ function outside(path: string, why: string): AirlockError {
   return new AirlockError('PATH_OUTSIDE_WORKSPACE', `path ${JSON.stringify(path)} ${why}: name a path inside the workspace`);
 }
 
-/** NAME_MAX: the longest name one path segment may have, in bytes. */
-const MAX_NAME_BYTES = 255;
-/** The longest workspace path, in bytes: its host path (under /run/airlock/…) stays below PATH_MAX. */
-export const MAX_PATH_BYTES = 3072;
 
 /**
  * What the sandbox left in its workspace can make a host file operation fail (a directory where a
@@ -54,17 +51,10 @@ function fileError(error: unknown, path: string): AirlockError {
 
 /** Splits a workspace path ("a/b", "/workspace/a/b") into checked segments. */
 export function segmentsOf(path: string): string[] {
-  let rel = path;
-  if (rel === WORKSPACE || rel.startsWith(`${WORKSPACE}/`)) rel = rel.slice(WORKSPACE.length + 1);
-  else if (rel.startsWith('/')) throw outside(path, 'is absolute and not under /workspace');
-  const segs = rel.split('/').filter((s) => s !== '' && s !== '.');
-  for (const s of segs) {
-    if (s === '..') throw outside(path, 'contains ".."');
-    if (s.includes('\0')) throw outside(path, 'contains a NUL byte');
-    if (Buffer.byteLength(s) > MAX_NAME_BYTES) throw new AirlockError('INVALID_REQUEST', `a name in ${JSON.stringify(path.slice(0, 80))}… is over ${MAX_NAME_BYTES} bytes: use shorter names`);
-  }
-  if (Buffer.byteLength(segs.join('/')) > MAX_PATH_BYTES) throw new AirlockError('INVALID_REQUEST', `the path ${JSON.stringify(path.slice(0, 80))}… is over ${MAX_PATH_BYTES} bytes: use a shorter path`);
-  return segs;
+  const decision = decideFile(path, WORKSPACE);
+  if (!decision.allow) throw new AirlockError(decision.code, decision.message);
+  const rel = path === WORKSPACE || path.startsWith(`${WORKSPACE}/`) ? path.slice(WORKSPACE.length + 1) : path;
+  return rel.split('/').filter((s) => s !== '' && s !== '.');
 }
 
 export class Workspace {

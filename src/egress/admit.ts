@@ -1,6 +1,6 @@
 /**
  * Admission: the steps every egress request passes, in order, before a byte goes upstream.
- *   1. decideEgress: a route grants scheme, host, port, method, path; quotas have room (and
+ *   1. decide (the egress door): a route grants scheme, host, port, method, path; quotas have room (and
  *      room for the request body, which is read whole before admission);
  *   2. the upstream is the route's forward target, or the requested host itself;
  *   3. resolve that name on the host and keep only an address the route may reach;
@@ -11,7 +11,8 @@
  */
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
-import { decideEgress, type CompiledRoute } from '../policy/network.ts';
+import { decide } from '../policy/decide.ts';
+import type { CompiledRoute } from '../policy/network.ts';
 import type { Upstream } from './connect.ts';
 import type { UsageKey, UsageLedger } from './quota.ts';
 import type { Resolver } from './resolve.ts';
@@ -48,9 +49,10 @@ function denied(why: string, code: ErrorCode, message: string, route: CompiledRo
 
 /** Runs the admission steps for one request (or CONNECT) of one sandbox. */
 export async function admit(deps: AdmitDeps, ctx: EgressContext, kind: 'request' | 'tunnel', method: string, target: Target, bodyBytes = 0): Promise<Admission> {
-  const decision = decideEgress(ctx.policy.routes, { kind, method, ...target, usage: deps.ledger.view(ctx) });
-  if (!decision.allow) return denied(decision.why, decision.code, decision.reason, decision.route);
+  const decision = decide(ctx.policy, { door: 'egress', request: { kind, method, ...target, usage: deps.ledger.view(ctx) } });
+  if (!decision.allow) return denied(decision.why ?? decision.code, decision.code, decision.message, decision.route ?? null);
   const route = decision.route;
+  if (route === undefined) throw new AirlockError('INTERNAL', 'an allowed egress decision carried no route');
   const used = deps.ledger.view(ctx).get(route.name)?.bytes ?? 0;
   if (route.quota.bytes !== null && used + bodyBytes > route.quota.bytes) {
     const left = route.quota.bytes - used;

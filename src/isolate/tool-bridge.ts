@@ -134,8 +134,8 @@ export class ToolBridgeHost {
     }
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar: this.#calls });
     this.#calls++;
-    if (!decision.allow) return this.#deny(name, decision.code, decision.reason);
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: name, allow: true, reason: decision.reason });
+    if (!decision.allow) return this.#deny(name, decision.code, decision.message);
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: name, allow: true, reason: decision.code });
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();

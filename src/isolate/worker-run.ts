@@ -41,8 +41,16 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   // cpuNs: the guest's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
   // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged);
   // for slices run on this thread, `waitNs` takes back what the thread's own CPU clock says it
-  // did not spend. `slice` holds both clocks at the start of the slice running now.
-  const state: { stop: Stop | null; cpuNs: bigint; waitNs: bigint; slice: { ivm: bigint; thread: bigint } | null } = { stop: null, cpuNs: 0n, waitNs: 0n, slice: null };
+  // did not spend. `slice` holds both clocks at the start of the slice running now. The isolate
+  // was built (and its bootstrap run) before this run: its clock counts from `bound`, once the run
+  // holds it.
+  const state: { stop: Stop | null; cpuNs: bigint; waitNs: bigint; bound: bigint | null; slice: { ivm: bigint; thread: bigint } | null } = {
+    stop: null,
+    cpuNs: 0n,
+    waitNs: 0n,
+    bound: null,
+    slice: null,
+  };
   const stop = (why: Stop): void => {
     if (state.stop !== null || isolate.isDisposed) return;
     state.stop = why;
@@ -50,7 +58,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     isolate.dispose();
   };
   const sample = (): void => {
-    if (!isolate.isDisposed) state.cpuNs = isolate.cpuTime - state.waitNs;
+    if (!isolate.isDisposed && state.bound !== null) state.cpuNs = isolate.cpuTime - state.bound - state.waitNs;
   };
   control.stop = stop;
   // Not disposed from inside the sink callback: the guest is mid-call there.
@@ -104,6 +112,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   let outcome: Outcome;
   try {
     warm.bind(output, bridge, guard, { tools: job.tools, network: job.network });
+    state.bound = isolate.cpuTime;
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))

@@ -10,7 +10,7 @@ import { TEST_POLICY, testAirlock } from '../support/airlock.ts';
 const limits = (wallMs: number, cpuMs: number): PolicyDocument => ({ ...TEST_POLICY, limits: { ...TEST_POLICY.limits, wallMs, cpuMs } });
 const spinFor = (ms: number): string => `const until = Date.now() + ${ms}; while (Date.now() < until) {}`;
 
-test('a synchronous loop stops at its limit (cpuMs never exceeds wallMs); the same kind of work within it completes', async () => {
+test('a synchronous loop stops at its limit; the same kind of work within it completes', async () => {
   await using airlock = testAirlock();
   const r = await airlock.run({ code: 'for (;;) {}', policy: limits(300, 300) });
   assert.equal(r.status, 'timeout');
@@ -26,30 +26,30 @@ test('a synchronous loop stops at its limit (cpuMs never exceeds wallMs); the sa
 
 test('a synchronous loop under a CPU limit stops with CPU_TIMEOUT having used about that much CPU', async () => {
   await using airlock = testAirlock();
-  const r = await airlock.run({ code: 'for (;;) {}', policy: limits(5000, 300) });
+  const r = await airlock.run({ code: 'for (;;) {}', policy: limits(60_000, 300) });
   assert.equal(r.status, 'timeout');
   assert.equal(r.error?.code, 'CPU_TIMEOUT');
-  assert.ok(r.usage.cpuMs >= 200 && r.usage.cpuMs < 1000, `used ${r.usage.cpuMs} ms of CPU`);
-  assert.ok(r.usage.wallMs < 2000, `stopped after ${r.usage.wallMs} ms`);
+  assert.ok(r.usage.cpuMs >= 300 && r.usage.cpuMs < 400, `used ${r.usage.cpuMs} ms of CPU`);
 });
 
 test('CPU spent after a tool answer is limited by what is left of cpuMs; the same work within it completes', async () => {
   await using airlock = testAirlock();
-  const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) {}', policy: limits(5000, 300) });
+  const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) {}', policy: limits(60_000, 300) });
   assert.equal(r.status, 'timeout');
   assert.equal(r.error?.code, 'CPU_TIMEOUT');
-  assert.ok(r.usage.wallMs < 2500, `stopped after ${r.usage.wallMs} ms`);
-  const control = await airlock.run({ code: `const n = await tools.add({ a: 1, b: 2 });\n${spinFor(100)}\nexport default n`, policy: limits(5000, 300) });
+  // Stopped near its CPU limit, whatever the wall clock (a busy machine stretches that).
+  assert.ok(r.usage.cpuMs >= 300 && r.usage.cpuMs < 400, `used ${r.usage.cpuMs} ms of CPU`);
+  const control = await airlock.run({ code: `const n = await tools.add({ a: 1, b: 2 });\n${spinFor(100)}\nexport default n`, policy: limits(60_000, 300) });
   assert.equal(control.status, 'ok');
   assert.equal(control.result, 3);
 });
 
 test('a microtask loop after a tool answer is stopped by the CPU limit', async () => {
   await using airlock = testAirlock();
-  const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) await null;', policy: limits(5000, 300) });
+  const r = await airlock.run({ code: 'await tools.add({ a: 1, b: 2 });\nfor (;;) await null;', policy: limits(60_000, 300) });
   assert.equal(r.status, 'timeout');
   assert.equal(r.error?.code, 'CPU_TIMEOUT');
-  assert.ok(r.usage.wallMs < 2500, `stopped after ${r.usage.wallMs} ms`);
+  assert.ok(r.usage.cpuMs >= 300 && r.usage.cpuMs < 400, `used ${r.usage.cpuMs} ms of CPU`);
 });
 
 test('parallel tool calls each get their own answer', async () => {

@@ -6,7 +6,7 @@ import { decide } from '../../src/policy/decide.ts';
 import { LIMIT_DEFAULTS } from '../../src/policy/schema.ts';
 
 function codeOf(d: ReturnType<typeof decide>): string {
-  return d.allow ? d.reason : d.code;
+  return d.code;
 }
 
 function problemsOf(fn: () => unknown): { path: string; message: string }[] {
@@ -52,7 +52,7 @@ test('decide: granted tool with valid args is allowed; bad args and the call lim
     tools: { add: { operation: 'compute', args: { type: 'object', properties: { a: { type: 'number' } }, required: ['a'], additionalProperties: false } } },
     limits: { toolCalls: 2 },
   });
-  assert.deepEqual(decide(p, { door: 'tool', name: 'add', args: { a: 1 }, callsSoFar: 0 }), { allow: true, reason: 'TOOL_GRANTED' });
+  assert.deepEqual(decide(p, { door: 'tool', name: 'add', args: { a: 1 }, callsSoFar: 0 }), { allow: true, code: 'TOOL_GRANTED' });
   const bad = decide(p, { door: 'tool', name: 'add', args: { a: 'x' }, callsSoFar: 0 });
   assert.equal(codeOf(bad), 'TOOL_ARGS_INVALID');
   const over = decide(p, { door: 'tool', name: 'add', args: { a: 1 }, callsSoFar: 2 });
