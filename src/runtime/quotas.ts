@@ -8,6 +8,8 @@
  * This file holds the numbers and the decisions; src/runtime/registry.ts holds the atomicity.
  */
 import { AirlockError } from '../core/errors.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+import { decide } from '../policy/decide.ts';
 import { TENANT_ID } from '../policy/request.ts';
 import type { Bucket, TenantUsage } from './registry.ts';
 
@@ -70,14 +72,16 @@ export class Quotas {
     return this.#tenants.get(tenant) ?? this.#default;
   }
 
-  /** Throws QUOTA_SANDBOXES or QUOTA_MEMORY when one more sandbox of `memoryMiB` would not fit. */
-  admit(tenant: string, usage: TenantUsage, memoryMiB: number): void {
+  /** Throws QUOTA_SANDBOXES or QUOTA_MEMORY (decide()'s quota door) when one more sandbox under `policy` would not fit. */
+  admit(tenant: string, usage: TenantUsage, policy: CompiledPolicy): void {
     const q = this.of(tenant);
-    if (usage.sandboxes + 1 > q.sandboxes) {
-      throw new AirlockError('QUOTA_SANDBOXES', `tenant ${tenant} already has ${usage.sandboxes} live sandbox(es), its quota: destroy one first, or raise quotas.sandboxes`);
-    }
-    if (usage.memoryMiB + memoryMiB > q.memoryMiB) {
-      throw new AirlockError('QUOTA_MEMORY', `tenant ${tenant}'s live sandboxes hold ${usage.memoryMiB} MiB; ${memoryMiB} MiB more would pass its quota of ${q.memoryMiB} MiB: ask for less (limits.memoryMiB), destroy a sandbox, or raise quotas.memoryMiB`);
+    const asks = [
+      { budget: 'sandboxes', used: usage.sandboxes, asking: 1, max: q.sandboxes },
+      { budget: 'memoryMiB', used: usage.memoryMiB, asking: policy.limits.memoryMiB, max: q.memoryMiB },
+    ] as const;
+    for (const ask of asks) {
+      const decision = decide(policy, { door: 'quota', tenant, ...ask });
+      if (!decision.allow) throw new AirlockError(decision.code, decision.message);
     }
   }
 
@@ -85,14 +89,16 @@ export class Quotas {
    * Spends one run from the tenant's bucket, or throws QUOTA_RUNS saying when the next is allowed.
    * A clock that steps back refills nothing and never lets the same time be counted twice.
    */
-  take(tenant: string, bucket: Bucket | null, nowMs: number): Bucket {
+  take(tenant: string, bucket: Bucket | null, nowMs: number, policy: CompiledPolicy): Bucket {
     const perMinute = this.of(tenant).runsPerMinute;
     const atMs = Math.max(bucket?.atMs ?? nowMs, nowMs);
     const elapsed = bucket === null ? 0 : Math.max(0, nowMs - bucket.atMs);
     const tokens = bucket === null ? perMinute : Math.min(perMinute, bucket.tokens + (elapsed * perMinute) / 60_000);
-    if (tokens < 1) {
+    // The bucket holds `tokens` of `perMinute`: the rest are in use this minute.
+    const decision = decide(policy, { door: 'quota', budget: 'runsPerMinute', tenant, used: perMinute - tokens, asking: 1, max: perMinute });
+    if (!decision.allow) {
       const waitMs = Math.ceil(((1 - tokens) * 60_000) / perMinute);
-      throw new AirlockError('QUOTA_RUNS', `tenant ${tenant} used its ${perMinute} runs per minute: retry in ${waitMs} ms, or raise quotas.runsPerMinute`, { retryAfterMs: waitMs });
+      throw new AirlockError(decision.code, `${decision.message} (retry in ${waitMs} ms)`, { retryAfterMs: waitMs });
     }
     return { tokens: tokens - 1, atMs };
   }

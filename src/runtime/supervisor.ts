@@ -12,6 +12,7 @@ import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Tier } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import { decide } from '../policy/decide.ts';
 import { LifeTimer, type Expiry } from './lifecycle.ts';
 import { Quotas, type QuotaOptions } from './quotas.ts';
 import { reap, type ReapReport } from './reaper.ts';
@@ -39,6 +40,8 @@ export class SandboxLease {
   readonly tenant: string;
   readonly #s: Supervisor;
   readonly #policy: CompiledPolicy;
+  /** Why the sandbox's clock ended it, once it has. */
+  #expired: Expiry | null = null;
   #timer: LifeTimer | null = null;
   #destroy: (() => Promise<void>) | null = null;
   #ended = false;
@@ -57,12 +60,19 @@ export class SandboxLease {
       idleMs,
       lifetimeMs,
       onExpire: (why: Expiry) => {
+        this.#expired = why;
         const reason = why === 'idle' ? `SANDBOX_IDLE: nothing ran for ${idleMs} ms (policy limits.idleMs)` : `SANDBOX_LIFETIME: it reached its maximum lifetime of ${lifetimeMs} ms (policy limits.lifetimeMs)`;
         this.#s.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, door: 'limit', subject: why === 'idle' ? 'idleMs' : 'lifetimeMs', allow: false, reason });
         void destroy().catch(() => undefined);
       },
     });
     this.#destroy = destroy;
+  }
+
+  /** What the lifetime door is asked: the sandbox is open, ended by its clock, or destroyed. */
+  #state(): 'open' | Expiry | 'destroyed' {
+    if (this.#expired !== null) return this.#expired;
+    return this.#ended || this.#timer?.done === true ? 'destroyed' : 'open';
   }
 
   /** Destroys the sandbox through its owner's path (so it is recorded), if it was armed. */
@@ -80,11 +90,12 @@ export class SandboxLease {
    * is recorded by the next start's reaper, and holds off the idle clock while it runs.
    */
   async run<T>(started: RunStarted, work: () => Promise<T>): Promise<T> {
-    if (this.#ended || this.#timer?.done === true) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${this.id} was destroyed: create a new one`);
+    const door = decide(this.#policy, { door: 'lifetime', sandbox: this.id, state: this.#state() });
+    if (!door.allow) throw new AirlockError(door.code, door.message);
     const registry = this.#s.registry();
     const run = started.run ?? '';
     this.#s.refusal(this.tenant, this.id, () => {
-      registry.beginRun({ id: run, home: this.#s.home, tenant: this.tenant, sandbox: this.id, started: JSON.stringify(started) }, (bucket, now) => this.#s.quotas.take(this.tenant, bucket, now));
+      registry.beginRun({ id: run, home: this.#s.home, tenant: this.tenant, sandbox: this.id, started: JSON.stringify(started) }, (bucket, now) => this.#s.quotas.take(this.tenant, bucket, now, this.#policy));
     });
     try {
       return await this.busy(work);
@@ -175,7 +186,7 @@ export class Supervisor {
     const { id, tenant, tier, policy } = init;
     const memoryMiB = policy.limits.memoryMiB;
     this.refusal(tenant, id, () => {
-      this.registry().admitSandbox({ id, home: this.home, tenant, tier, memoryMiB }, (usage) => this.quotas.admit(tenant, usage, memoryMiB));
+      this.registry().admitSandbox({ id, home: this.home, tenant, tier, memoryMiB }, (usage) => this.quotas.admit(tenant, usage, policy));
     });
     const lease = new SandboxLease(this, id, tenant, policy);
     this.#live.set(id, lease);
@@ -195,9 +206,9 @@ export class Supervisor {
     this.refusal(tenant, id, () => {
       registry.admitOneShot(
         { id, home: this.home, tenant, tier: started.tier, memoryMiB },
-        (usage) => this.quotas.admit(tenant, usage, memoryMiB),
+        (usage) => this.quotas.admit(tenant, usage, policy),
         { id: run, home: this.home, tenant, sandbox: id, started: JSON.stringify(started) },
-        (bucket, now) => this.quotas.take(tenant, bucket, now),
+        (bucket, now) => this.quotas.take(tenant, bucket, now, policy),
       );
     });
     const end = (): void => {

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { AirlockError } from '../../src/core/errors.ts';
+import { compilePolicy } from '../../src/policy/compile.ts';
 import { Quotas, type QuotaOptions } from '../../src/runtime/quotas.ts';
 import { createAirlock, type RunResult } from '../../src/index.ts';
 import { Registry } from '../../src/runtime/registry.ts';
@@ -27,14 +28,16 @@ test('bad quota options are INVALID_REQUEST naming the field', () => {
   assert.equal(new Quotas({ default: { sandboxes: 2 }, tenants: { acme: { memoryMiB: 128 } } }).of('acme').sandboxes, 2, 'control: a tenant override keeps the default for what it does not name');
 });
 
+const POLICY = compilePolicy({ version: 1 });
+
 test('the run bucket refuses once spent, refills with time, and gains nothing from a clock stepping back', () => {
   const q = new Quotas({ default: { runsPerMinute: 2 } });
-  let b = q.take('acme', null, 1_000_000);
-  b = q.take('acme', b, 1_000_000);
-  assert.throws(() => q.take('acme', b, 1_000_000), (e: unknown) => code(e) === 'QUOTA_RUNS');
-  assert.throws(() => q.take('acme', b, 900_000), (e: unknown) => code(e) === 'QUOTA_RUNS', 'a clock that went back refills nothing');
-  assert.throws(() => q.take('acme', b, 1_000_000 + 10_000), (e: unknown) => code(e) === 'QUOTA_RUNS', 'a sixth of a token is not a run');
-  const refilled = q.take('acme', b, 1_000_000 + 30_000);
+  let b = q.take('acme', null, 1_000_000, POLICY);
+  b = q.take('acme', b, 1_000_000, POLICY);
+  assert.throws(() => q.take('acme', b, 1_000_000, POLICY), (e: unknown) => code(e) === 'QUOTA_RUNS');
+  assert.throws(() => q.take('acme', b, 900_000, POLICY), (e: unknown) => code(e) === 'QUOTA_RUNS', 'a clock that went back refills nothing');
+  assert.throws(() => q.take('acme', b, 1_000_000 + 10_000, POLICY), (e: unknown) => code(e) === 'QUOTA_RUNS', 'a sixth of a token is not a run');
+  const refilled = q.take('acme', b, 1_000_000 + 30_000, POLICY);
   assert.ok(refilled.tokens < 1 && refilled.atMs === 1_030_000, 'control: half a minute refills one run');
 });
 
