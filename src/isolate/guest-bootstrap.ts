@@ -27,7 +27,7 @@ const { apply, defineProperty, ownKeys } = Reflect;
 const { create, freeze, getPrototypeOf } = Object;
 const stringify = JSON.stringify, parse = JSON.parse;
 const Str = String, Err = Error, TypeErr = TypeError, WS = WeakSet;
-const wsHas = WS.prototype.has, wsAdd = WS.prototype.add, strSlice = String.prototype.slice;
+const wsHas = WS.prototype.has, wsAdd = WS.prototype.add, strSlice = String.prototype.slice, strIndexOf = String.prototype.indexOf;
 const isError = (v) => { try { let p = v; while (p !== null && typeof p === 'object') { if (p === Err.prototype) return true; p = getPrototypeOf(p); } } catch {} return false; };
 const opts = (o) => { const r = create(null); for (const k of ownKeys(o)) { const v = o[k]; r[k] = (v !== null && typeof v === 'object') ? opts(v) : v; } return freeze(r); };
 const SINK_OPTS = opts({ arguments: { copy: true } });
@@ -121,19 +121,44 @@ const makeTool = (function makeTool(name) {
 
 // \`tools\` lists the granted tools; any other identifier still answers with a function, whose
 // call goes to the host to be denied and audited (the host decides, never the guest's view).
+// Names may be namespaced with dots: \`tools.mail.read\` is the tool "mail.read". Each node is a
+// function (calling it calls the tool of that name) whose identifier properties are the nodes one
+// level down; a tool is called directly (no .call/.apply/.bind: those would name tools too).
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/, reTest = RegExp.prototype.test;
+const MAX_TOOL_DEPTH = 8;
 ${GUEST_FETCH}
 const prepare = (function prepare(namesJson, network) {
   if (network === true) defineProperty(G, 'fetch', { value: guestFetch, writable: true, configurable: true, enumerable: false });
   const names = parse(namesJson);
-  const granted = create(null), asked = create(null);
-  for (let i = 0; i < names.length; i++) granted[names[i]] = makeTool(names[i]);
+  const nodes = create(null);
+  // The node for a full name: a callable proxy whose identifier keys are the names one level down.
+  const node = (name, depth) => {
+    const known = nodes[name];
+    if (known !== undefined) return known;
+    const handler = create(null);
+    handler.get = (target, key) => {
+      if (typeof key !== 'string' || key === 'then' || depth >= MAX_TOOL_DEPTH) return undefined;
+      if (!apply(reTest, TOOL_NAME, [key])) return undefined;
+      return node(name + '.' + key, depth + 1);
+    };
+    handler.set = () => false;
+    handler.defineProperty = () => false;
+    handler.deleteProperty = () => false;
+    return nodes[name] = new Proxy(makeTool(name), freeze(handler));
+  };
+  // Granted names (and their namespaces) are own keys of \`tools\`, so they can be listed.
+  const granted = create(null);
+  for (let i = 0; i < names.length; i++) {
+    const dot = apply(strIndexOf, names[i], ['.']);
+    const top = dot < 0 ? names[i] : apply(strSlice, names[i], [0, dot]);
+    granted[top] = node(top, 1);
+  }
   const handler = create(null);
   handler.get = (target, key) => {
     if (typeof key !== 'string' || key === 'then') return undefined;
     if (key in target) return target[key];
     if (!apply(reTest, TOOL_NAME, [key])) return undefined;
-    return asked[key] ??= makeTool(key);
+    return node(key, 1);
   };
   const tools = new Proxy(freeze(granted), freeze(handler));
   defineProperty(G, 'tools', { value: tools, writable: false, configurable: false, enumerable: false });

@@ -6,15 +6,19 @@
 import { z } from 'zod';
 import { networkSchema, SECRET_NAME, secretGrantSchema } from './network.ts';
 
-export const TOOL_OPERATIONS = ['read', 'write', 'delete', 'send', 'compute'] as const;
-export type ToolOperation = (typeof TOOL_OPERATIONS)[number];
+/**
+ * What a tool does to the world, from an open vocabulary the host chooses: a lowercase verb
+ * (read, write, delete, send, share, pay, book, fetch, admin, compute…). Warrants grant by it.
+ */
+export const TOOL_OPERATION = /^[a-z][a-z0-9_-]{0,31}$/;
+export type ToolOperation = string;
 
 /** A JSON Schema object; checked for validity by compile(), not here. */
 const jsonSchema = z.record(z.string(), z.unknown());
 
 export const toolGrantSchema = z.strictObject({
   /** What the tool does to the world; warrants and labels reason about it. */
-  operation: z.enum(TOOL_OPERATIONS),
+  operation: z.string().regex(TOOL_OPERATION, 'an operation is a lowercase verb: a-z, digits, _ or -, up to 32 (read, write, send, pay…)'),
   /** JSON Schema of the tool's one argument, checked on the host at every call. */
   args: jsonSchema,
   description: z.string().max(1000).optional(),
@@ -98,12 +102,16 @@ export const fileGrantSchema = z.strictObject({
 /** Environment variable names a policy may set (the sandbox gets nothing else from the host). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-/** Tool names are identifiers, so `tools.name(...)` works and no name can shadow a built-in. */
-export const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/**
+ * Tool names are identifiers, or up to 8 of them joined by dots (`mail.read`, called as
+ * `tools.mail.read(...)`), so that a grant can name a namespace (`mail.*`) and no name can shadow
+ * a built-in.
+ */
+export const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/;
 
 export const policySchema = z.strictObject({
   version: z.literal(1),
-  tools: z.record(z.string().regex(TOOL_NAME, 'a tool name is an identifier: letters, digits, _'), toolGrantSchema).optional(),
+  tools: z.record(z.string().regex(TOOL_NAME, 'a tool name is an identifier (letters, digits, _), or identifiers joined by dots: mail.read'), toolGrantSchema).optional(),
   limits: limitsSchema.optional(),
   /** Egress routes (src/policy/network.ts). Default none: no network at all. */
   network: networkSchema.optional(),
