@@ -68,11 +68,16 @@ export function containerBomb(kind: BombKind, target: number, fileBytes: number)
   }
 }
 
+/** How far past its CPU target the isolate loop bomb runs in wall time before it ends itself. */
+const WALL_STRETCH = 20;
+
 /** JavaScript, for the isolate tier; null where an isolate has no such resource. */
 export function isolateBomb(kind: BombKind, target: number): string | null {
   switch (kind) {
     case 'loop':
-      return `const t0 = Date.now();\nwhile (Date.now() - t0 < ${n(target)}) {}\nconsole.log('ENDED loop', Date.now() - t0);\n`;
+      // A guest has no CPU clock: its own bound is wall time, and generous (WALL_STRETCH), since a
+      // busy host stretches the wall clock and the CPU limit counts only CPU. The limits stop it first.
+      return `const t0 = Date.now();\nwhile (Date.now() - t0 < ${n(target * WALL_STRETCH)}) {}\nconsole.log('ENDED loop', Date.now() - t0);\n`;
     case 'memory':
       return `const blocks = [];\nlet mib = 0;\nwhile (mib < ${n(target)}) {\n  blocks.push(new Array(131072).fill(mib));\n  mib += 1;\n  if (mib % 16 === 0) console.log('AT', mib);\n}\nconsole.log('ENDED memory', mib);\n`;
     case 'output':

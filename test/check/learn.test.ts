@@ -71,8 +71,8 @@ test('without a catalog the tool grants are placeholders, said so; a limit stop 
   assert.deepEqual(learned.grants, ['tools.getRepo']);
   assert.equal(learned.policy.tools?.['getRepo']?.operation, 'read');
   assert.match(learned.notes.join('\n'), /tools\.getRepo: the host's catalog does not describe it/);
-  const loop = await fx.airlock.run({ tier: 'isolate', tenant: 'learn', code: 'while (true) {}', policy: { version: 1, limits: { cpuMs: 300 } } });
-  const fromLoop = learnFromRun({ policy: { version: 1, limits: { cpuMs: 300 } }, result: loop, events: fx.audit.events });
+  const loop = await fx.airlock.run({ tier: 'isolate', tenant: 'learn', code: 'while (true) {}', policy: { version: 1, limits: { cpuMs: 300, wallMs: 60_000 } } });
+  const fromLoop = learnFromRun({ policy: { version: 1, limits: { cpuMs: 300, wallMs: 60_000 } }, result: loop, events: fx.audit.events });
   assert.deepEqual(fromLoop.grants, []);
   assert.match(fromLoop.notes.join('\n'), /limits\.cpuMs: the run was stopped by it \(CPU_TIMEOUT\)/);
   assert.equal(fromLoop.policy.limits?.cpuMs, 300, 'the limit is not raised by learn');

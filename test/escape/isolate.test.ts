@@ -1,7 +1,9 @@
 // Hostile cases as data (test/escape/isolate/*.js): each payload carries its expected outcome on
-// its first line, and may raise limits on a `// limits:` line. A memory bomb raises cpuMs and
-// wallMs far past what it needs, so only its memory limit can stop it: on a freshly booted VM
-// first-touch pages are slow, and a bomb cut short by the CPU limit would say nothing about memory. Each case gets a fresh Airlock, so fresh worker processes; after each, a control
+// its first line, and may raise limits on a `// limits:` line, so that each verdict depends only on
+// the limit it is about: a CPU-bound case raises wallMs (a busy machine stretches wall time, and
+// cpuMs is CPU time), a memory bomb raises cpuMs and wallMs (first-touch pages are slow on a freshly
+// booted VM, and a bomb cut short by another limit says nothing about memory). Each case gets a
+// fresh Airlock, so fresh worker processes; after each, a control
 // run in the same Airlock shows the host and its workers still serve.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

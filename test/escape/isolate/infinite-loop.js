@@ -1,2 +1,3 @@
 // expect: {"status":"timeout","code":"CPU_TIMEOUT"}
+// limits: {"wallMs":30000}
 for (;;) {}
