@@ -1,7 +1,7 @@
 /**
  * What one sandbox is made of on the host, made in a fixed order and undone in reverse: its own
  * uid (a lease), its directory, its size-capped workspace, its cgroup with the policy's limits.
- * Host-wide pieces (the seccomp program, the synthetic /etc, the cgroup layout, a mount helper)
+ * Host-wide pieces (the seccomp program, the synthetic /etc, procfs masks, the cgroup layout, a mount helper)
  * are found once per host object and shared by the sandboxes it makes; none holds tenant data.
  */
 import { mkdir, rename, rmdir } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import type { CompiledPolicy } from '../policy/compile.ts';
 import { cgroupLimits, cgroupResources } from './cgroup.ts';
 import { ensureSyntheticEtc } from './etc.ts';
 import type { Mounter } from './mounter.ts';
+import { procMasks, type ProcMask } from './procfs.ts';
 import { containerSeccomp, type SeccompRef } from './seccomp.ts';
 import { Workspace } from './workspace.ts';
 
@@ -20,6 +21,7 @@ export interface HostParts {
   readonly uids: UidAllocator;
   readonly seccomp: SeccompRef;
   readonly etc: string;
+  readonly masks: readonly ProcMask[];
   readonly mounter?: Mounter;
   readonly layout?: CgroupLayout;
 }
@@ -43,9 +45,10 @@ export async function hostParts(options: {
   const uids = new UidAllocator({ stateDir: `${runDir}/uids`, ...options.uids });
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
+  const masks = await procMasks();
   await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
   return {
-    runDir, uids, seccomp, etc,
+    runDir, uids, seccomp, etc, masks,
     ...(options.mounter === undefined ? {} : { mounter: options.mounter }),
     ...(options.layout === undefined ? {} : { layout: options.layout }),
   };

@@ -9,6 +9,7 @@ import { policySchema, type FileGrant } from '../policy/schema.ts';
 import { cgroupResources, type CgroupResources } from './cgroup.ts';
 import { grantMounts, systemMounts, workspaceMount, type Mount, type Symlink, SYSTEM_LINKS, WORKSPACE } from './mounts.ts';
 import { networkPlan, type NetworkPlan } from './net.ts';
+import { READONLY_PROC_PATHS, type ProcMask } from './procfs.ts';
 import { rlimitsOf, type Rlimit } from './rlimit.ts';
 import { SANDBOX_GID, SANDBOX_UID, userMappings, type IdMapping } from './users.ts';
 
@@ -37,6 +38,9 @@ export interface SandboxSpec {
     readonly resources: CgroupResources;
     /** A compiled BPF program (libseccomp) for the allowlist profile. */
     readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+    /** procfs entries that describe the host, hidden (src/container/procfs.ts). */
+    readonly maskedPaths: readonly ProcMask[];
+    readonly readonlyPaths: readonly string[];
   };
   /** What OCI has no field for. */
   readonly airlock: {
@@ -58,6 +62,8 @@ export interface SpecInputs {
   readonly workspaceHostPath: string;
   readonly etcHostPath: string;
   readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+  /** This kernel's procfs masks (procMasks()), found once per host. */
+  readonly masks: readonly ProcMask[];
   /** Extra binds (e.g. the egress proxy's unix socket), read-only unless `writable`. */
   readonly extraBinds?: readonly Mount[];
   /** Extra environment (e.g. HTTP_PROXY), added after the policy's. */
@@ -116,6 +122,8 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
       gidMappings: maps.gid,
       resources: cgroupResources(limits),
       seccomp: inputs.seccomp,
+      maskedPaths: inputs.masks,
+      readonlyPaths: READONLY_PROC_PATHS,
     },
     airlock: {
       hostUid: inputs.hostUid,
