@@ -11,6 +11,7 @@ import { grantMounts, systemMounts, workspaceMount, type Mount, type Symlink, SY
 import { networkPlan, type NetworkPlan } from './net.ts';
 import { READONLY_PROC_PATHS, type ProcMask } from './procfs.ts';
 import { rlimitsOf, type Rlimit } from './rlimit.ts';
+import { TRUST_ENV, trustMounts } from './trust.ts';
 import { SANDBOX_GID, SANDBOX_UID, userMappings, type IdMapping } from './users.ts';
 
 export type NamespaceType = 'user' | 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'cgroup';
@@ -64,6 +65,8 @@ export interface SpecInputs {
   readonly seccomp: { readonly profile: string; readonly bpfPath: string };
   /** This kernel's procfs masks (procMasks()), found once per host. */
   readonly masks: readonly ProcMask[];
+  /** The CA bundle to show at /etc/ssl/certs/ca-certificates.crt (trust.ts), or null for none. */
+  readonly caBundle: string | null;
   /** Extra binds (e.g. the egress proxy's unix socket), read-only unless `writable`. */
   readonly extraBinds?: readonly Mount[];
   /** Extra environment (e.g. HTTP_PROXY), added after the policy's. */
@@ -94,7 +97,7 @@ const BASE_ENV = {
 export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: readonly string[]): SandboxSpec {
   const { limits } = policy;
   const grants = containerGrants(policy);
-  const env = { ...BASE_ENV, ...grants.env, ...(inputs.extraEnv ?? {}) };
+  const env = { ...BASE_ENV, ...(inputs.caBundle === null ? {} : TRUST_ENV), ...grants.env, ...(inputs.extraEnv ?? {}) };
   const workspaceBytes = limits.workspaceMiB * 1024 * 1024;
   const maps = userMappings(inputs.hostUid, inputs.hostGid);
   return {
@@ -112,6 +115,7 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
     root: { readonly: true },
     mounts: [
       ...systemMounts(inputs.etcHostPath, Math.min(workspaceBytes, 16 * 1024 * 1024)),
+      ...trustMounts(inputs.caBundle),
       workspaceMount(inputs.workspaceHostPath),
       ...grantMounts(grants.files),
       ...(inputs.extraBinds ?? []),

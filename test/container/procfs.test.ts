@@ -38,7 +38,7 @@ test("this kernel's masks cover runc's list where it exists, and keep what progr
 
 test('bwrap masks right after mounting /proc; runc gets the same list as maskedPaths', () => {
   const masks = [{ path: '/proc/interrupts', kind: 'file' as const }, { path: '/proc/bus', kind: 'dir' as const }];
-  const spec = compileSpec(compilePolicy({ version: 1 }), { hostUid: 250_123, hostGid: 250_123, workspaceHostPath: '/w', etcHostPath: '/e', seccomp: { profile: 'container', bpfPath: '/x.bpf' }, masks }, ['true']);
+  const spec = compileSpec(compilePolicy({ version: 1 }), { hostUid: 250_123, hostGid: 250_123, workspaceHostPath: '/w', etcHostPath: '/e', seccomp: { profile: 'container', bpfPath: '/x.bpf' }, masks, caBundle: null }, ['true']);
   const a = bwrapArgs(spec);
   const at = a.indexOf('--proc');
   assert.deepEqual(a.slice(at, at + 13), ['--proc', '/proc', '--ro-bind', '/dev/null', '/proc/interrupts', '--perms', '0555', '--size', '4096', '--tmpfs', '/proc/bus', '--remount-ro', '/proc/bus']);
