@@ -13,9 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
-import { DEFAULT_RUN_DIR, type ContainerSandbox } from '../../src/container/index.ts';
+import { ContainerPool, DEFAULT_RUN_DIR, type ContainerSandbox } from '../../src/container/index.ts';
+import { compilePolicy } from '../../src/policy/compile.ts';
 import type { PolicyDocument } from '../../src/index.ts';
 import { testAirlock } from '../support/airlock.ts';
+import { sandboxes, tempHome } from './helpers.ts';
 
 const PKG = 'airlock-tinypkg';
 const MODULE = 'airlock_tinypkg';
@@ -136,7 +138,7 @@ const pip = (port: number) =>
 const npm = (port: number) =>
   `npm install --registry https://${HOST}:${port}/npm/ --fetch-retries=0 --no-audit --no-fund --no-update-notifier --loglevel=error ${PKG}`;
 
-async function sh(box: ContainerSandbox, script: string) {
+function sh(box: ContainerSandbox, script: string): ReturnType<ContainerSandbox['exec']> {
   return box.exec(['sh', '-c', script]);
 }
 
@@ -215,5 +217,29 @@ test('a CA named by path is read when the sandbox is made; a key, a FIFO or a mi
       airlock.sandbox({ tier: 'container', tenant: 'acme', policy: policy({ routes: [route], ca: [path] }) }),
       (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_POLICY' && why.test(e.message) && e.message.includes('network.ca.0'),
     );
+  }
+});
+
+test('a pooled sandbox with a policy CA keeps its bundle when it is taken and renamed, and leaves nothing', async () => {
+  const home = await tempHome();
+  const box = sandboxes(home.home);
+  const pool = new ContainerPool({ home: home.home, size: 1 });
+  const doc = { network: { routes: [], ca: [state.ca] } };
+  const hostCerts = (readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length;
+  try {
+    await pool.warm(compilePolicy({ version: 1, ...doc }));
+    const { sbx } = await box.make(doc, { pool });
+    // The first exec runs in the standby made under the pool's name, the second in a fresh launch
+    // from the sandbox's own name (its bundle moved with its directory).
+    for (const round of ['standby', 'fresh launch']) {
+      const r = await sh(sbx, 'grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt');
+      assert.equal(r.stdout.trim(), String(hostCerts + 1), `${round}: ${r.stderr}`);
+    }
+    assert.ok(existsSync(`${DEFAULT_RUN_DIR}/sandboxes/${sbx.id}/ca-certificates.crt`));
+  } finally {
+    // Destroys it and asserts nothing of it is left (its directory included).
+    await box.cleanup();
+    await pool.close();
+    await home.done();
   }
 });
