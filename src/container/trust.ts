@@ -12,7 +12,8 @@
  * certificates, then the policy's, written when the sandbox is made.
  */
 import { constants as fsc } from 'node:fs';
-import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
 import { isCaPath, MAX_CA_FILE_BYTES, pemCertificates } from '../policy/ca.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
@@ -48,18 +49,32 @@ export async function hostCaBundle(path = HOST_CA_BUNDLE): Promise<string | null
 }
 
 /**
- * Reads a CA file a policy names: a regular file (not a FIFO or device, which could block or
- * never end), at most MAX_CA_FILE_BYTES, holding certificates only.
+ * Reads a CA file a policy names. The host reads it as root, so it reads only what any local user
+ * could: a regular file (not a FIFO or a device, which could block, never end, or act on open),
+ * world-readable, under world-searchable directories, at most MAX_CA_FILE_BYTES, holding
+ * certificates only. A CA certificate is public; a file that is not is not one to copy.
  */
 async function readCaFile(path: string, at: string): Promise<string[]> {
-  const refuse = (why: string): AirlockError => new AirlockError('INVALID_POLICY', `the policy has 1 problem(s): ${at}: ${path} ${why}`);
+  const refuse = (why: string): AirlockError => {
+    const message = `${path} ${why}`;
+    return new AirlockError('INVALID_POLICY', `the policy has 1 problem(s): ${at}: ${message}`, { problems: [{ path: at, message }] });
+  };
   let text: string;
   try {
-    const handle = await open(path, fsc.O_RDONLY | fsc.O_NONBLOCK | fsc.O_NOCTTY);
+    const real = await realpath(path);
+    const st = await stat(real);
+    if (!st.isFile()) throw refuse('is not a regular file: name a PEM file of CA certificates');
+    if ((st.mode & 0o004) === 0) throw refuse('is not world-readable: a CA certificate is public (chmod o+r), and only such files are read');
+    for (let dir = dirname(real); ; dir = dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0) throw refuse(`is under ${dir}, which not every user may enter: keep CA files where any user can read them`);
+      if (dir === '/') break;
+    }
+    if (st.size > MAX_CA_FILE_BYTES) throw refuse(`is over ${MAX_CA_FILE_BYTES >> 10} KiB: name a smaller bundle`);
+    const handle = await open(real, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK | fsc.O_NOCTTY);
     try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw refuse('is not a regular file: name a PEM file of CA certificates');
-      if (st.size > MAX_CA_FILE_BYTES) throw refuse(`is over ${MAX_CA_FILE_BYTES >> 10} KiB: name a smaller bundle`);
+      const now = await handle.stat();
+      // Swapped between the checks and the open: refuse rather than read something else.
+      if (now.ino !== st.ino || now.dev !== st.dev || now.size > MAX_CA_FILE_BYTES) throw refuse('changed while it was read: try again');
       text = await handle.readFile('utf8');
     } finally {
       await handle.close();
@@ -82,7 +97,7 @@ export async function policyCertificates(policy: CompiledPolicy): Promise<string
     else {
       const inline = pemCertificates(entry);
       // compile() refused anything else already.
-      if (typeof inline === 'string') throw new AirlockError('INVALID_POLICY', `the policy has 1 problem(s): network.ca.${i}: ${inline}`);
+      if (typeof inline === 'string') throw new AirlockError('INVALID_POLICY', `the policy has 1 problem(s): network.ca.${i}: ${inline}`, { problems: [{ path: `network.ca.${i}`, message: inline }] });
       certs.push(...inline);
     }
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,8 @@ async function startRegistry(key: Buffer, cert: Buffer, wheel: Buffer, tarball: 
 
 before(async () => {
   state.dir = mkdtempSync(join(tmpdir(), 'airlock-workbench-'));
+  // A CA file a policy names must be readable by any user (its directory included).
+  chmodSync(state.dir, 0o755);
   const { ca, key, cert } = makeCertificates(state.dir);
   const { wheel, tarball } = makePackages(state.dir);
   state.ca = ca;
@@ -197,7 +199,7 @@ test('without the route the same installs are denied and the registry sees no co
   assert.equal(state.registry.requests.length, requests, 'no request went over the unverified connection');
 });
 
-test('a CA named by path is read when the sandbox is made; a key, a FIFO or a missing file is refused then, and the bundle goes with the sandbox', async () => {
+test('a CA named by path is read when the sandbox is made; a key, a root-only file, a FIFO or a missing file is refused then, and the bundle goes with the sandbox', async () => {
   const { port } = state.registry;
   await using airlock = testAirlock({ egress: { resolve } });
   const route = { host: HOST, scheme: 'https' as const, port, addresses: ['127.0.0.1'] };
@@ -211,8 +213,18 @@ test('a CA named by path is read when the sandbox is made; a key, a FIFO or a mi
     await box.destroy();
   }
   assert.equal(existsSync(dir), false, 'destroying the sandbox removed its bundle with its directory');
+  // The host reads these as root, so only what any user could read: a key (even a world-readable
+  // one), a certificate only root may read, a FIFO (it would block) and a missing file are refused.
   spawnSync('/usr/bin/mkfifo', [`${state.dir}/fifo.pem`]);
-  for (const [path, why] of [[`${state.dir}/ca.key`, /private key/], [`${state.dir}/fifo.pem`, /not a regular file/], [`${state.dir}/absent.pem`, /can't be read on this host \(ENOENT\)/]] as const) {
+  writeFileSync(`${state.dir}/key.pem`, readFileSync(`${state.dir}/ca.key`), { mode: 0o644 });
+  writeFileSync(`${state.dir}/private-ca.pem`, state.ca, { mode: 0o600 });
+  const refused = [
+    [`${state.dir}/key.pem`, /private key/],
+    [`${state.dir}/private-ca.pem`, /not world-readable/],
+    [`${state.dir}/fifo.pem`, /not a regular file/],
+    [`${state.dir}/absent.pem`, /can't be read on this host \(ENOENT\)/],
+  ] as const;
+  for (const [path, why] of refused) {
     await assert.rejects(
       airlock.sandbox({ tier: 'container', tenant: 'acme', policy: policy({ routes: [route], ca: [path] }) }),
       (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_POLICY' && why.test(e.message) && e.message.includes('network.ca.0'),
