@@ -117,7 +117,13 @@ export async function trustBundle(policy: CompiledPolicy, sandboxDir: string, ho
   if (extra.length === 0) return hostBundle;
   const host = hostBundle === null ? [] : ((await readFile(hostBundle, 'utf8')).match(CERT_BLOCK) ?? []);
   const path = `${sandboxDir}/${OWN_BUNDLE}`;
-  await writeFile(path, `${[...host, ...extra.map((c) => c.trim())].join('\n')}\n`, { mode: 0o644, flag: 'wx' });
+  try {
+    await writeFile(path, `${[...host, ...extra.map((c) => c.trim())].join('\n')}\n`, { mode: 0o644, flag: 'wx' });
+  } catch (error) {
+    // A half-written bundle (a full disk) would keep the sandbox's directory from being removed.
+    await rm(path, { force: true }).catch(() => undefined);
+    throw error;
+  }
   return path;
 }
 
