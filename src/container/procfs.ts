@@ -55,14 +55,15 @@ export interface ProcMask {
  *   const masks = await procMasks(); // [{ path: '/proc/interrupts', kind: 'file' }, { path: '/proc/bus', kind: 'dir' }, …]
  */
 export async function procMasks(procDir = '/proc'): Promise<readonly ProcMask[]> {
+  const names = (await readdir(procDir)).filter((n) => !/^\d+$/.test(n) && !KEPT_PROC_ENTRIES.has(n)).sort();
+  const stats = await Promise.all(names.map((n) => lstat(`${procDir}/${n}`).catch(() => undefined)));
   const masks: ProcMask[] = [];
-  for (const name of (await readdir(procDir)).sort()) {
-    if (/^\d+$/.test(name) || KEPT_PROC_ENTRIES.has(name)) continue;
-    const st = await lstat(`${procDir}/${name}`).catch(() => undefined);
+  names.forEach((name, i) => {
+    const st = stats[i];
     // Gone since the listing (nothing to mask), or a link (procfs' own links are all kept above).
-    if (st === undefined || st.isSymbolicLink()) continue;
+    if (st === undefined || st.isSymbolicLink()) return;
     if (st.isDirectory()) masks.push({ path: `/proc/${name}`, kind: 'dir' });
     else if ((st.mode & 0o004) !== 0) masks.push({ path: `/proc/${name}`, kind: 'file' });
-  }
+  });
   return masks;
 }
