@@ -24,6 +24,12 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 [ -x /usr/bin/socat ] || missing="$missing socat"
 # The egress end-to-end test drives curl inside a sandbox (test/egress/container.test.ts).
 [ -x /usr/bin/curl ] || missing="$missing curl"
+# The workbench test installs with pip and npm inside a sandbox, over TLS with a CA it makes
+# (test/container/workbench.test.ts); npm comes with the system Node.
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing="$missing python3-pip"
+[ -x /usr/bin/openssl ] || missing="$missing openssl"
+# The host's public CA bundle a sandbox's TLS trusts (src/container/trust.ts).
+[ -f /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"
 # The audit tests start a throwaway PostgreSQL cluster of their own (test/audit/pg-cluster.ts).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then

@@ -68,7 +68,7 @@ function network(policy: CompiledPolicy): Finding {
 function files(tier: Tier, policy: CompiledPolicy): Finding {
   const g = grantsOf(policy);
   if (tier === 'isolate') return no('an isolate has no file system at all');
-  if (g.files.length === 0) return no('only its workspace, a private /tmp, the read-only system image (/usr) and a synthetic /etc');
+  if (g.files.length === 0) return no('only its workspace, a private /tmp, the read-only system image (/usr) and a synthetic /etc (with the public CA bundle of the host)');
   return yes(`read-only host paths: ${g.files.map((f) => (f.at === undefined ? f.path : `${f.path} at ${f.at}`)).join(', ')}`);
 }
 

@@ -19,10 +19,10 @@ export interface TenantFacts {
   readonly runDir: string;
 }
 
-/** Variables airlock itself sets (src/container/spec.ts) and the egress proxy's. */
-const AIRLOCK_ENV = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'NODE_USE_ENV_PROXY']);
-/** Mount points every container sandbox has. */
-const EXPECTED_MOUNTS = new Set(['/', '/usr', '/etc', '/proc', '/dev', '/tmp', '/workspace', '/run/airlock/egress.sock']);
+/** Variables airlock itself sets (src/container/spec.ts, trust.ts) and the egress proxy's. */
+const AIRLOCK_ENV = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'PIP_CERT', 'NODE_OPTIONS', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'NODE_USE_ENV_PROXY']);
+/** Mount points every container sandbox has (the CA bundle: src/container/trust.ts). */
+const EXPECTED_MOUNTS = new Set(['/', '/usr', '/etc', '/etc/ssl/certs/ca-certificates.crt', '/proc', '/dev', '/tmp', '/workspace', '/run/airlock/egress.sock']);
 const DENIED_BY_GATEWAY = new Set(['EGRESS_NOT_GRANTED', 'EGRESS_ADDRESS_REFUSED', 'EGRESS_BAD_REQUEST']);
 
 const list = (xs: readonly string[], none = 'none') => (xs.length === 0 ? none : xs.join(', '));

@@ -1,8 +1,9 @@
 /**
  * What a sandbox sees of the file system: read-only /usr (python3, node, sh and their libraries), a
- * synthetic minimal /etc, a fresh /proc of its own pid namespace, a minimal /dev, a size-capped
- * /tmp and /dev/shm, its private workspace, and read-only host paths only where the policy grants them. No
- * /home, /root, /sys, /run or host socket is ever mounted. The root itself is read-only.
+ * synthetic minimal /etc (with the host's public CA bundle: trust.ts), a fresh /proc of its own pid
+ * namespace (its host entries masked: procfs.ts), a minimal /dev, a size-capped /tmp and /dev/shm,
+ * its private workspace, and read-only host paths only where the policy grants them. No /home,
+ * /root, /sys, /run or host socket is ever mounted. The root itself is read-only.
  */
 import { AirlockError } from '../core/errors.ts';
 

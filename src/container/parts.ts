@@ -1,7 +1,7 @@
 /**
  * What one sandbox is made of on the host, made in a fixed order and undone in reverse: its own
  * uid (a lease), its directory, its size-capped workspace, its cgroup with the policy's limits.
- * Host-wide pieces (the seccomp program, the synthetic /etc, the cgroup layout, a mount helper)
+ * Host-wide pieces (the seccomp program, the synthetic /etc, procfs masks, the cgroup layout, a mount helper)
  * are found once per host object and shared by the sandboxes it makes; none holds tenant data.
  */
 import { mkdir, rename, rmdir } from 'node:fs/promises';
@@ -12,7 +12,9 @@ import type { CompiledPolicy } from '../policy/compile.ts';
 import { cgroupLimits, cgroupResources } from './cgroup.ts';
 import { ensureSyntheticEtc } from './etc.ts';
 import type { Mounter } from './mounter.ts';
+import { procMasks, type ProcMask } from './procfs.ts';
 import { containerSeccomp, type SeccompRef } from './seccomp.ts';
+import { hostCaBundle, movedTrustBundle, removeTrustBundle, trustBundle } from './trust.ts';
 import { Workspace } from './workspace.ts';
 
 export interface HostParts {
@@ -20,6 +22,9 @@ export interface HostParts {
   readonly uids: UidAllocator;
   readonly seccomp: SeccompRef;
   readonly etc: string;
+  readonly masks: readonly ProcMask[];
+  /** The host's public CA bundle, or null when it has none. */
+  readonly caBundle: string | null;
   readonly mounter?: Mounter;
   readonly layout?: CgroupLayout;
 }
@@ -29,6 +34,8 @@ export interface SandboxParts {
   readonly sandboxDir: string;
   readonly workspace: Workspace;
   readonly cgroup: Cgroup;
+  /** The CA bundle its /etc/ssl/certs/ca-certificates.crt shows (trust.ts), or null. */
+  readonly caBundle: string | null;
 }
 
 /** Finds (or makes, once) the host-wide pieces under `runDir`. */
@@ -43,9 +50,11 @@ export async function hostParts(options: {
   const uids = new UidAllocator({ stateDir: `${runDir}/uids`, ...options.uids });
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
+  const masks = await procMasks();
+  const caBundle = await hostCaBundle();
   await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
   return {
-    runDir, uids, seccomp, etc,
+    runDir, uids, seccomp, etc, masks, caBundle,
     ...(options.mounter === undefined ? {} : { mounter: options.mounter }),
     ...(options.layout === undefined ? {} : { layout: options.layout }),
   };
@@ -57,22 +66,25 @@ export interface PartNames {
   readonly cgroup: string;
 }
 
-/** uid, directory, workspace, cgroup, in that order; on failure, what was made is undone. */
+/** uid, directory, trust bundle, workspace, cgroup, in that order; on failure, what was made is undone. */
 export async function makeParts(host: HostParts, policy: CompiledPolicy, names: PartNames): Promise<SandboxParts> {
   const sandboxDir = `${host.runDir}/sandboxes/${names.dir}`;
   const lease = await host.uids.acquire();
   let workspace: Workspace | undefined;
   let cgroup: Cgroup | undefined;
+  let caBundle: string | null = null;
   try {
     await mkdir(sandboxDir, { mode: 0o711 });
+    caBundle = await trustBundle(policy, sandboxDir, host.caBundle);
     workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, mounter: host.mounter });
     cgroup = await Cgroup.create(names.cgroup, cgroupLimits(cgroupResources(policy.limits)), host.layout === undefined ? {} : { layout: host.layout });
     await cgroup.allowJoin(lease.uid, lease.gid);
-    return { lease, sandboxDir, workspace, cgroup };
+    return { lease, sandboxDir, workspace, cgroup, caBundle };
   } catch (error) {
-    if (cgroup !== undefined && workspace !== undefined) await teardownParts({ cgroup, workspace, lease, sandboxDir }).catch(() => undefined);
+    if (cgroup !== undefined && workspace !== undefined) await teardownParts({ cgroup, workspace, lease, sandboxDir, caBundle }).catch(() => undefined);
     else {
       await workspace?.destroy().catch(() => undefined);
+      await removeTrustBundle(caBundle, sandboxDir).catch(() => undefined);
       await rmdir(sandboxDir).catch(() => undefined);
       await lease.release();
     }
@@ -90,7 +102,10 @@ export async function renameParts(host: HostParts, parts: SandboxParts, names: P
     await cgroup.rename(parts.cgroup.name).catch(() => undefined);
     throw new AirlockError('INTERNAL', `can't rename ${parts.sandboxDir} to ${sandboxDir}: ${String(error)}`);
   }
-  return { lease: parts.lease, sandboxDir, workspace: parts.workspace.movedTo(`${sandboxDir}/workspace`), cgroup };
+  return {
+    lease: parts.lease, sandboxDir, workspace: parts.workspace.movedTo(`${sandboxDir}/workspace`), cgroup,
+    caBundle: movedTrustBundle(parts.caBundle, parts.sandboxDir, sandboxDir),
+  };
 }
 
 /** Undoes creation in reverse order; every step runs even if an earlier one failed. */
@@ -105,6 +120,7 @@ export async function teardownParts(p: SandboxParts): Promise<void> {
   };
   await step(() => p.cgroup.destroy());
   await step(() => p.workspace.destroy());
+  await step(() => removeTrustBundle(p.caBundle, p.sandboxDir));
   await step(() => rmdir(p.sandboxDir).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }));

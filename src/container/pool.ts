@@ -122,7 +122,7 @@ export class ContainerPool implements AsyncDisposable {
 
   async #make(host: HostParts, policy: CompiledPolicy, names: PartNames): Promise<Entry> {
     const parts = await makeParts(host, policy, names);
-    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp };
+    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle };
     try {
       const standby = await Standby.launch(compileSpec(policy, inputs, waiterArgs()), this.#driver, parts.cgroup, names.dir, this.#spawner);
       return { parts, inputs, standby };
@@ -164,7 +164,7 @@ export class ContainerPool implements AsyncDisposable {
         void this.#fill();
         throw error;
       }
-      return { parts, inputs: { ...e.inputs, workspaceHostPath: parts.workspace.dir }, standby: e.standby, driver: this.#driver, spawner: this.#spawner, destroyed: this.#refillSoon() };
+      return { parts, inputs: { ...e.inputs, workspaceHostPath: parts.workspace.dir, caBundle: parts.caBundle }, standby: e.standby, driver: this.#driver, spawner: this.#spawner, destroyed: this.#refillSoon() };
     }
     const made = await this.#make(host, policy, names);
     shape.failure = undefined;

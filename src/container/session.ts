@@ -44,6 +44,7 @@ export interface SessionParts {
   readonly cgroup: Cgroup;
   readonly workspace: Workspace;
   readonly sandboxDir: string;
+  readonly caBundle: string | null;
   readonly inputs: SpecInputs;
   /** A sandbox launched ahead for `inputs` and the policy: it runs the first exec. */
   readonly standby?: Standby;

@@ -9,7 +9,9 @@ import { policySchema, type FileGrant } from '../policy/schema.ts';
 import { cgroupResources, type CgroupResources } from './cgroup.ts';
 import { grantMounts, systemMounts, workspaceMount, type Mount, type Symlink, SYSTEM_LINKS, WORKSPACE } from './mounts.ts';
 import { networkPlan, type NetworkPlan } from './net.ts';
+import { READONLY_PROC_PATHS, type ProcMask } from './procfs.ts';
 import { rlimitsOf, type Rlimit } from './rlimit.ts';
+import { TRUST_ENV, trustMounts } from './trust.ts';
 import { SANDBOX_GID, SANDBOX_UID, userMappings, type IdMapping } from './users.ts';
 
 export type NamespaceType = 'user' | 'pid' | 'network' | 'ipc' | 'uts' | 'mount' | 'cgroup';
@@ -37,6 +39,9 @@ export interface SandboxSpec {
     readonly resources: CgroupResources;
     /** A compiled BPF program (libseccomp) for the allowlist profile. */
     readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+    /** procfs entries that describe the host, hidden (src/container/procfs.ts). */
+    readonly maskedPaths: readonly ProcMask[];
+    readonly readonlyPaths: readonly string[];
   };
   /** What OCI has no field for. */
   readonly airlock: {
@@ -58,6 +63,10 @@ export interface SpecInputs {
   readonly workspaceHostPath: string;
   readonly etcHostPath: string;
   readonly seccomp: { readonly profile: string; readonly bpfPath: string };
+  /** This kernel's procfs masks (procMasks()), found once per host. */
+  readonly masks: readonly ProcMask[];
+  /** The CA bundle to show at /etc/ssl/certs/ca-certificates.crt (trust.ts), or null for none. */
+  readonly caBundle: string | null;
   /** Extra binds (e.g. the egress proxy's unix socket), read-only unless `writable`. */
   readonly extraBinds?: readonly Mount[];
   /** Extra environment (e.g. HTTP_PROXY), added after the policy's. */
@@ -88,7 +97,7 @@ const BASE_ENV = {
 export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: readonly string[]): SandboxSpec {
   const { limits } = policy;
   const grants = containerGrants(policy);
-  const env = { ...BASE_ENV, ...grants.env, ...(inputs.extraEnv ?? {}) };
+  const env = { ...BASE_ENV, ...(inputs.caBundle === null ? {} : TRUST_ENV), ...grants.env, ...(inputs.extraEnv ?? {}) };
   const workspaceBytes = limits.workspaceMiB * 1024 * 1024;
   const maps = userMappings(inputs.hostUid, inputs.hostGid);
   return {
@@ -106,6 +115,7 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
     root: { readonly: true },
     mounts: [
       ...systemMounts(inputs.etcHostPath, Math.min(workspaceBytes, 16 * 1024 * 1024)),
+      ...trustMounts(inputs.caBundle),
       workspaceMount(inputs.workspaceHostPath),
       ...grantMounts(grants.files),
       ...(inputs.extraBinds ?? []),
@@ -116,6 +126,8 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
       gidMappings: maps.gid,
       resources: cgroupResources(limits),
       seccomp: inputs.seccomp,
+      maskedPaths: inputs.masks,
+      readonlyPaths: READONLY_PROC_PATHS,
     },
     airlock: {
       hostUid: inputs.hostUid,

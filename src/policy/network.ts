@@ -10,6 +10,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import type { ErrorCode } from '../core/errors.ts';
+import { caSchema } from './ca.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -48,7 +49,11 @@ export const routeSchema = z.strictObject({
   forward: z.strictObject({ to: z.string().max(2048), credential: credentialSchema.optional() }).optional(),
 });
 
-export const networkSchema = z.strictObject({ routes: z.array(routeSchema).max(256) });
+export const networkSchema = z.strictObject({
+  routes: z.array(routeSchema).max(256),
+  /** Container tier: CA certificates (PEM text or host paths) the guest's TLS trusts besides the host's store (src/policy/ca.ts). */
+  ca: caSchema.optional(),
+});
 
 export type RouteDocument = z.infer<typeof routeSchema>;
 export type NetworkDocument = z.infer<typeof networkSchema>;

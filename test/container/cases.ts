@@ -41,6 +41,33 @@ const refusedSyscall = (r: ExecResult) => {
 
 const okExit = (r: ExecResult) => assert.equal(r.status, 'ok', `${r.stdout}\n${r.stderr}`);
 
+/**
+ * Python that reads each named kernel information file (and every top-level /proc entry outside
+ * the kept few) and prints those that gave bytes or listed entries. Absent or unreadable is fine.
+ */
+const KERNEL_INFO_PROBE = `import os
+named = """/proc/acpi /proc/asound /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats
+/proc/sched_debug /proc/scsi /proc/timer_list /proc/timer_stats /sys/firmware /sys/devices/virtual/powercap
+/sys/devices/system/cpu/cpu0/thermal_throttle /proc/bus /proc/fs /proc/irq /proc/sysrq-trigger
+/proc/iomem /proc/ioports /proc/config.gz /proc/kallsyms /proc/modules /proc/kmsg /proc/buddyinfo
+/proc/slabinfo /proc/vmallocinfo /proc/pagetypeinfo /proc/zoneinfo /proc/kpagecount /proc/kpageflags
+/proc/kpagecgroup /proc/softirqs /proc/cmdline /proc/key-users /proc/mtrr /proc/dma /proc/diskstats
+/proc/partitions /proc/swaps /proc/locks /proc/driver /proc/pressure /proc/program_cpu /sys/kernel /sys/class""".split()
+kept = set("self thread-self mounts net cpuinfo meminfo stat loadavg uptime vmstat version sys sysvipc tty filesystems cgroups crypto devices misc consoles execdomains".split())
+every = ["/proc/" + n for n in os.listdir("/proc") if not n.isdigit() and n not in kept]
+exposed = []
+for p in sorted(set(named + every)):
+    try:
+        if os.path.isdir(p):
+            if os.listdir(p): exposed.append(p)
+        else:
+            with open(p, "rb") as f:
+                if f.read(4096): exposed.append(p)
+    except OSError:
+        pass
+print("checked", len(set(named + every)))
+print("exposed", exposed)`;
+
 async function tcpServer(host: string): Promise<{ server: Server; port: number; seen: () => number }> {
   let count = 0;
   const server = createServer((s) => {
@@ -116,6 +143,19 @@ export const HOSTILE_CASES: readonly HostileCase[] = [
     },
     control: { lang: 'sh', code: 'grep sandbox /etc/passwd' },
     controlWorks: (r) => assert.match(r.stdout, /^sandbox:x:1000:1000/m),
+  },
+  {
+    // The kernel information files OCI runtimes mask (runc/moby's maskedPaths and readonlyPaths),
+    // more that leak the host here, and — the class — every top-level /proc entry but the few kept.
+    name: "procfs and sysfs show nothing of the host's hardware, kernel, disks or other tenants",
+    attack: { lang: 'py', code: KERNEL_INFO_PROBE },
+    attackDenied: (r) => {
+      assert.equal(r.status, 'ok', r.stderr);
+      assert.match(r.stdout, /^checked \d+/m, r.stdout);
+      assert.match(r.stdout, /^exposed \[\]$/m, r.stdout);
+    },
+    control: { lang: 'py', code: 'print(open("/proc/self/status").read().count("Uid:"), len(open("/proc/cpuinfo").read()) > 0, len(open("/proc/meminfo").read()) > 0)' },
+    controlWorks: (r) => assert.equal(r.stdout, '1 True True\n', r.stderr),
   },
   {
     name: "the host's home is not there",

@@ -18,7 +18,7 @@ const state = sandboxFixture();
 
 test('the bundle maps only the sandbox uid, grants no capability, and carries the allowlist', () => {
   const policy = compilePolicy({ version: 1 });
-  const spec = compileSpec(policy, { hostUid: 250_123, hostGid: 250_123, workspaceHostPath: '/run/airlock/sandboxes/x/workspace', etcHostPath: '/run/airlock/etc', seccomp: { profile: 'container', bpfPath: '/x.bpf' } }, ['true']);
+  const spec = compileSpec(policy, { hostUid: 250_123, hostGid: 250_123, workspaceHostPath: '/run/airlock/sandboxes/x/workspace', etcHostPath: '/run/airlock/etc', seccomp: { profile: 'container', bpfPath: '/x.bpf' }, masks: [], caBundle: null }, ['true']);
   const c = ociConfig(spec, 'oci-run_1', 'fd') as { process: Record<string, unknown>; linux: Record<string, unknown> };
   assert.deepEqual(c.linux['uidMappings'], [{ containerID: 0, hostID: 250_123, size: 1 }]);
   assert.deepEqual(c.linux['gidMappings'], [{ containerID: 0, hostID: 250_123, size: 1 }]);

@@ -48,7 +48,8 @@ test('a pooled sandbox runs its first command in its standby with the full isola
     assert.match(r.stdout, /^Seccomp:\s+2$/m, round);
     // Exactly the policy's environment: nothing of the waiter (airlock_cmd, airlock_nl) leaks.
     assert.ok(!r.stdout.includes('airlock_'), r.stdout);
-    assert.match(r.stdout, /^GREETING=hi\nHOME=\/workspace\nLANG=C\.UTF-8\nPATH=\S+\nPWD=\/workspace\nTMPDIR=\/tmp\n/m, round);
+    // (The TLS trust variables point at the CA bundle: src/container/trust.ts.)
+    assert.match(r.stdout, /^GREETING=hi\nHOME=\/workspace\nLANG=C\.UTF-8\nNODE_OPTIONS=--use-openssl-ca\nPATH=\S+\nPIP_CERT=\S+\nPWD=\/workspace\nREQUESTS_CA_BUNDLE=\S+\nSSL_CERT_FILE=\S+\nTMPDIR=\/tmp\n/m, round);
     // The waiter's pipes are closed: only stdio and ls's own directory fd remain.
     assert.deepEqual(r.stdout.trim().split('\n').slice(-4), ['0', '1', '2', '3'], round);
   }

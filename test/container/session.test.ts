@@ -171,10 +171,13 @@ test('read-only host paths only where granted', async () => {
   await rejectsWith(state.box!.make({ files: [{ path: '/usr/share', at: '/workspace/share' }] }), 'INVALID_POLICY');
 });
 
-test('the environment is exactly what the policy sets', async () => {
+test('the environment is exactly what the policy sets, besides what points TLS clients at the CA bundle; the policy may override those too', async () => {
   const { sbx } = await state.box!.make({ env: { GREETING: 'hi' } });
   const r = await sh(sbx, 'env | sort');
-  assert.equal(r.stdout, 'GREETING=hi\nHOME=/workspace\nLANG=C.UTF-8\nPATH=/usr/local/bin:/usr/bin:/bin\nPWD=/workspace\nTMPDIR=/tmp\n');
+  const ca = '/etc/ssl/certs/ca-certificates.crt';
+  assert.equal(r.stdout, `GREETING=hi\nHOME=/workspace\nLANG=C.UTF-8\nNODE_OPTIONS=--use-openssl-ca\nPATH=/usr/local/bin:/usr/bin:/bin\nPIP_CERT=${ca}\nPWD=/workspace\nREQUESTS_CA_BUNDLE=${ca}\nSSL_CERT_FILE=${ca}\nTMPDIR=/tmp\n`);
+  const own = await state.box!.make({ env: { NODE_OPTIONS: '--max-old-space-size=64' } });
+  assert.match((await sh(own.sbx, 'env')).stdout, /^NODE_OPTIONS=--max-old-space-size=64$/m);
 });
 
 test('exec options are checked whole: an unknown or ill-typed option is INVALID_REQUEST naming it, and nothing ran or was recorded (control: the same exec with good options runs)', async () => {

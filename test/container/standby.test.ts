@@ -24,7 +24,7 @@ function plainDriver(argv: (args: readonly string[]) => string[]): Driver {
 const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still waiting'> =>
   Promise.race([p, new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref())]);
 
-const spec = compileSpec(compilePolicy({ version: 1 }), { hostUid: 250_321, hostGid: 250_321, workspaceHostPath: '/nonexistent', etcHostPath: '/nonexistent', seccomp: { profile: 'container', bpfPath: '/nonexistent' } }, waiterArgs());
+const spec = compileSpec(compilePolicy({ version: 1 }), { hostUid: 250_321, hostGid: 250_321, workspaceHostPath: '/nonexistent', etcHostPath: '/nonexistent', seccomp: { profile: 'container', bpfPath: '/nonexistent' }, masks: [], caBundle: null }, waiterArgs());
 
 test('a standby whose driver fails at set-up is not ready, at once, and keeps what the driver said', async () => {
   const spawner = new HelperSpawner();

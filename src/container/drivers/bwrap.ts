@@ -2,7 +2,7 @@
  * The default driver: Debian's bubblewrap, run as the sandbox's unprivileged host uid. It makes
  * every namespace new (user, pid, network, ipc, uts, mount, cgroup), forbids nested user
  * namespaces, drops every capability, sets no_new_privs, loads the seccomp program from fd 3 and
- * builds the view of mounts.ts on a read-only root.
+ * builds the view of mounts.ts on a read-only root, with procfs' host entries masked (procfs.ts).
  */
 import { constants as fsc } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
@@ -23,6 +23,15 @@ function shQuote(s: string): string {
 
 const SECCOMP_FD = 3;
 const STATUS_FD = 4;
+
+/**
+ * Right after the sandbox's own /proc is mounted (each bind makes bwrap re-read the mount table,
+ * so the fewer mounts there are yet, the cheaper): a file is covered by the host's /dev/null,
+ * which bwrap binds nodev, so it can't even be opened; a directory by an empty read-only tmpfs.
+ */
+function procMaskArgs(masks: SandboxSpec['linux']['maskedPaths']): string[] {
+  return masks.flatMap((m) => (m.kind === 'file' ? ['--ro-bind', '/dev/null', m.path] : ['--perms', '0555', '--size', '4096', '--tmpfs', m.path, '--remount-ro', m.path]));
+}
 
 /** The bwrap argv for a spec; pure, so tests can read it. */
 export function bwrapArgs(spec: SandboxSpec): string[] {
@@ -69,7 +78,7 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
         a.push('--size', String(m.sizeBytes), '--tmpfs', m.destination);
         break;
       case 'proc':
-        a.push('--proc', m.destination);
+        a.push('--proc', m.destination, ...procMaskArgs(spec.linux.maskedPaths));
         break;
       case 'dev':
         a.push('--dev', m.destination);

@@ -116,8 +116,9 @@ export function ociConfig(spec: SandboxSpec, cgroupsPath: string, marker: 'fd' |
       gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
       cgroupsPath,
       seccomp: ociSeccomp(spec.linux.seccomp.profile),
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'],
-      readonlyPaths: ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      // runc masks a file with /dev/null and a directory with a read-only tmpfs, as bwrap does here.
+      maskedPaths: spec.linux.maskedPaths.map((m) => m.path),
+      readonlyPaths: spec.linux.readonlyPaths,
     },
   };
 }
