@@ -86,7 +86,7 @@ export async function exchange(
   const sent = body === undefined || body.byteLength === 0 ? undefined : body;
   record.bytesOut = sent?.byteLength ?? 0;
   try {
-    const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs, signal);
+    const response = await sendPinned(deps.pools.of({ tenant: ctx.tenant, sandbox: ctx.sandbox, run: ctx.run, route: route.name, credential: credential?.name ?? null }), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs, signal);
     record.status = response.statusCode ?? null;
     const unreadable = credential === null ? null : unsearchable(response);
     if (unreadable !== null) {

@@ -115,9 +115,10 @@ export class EgressGateway {
     this.#dir = null;
   }
 
-  /** Forgets a sandbox's (or run's) quota counters once it is destroyed. */
+  /** Forgets a sandbox's (or run's) quota counters and closes its upstream connections once it is destroyed. */
   release(ctx: Omit<GatewayContext, 'policy'>): void {
     this.#deps.ledger.release(ctx);
+    this.#pools.release(ctx);
   }
 
   /**
