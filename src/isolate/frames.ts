@@ -8,7 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 export class FrameError extends Error {}
 
 /**
- * Calls `onFrame` for each complete frame; calls `onError` once and stops on a bad frame. Returns
+ * Calls `onFrame` for each complete frame; calls `onError` once and stops on a bad frame, or when
+ * `onFrame` throws (`onError` must not throw). Returns
  * the function the stream's 'data' events call, for bytes read from the same stream by other
  * means (the worker's reply spin): they must come in stream order.
  *
@@ -59,7 +60,15 @@ export function readFrames(
         options.onError(new FrameError('frame is not JSON'));
         return;
       }
-      options.onFrame(value);
+      // Whatever handling a frame throws (a bug, or a host whose prototypes a handler polluted)
+      // ends this stream only: thrown out of a 'data' listener it would end the host process.
+      try {
+        options.onFrame(value);
+      } catch (error) {
+        failed = true;
+        options.onError(new FrameError(`handling a frame failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`.slice(0, 500)));
+        return;
+      }
     }
   };
   stream.on('data', push);

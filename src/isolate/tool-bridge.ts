@@ -10,6 +10,7 @@ import { AirlockError, codeInfo, toAirlockError, type ErrorCode } from '../core/
 import type { Violation } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { decide } from '../policy/decide.ts';
+import { prototypeKey } from './plain-args.ts';
 import type { ToolReply } from './protocol.ts';
 
 /**
@@ -131,6 +132,12 @@ export class ToolBridgeHost {
       args = JSON.parse(argsJson);
     } catch {
       return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" are not JSON`);
+    }
+    // Plain data only: a key that names a prototype never reaches a handler (plain-args.ts).
+    const protoKey = prototypeKey(args);
+    if (protoKey !== null) {
+      this.#calls++;
+      return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" hold the key "${protoKey}", which is refused (a merge could reach a prototype): rename it`);
     }
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar: this.#calls });
     this.#calls++;

@@ -96,6 +96,8 @@ export class WorkerProcess {
   #inflight: Inflight | null = null;
   #alive = true;
   #killed = false;
+  /** Why the host killed the worker, when it was the host's choice and not a limit. */
+  #why: string | null = null;
   #capBytes: number;
   readonly exited: Promise<void>;
 
@@ -160,11 +162,11 @@ export class WorkerProcess {
       readFrames(this.#socket, {
         // A worker's largest honest frame: result and output at their ceilings, JSON-escaped.
         maxBytes: 256 * 1024 * 1024,
-        onError: () => this.kill(),
+        onError: (error) => this.#hostKill(`the host stopped reading this worker: ${error.message}`),
         onFrame: (raw) => {
           const parsed = workerMessageSchema.safeParse(raw);
           if (!parsed.success) {
-            this.kill();
+            this.#hostKill('the worker sent a message that is not in the protocol');
             return;
           }
           if (parsed.data.t === 'ready') {
@@ -234,17 +236,28 @@ export class WorkerProcess {
       .catch(failed)
       .then((reply) => {
         if (this.#inflight === inflight && this.#alive) writeFrame(this.#socket, { ...reply, t: 'tool-reply', run: message.run, call: message.call });
-      });
+      })
+      .catch((error: unknown) => this.#hostKill(`the host failed while replying to "${message.name}": ${String(error).slice(0, 300)}`));
   }
 
   async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const stats = await this.#cgroup.stats().catch(() => null);
     // The kernel's OOM killer, or the worker's own memory backstop (memory-watch.ts) aborting it.
     const oomKilled = (stats?.oomKills ?? 0) > 0 || this.stderrTail().includes(MEMORY_MARKER);
-    this.#finish({ kind: 'crashed', oomKilled, detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
+    const detail = this.#why ?? `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim();
+    this.#finish({ kind: 'crashed', oomKilled: this.#why === null && oomKilled, detail });
     await this.#cgroup.killAll().catch(() => undefined);
     await this.#cgroup.destroy().catch(() => undefined);
     await this.#release();
+  }
+
+  /**
+   * The host can't go on with this worker (its frames broke the host's handling of them): kill it,
+   * keeping why, so its run ends WORKER_CRASHED saying so. Other workers are untouched.
+   */
+  #hostKill(why: string): void {
+    this.#why ??= why;
+    this.kill();
   }
 
   /** Kills the worker and everything in its cgroup; cleanup follows on exit. */
