@@ -26,6 +26,8 @@ export function verdictOf(end: RunEnd, violations: readonly Violation[]): Verdic
   switch (end.kind) {
     case 'closed':
       return fail('STOPPED_BY_HOST', 'airlock was closed while this ran, and the run was stopped');
+    case 'limit':
+      return fail(end.code, end.detail);
     case 'hung':
       return fail('WALL_TIMEOUT', 'the worker did not answer by the wall-clock limit and was killed');
     case 'crashed':

@@ -103,6 +103,7 @@ export class IsolateTier {
           limits: { wallMs: limits.wallMs, cpuMs: limits.cpuMs, memoryMiB: limits.memoryMiB, outputBytes: limits.outputBytes, resultBytes: limits.resultBytes },
         },
         (call) => bridge.call(call.name, call.args),
+        { toolArgBytes: limits.toolArgBytes },
       );
     } finally {
       bridge.end();

@@ -29,14 +29,28 @@ export type RunEnd =
   | { readonly kind: 'done'; readonly done: DoneMessage }
   | { readonly kind: 'crashed'; readonly oomKilled: boolean; readonly detail: string }
   | { readonly kind: 'hung' }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** The host stopped the run for a budget it keeps on the worker's frames themselves. */
+  | { readonly kind: 'limit'; readonly code: 'LIMIT_TOOL_ARG_BYTES'; readonly detail: string };
+
+/** Budgets the host charges a run's frames against before it parses them. */
+export interface FrameBudget {
+  /** Bytes of tool-call frames (policy.limits.toolArgBytes). */
+  readonly toolArgBytes: number;
+}
 
 interface Inflight {
   readonly job: RunJob;
   readonly onTool: (call: ToolCall) => Promise<Omit<ToolReply, 't' | 'run' | 'call'>>;
   readonly resolve: (end: RunEnd) => void;
   readonly timer: NodeJS.Timeout;
+  readonly budget: FrameBudget;
+  /** Tool-call frame bytes spent so far. */
+  toolArgBytes: number;
 }
+
+/** How an honest worker's tool-call frame starts (worker-main.ts writes `t` first). */
+const TOOL_FRAME_HEAD = Buffer.from('{"t":"tool",');
 
 /** Room the worker's own node process needs besides its guests' heaps. */
 const WORKER_BASE_BYTES = 192 * 1024 * 1024;
@@ -98,6 +112,8 @@ export class WorkerProcess {
   #killed = false;
   /** Why the host killed the worker, when it was the host's choice and not a limit. */
   #why: string | null = null;
+  /** Whether the frame being read was charged as a tool call before it was parsed. */
+  #charged = false;
   #capBytes: number;
   readonly exited: Promise<void>;
 
@@ -163,10 +179,15 @@ export class WorkerProcess {
         // A worker's largest honest frame: result and output at their ceilings, JSON-escaped.
         maxBytes: 256 * 1024 * 1024,
         onError: (error) => this.#hostKill(`the host stopped reading this worker: ${error.message}`),
+        admit: (size, head) => this.#admit(size, head),
         onFrame: (raw) => {
           const parsed = workerMessageSchema.safeParse(raw);
           if (!parsed.success) {
             this.#hostKill('the worker sent a message that is not in the protocol');
+            return;
+          }
+          if (parsed.data.t === 'tool' && !this.#charged) {
+            this.#hostKill('the worker sent a tool call framed unlike its own, so its bytes were not charged');
             return;
           }
           if (parsed.data.t === 'ready') {
@@ -183,7 +204,7 @@ export class WorkerProcess {
   }
 
   /** Sends one run; resolves when it is done, the worker died, or the host's deadline passed. */
-  async run(job: RunJob, onTool: Inflight['onTool']): Promise<RunEnd> {
+  async run(job: RunJob, onTool: Inflight['onTool'], budget: FrameBudget): Promise<RunEnd> {
     if (!this.alive) throw new AirlockError('WORKER_CRASHED', 'the isolate worker is gone');
     if (this.#inflight !== null) throw new AirlockError('INTERNAL', 'an isolate worker runs one job at a time');
     const cap = workerMemoryCap(job.limits.memoryMiB);
@@ -196,7 +217,7 @@ export class WorkerProcess {
         this.#finish({ kind: 'hung' });
         this.kill();
       }, job.limits.wallMs + HOST_GRACE_MS);
-      this.#inflight = { job, onTool, resolve, timer };
+      this.#inflight = { job, onTool, resolve, timer, budget, toolArgBytes: 0 };
       try {
         writeFrame(this.#socket, job);
       } catch (error) {
@@ -211,6 +232,26 @@ export class WorkerProcess {
   /** Asks the worker to end this run (it called past its limit); the host's deadline still stands. */
   stop(run: string): void {
     if (this.#inflight?.job.run === run && this.alive) writeFrame(this.#socket, { t: 'stop', run });
+  }
+
+  /**
+   * Charges a tool-call frame to its run before the host reads it whole or parses it: a run over
+   * its byte budget is stopped (LIMIT_TOOL_ARG_BYTES) and its worker killed, since the rest of
+   * that frame is never read. Parsing is then bounded per run, whatever the guest sends.
+   */
+  #admit(size: number, head: Buffer): boolean {
+    this.#charged = head.length >= TOOL_FRAME_HEAD.length && head.subarray(0, TOOL_FRAME_HEAD.length).equals(TOOL_FRAME_HEAD);
+    const inflight = this.#inflight;
+    if (!this.#charged || inflight === null) return true;
+    const spent = inflight.toolArgBytes + size;
+    if (spent <= inflight.budget.toolArgBytes) {
+      inflight.toolArgBytes = spent;
+      return true;
+    }
+    const limit = inflight.budget.toolArgBytes;
+    this.#finish({ kind: 'limit', code: 'LIMIT_TOOL_ARG_BYTES', detail: `the run sent the host ${spent} bytes of tool calls, over its limit of ${limit} (limits.toolArgBytes); the call that went over was not read` });
+    this.#hostKill('the run went over its tool-argument byte budget');
+    return false;
   }
 
   #finish(end: RunEnd): void {
