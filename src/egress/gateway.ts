@@ -22,7 +22,7 @@ import { AirlockError } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { HTTP_METHODS } from '../policy/network.ts';
 import type { EgressContext } from './admit.ts';
-import { auditEgress, newRecord, type EgressRecord } from './audit.ts';
+import { auditEgress, auditGate, newRecord, type EgressRecord } from './audit.ts';
 import { createPools, type Pools } from './connect.ts';
 import { DEFAULT_LIMITS, exchange, readBody, responseHeaders, type GatewayLimits } from './exchange.ts';
 import { createProxyServer, type ProxyDeps } from './proxy.ts';
@@ -50,6 +50,8 @@ export interface GatewayContext {
   readonly sandbox: string;
   readonly run?: string;
   readonly policy: CompiledPolicy;
+  /** Called once, when the context's denial budget (limits.denials) is spent: stop what runs. */
+  readonly onDenialsSpent?: () => void;
 }
 
 export interface GatewayRequest {
@@ -131,6 +133,11 @@ export class EgressGateway {
     const method = (HTTP_METHODS as readonly string[]).includes(upper) ? upper : req.method;
     const record = newRecord(method, 'http', '', 0, '');
     try {
+      const refused = await auditGate(this.#deps, ctx);
+      if (refused !== null) {
+        record.reason = refused.code;
+        throw refused;
+      }
       return await this.#fetch(ctx, req, record);
     } catch (error) {
       const e = error instanceof AirlockError ? error : new AirlockError('EGRESS_UPSTREAM_FAILED', String(error));
@@ -138,7 +145,7 @@ export class EgressGateway {
       else Object.assign(record, { code: e.code, message: e.message, reason: record.reason === 'UNDECIDED' ? e.code : record.reason });
       throw e;
     } finally {
-      auditEgress(this.#deps.audit, ctx, record, performance.now() - started);
+      auditEgress(this.#deps, ctx, record, performance.now() - started);
     }
   }
 

@@ -16,6 +16,7 @@ const STOPS = {
   memory: ['MEMORY_LIMIT', 'the run passed its memory limit (its heap, or memory outside the heap such as resizable buffers and WebAssembly memories)'],
   output: ['OUTPUT_LIMIT', 'the run printed more than its output limit'],
   calls: ['LIMIT_TOOL_CALLS', 'the run went on calling the host after its tool-call limit was reached, and was stopped'],
+  denials: ['LIMIT_DENIALS', 'the run was denied more often than limits.denials allows, and was stopped'],
 } as const satisfies Record<string, readonly [ErrorCode, string]>;
 
 function fail(code: ErrorCode, message: string): Verdict {

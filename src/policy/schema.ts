@@ -32,6 +32,8 @@ export const LIMIT_CEILINGS = {
   // the frame): checked on each frame's length before the host parses it.
   toolArgBytes: 64 * 1024 * 1024,
   toolMs: 600_000,
+  // Denied knocks on any door (src/policy/denials.ts); each is an audit event.
+  denials: 10_000,
   resultBytes: 16 * 1024 * 1024,
   codeBytes: 16 * 1024 * 1024,
   // Container tier: processes, open files, one file's size, the workspace's size.
@@ -54,6 +56,7 @@ export const LIMIT_DEFAULTS = {
   toolCalls: 100,
   toolArgBytes: 4 * 1024 * 1024,
   toolMs: 10_000,
+  denials: 100,
   resultBytes: 1024 * 1024,
   codeBytes: 1024 * 1024,
   pids: 64,
@@ -75,6 +78,7 @@ export const limitsSchema = z.strictObject({
   toolCalls: limit(LIMIT_CEILINGS.toolCalls, 0).optional(),
   toolArgBytes: limit(LIMIT_CEILINGS.toolArgBytes, 0).optional(),
   toolMs: limit(LIMIT_CEILINGS.toolMs).optional(),
+  denials: limit(LIMIT_CEILINGS.denials, 0).optional(),
   resultBytes: limit(LIMIT_CEILINGS.resultBytes).optional(),
   codeBytes: limit(LIMIT_CEILINGS.codeBytes).optional(),
   // A shell needs a few processes and a few fds of its own before the code runs.
