@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import { denialsSpentMessage } from '../policy/denials.ts';
 import { HTTP_METHODS } from '../policy/network.ts';
 import type { EgressContext } from './admit.ts';
 import { auditEgress, auditGate, newRecord, type EgressRecord } from './audit.ts';
@@ -72,6 +73,11 @@ export interface GatewayResponse {
 export interface SandboxSocket {
   /** Host path of the unix socket; bind-mount it into the sandbox. */
   readonly path: string;
+  /**
+   * Aborted, with a coded AirlockError (LIMIT_DENIALS) as its reason, when the sandbox spent its
+   * denial budget on this socket: its owner stops what the sandbox runs.
+   */
+  readonly stop: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -187,7 +193,12 @@ export class EgressGateway {
   async socketFor(ctx: GatewayContext, options: { readonly owner?: { uid: number; gid: number } } = {}): Promise<SandboxSocket> {
     await this.listen();
     const path = join(this.#dir ?? '', `${randomUUID()}.sock`);
-    const server = createProxyServer(this.#deps, ctx);
+    const stopping = new AbortController();
+    const onDenialsSpent = (): void => {
+      ctx.onDenialsSpent?.();
+      stopping.abort(new AirlockError('LIMIT_DENIALS', denialsSpentMessage(ctx.policy.limits.denials)));
+    };
+    const server = createProxyServer(this.#deps, { ...ctx, onDenialsSpent });
     const sockets = new Set<Socket>();
     server.on('connection', (s: Socket) => {
       sockets.add(s);
@@ -200,7 +211,7 @@ export class EgressGateway {
     });
     if (options.owner !== undefined) await chown(path, options.owner.uid, options.owner.gid);
     await chmod(path, options.owner === undefined ? 0o666 : 0o600);
-    return { path, close: () => this.#closeServer(server) };
+    return { path, stop: stopping.signal, close: () => this.#closeServer(server) };
   }
 
   async #closeServer(server: Server): Promise<void> {
