@@ -6,6 +6,11 @@
  *
  * When a flush fails (disk full, database down) the events stay queued, in order, and the next
  * flush writes them: nothing appended is dropped, and what was already stored is untouched.
+ *
+ * The queue is bounded: once `flushAt` events wait, they are written in the background, so a long
+ * exec's events don't all wait in memory for its end; and `room()` lets a producer (the egress
+ * gateway, before each request) wait while `maxPending` events wait, which slows a flood to the
+ * store's pace instead of growing the host's heap.
  */
 import { AirlockError, toAirlockError } from '../core/errors.ts';
 import { checkEvent } from './chain.ts';
@@ -20,6 +25,10 @@ export interface DurableSinkOptions {
   readonly now?: () => Date;
   /** Whether close() also closes the store (default) or leaves it to its other users. */
   readonly onClose?: 'close-store' | 'keep-store';
+  /** Queued events at which a background write starts (default 1000). */
+  readonly flushAt?: number;
+  /** Queued events at which `room()` makes producers wait (default 10 000). */
+  readonly maxPending?: number;
 }
 
 /**
@@ -37,11 +46,16 @@ export class DurableAuditSink implements AuditSink {
   readonly #refused: AirlockError[] = [];
   #tail: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #flushAt: number;
+  readonly #maxPending: number;
+  #writing = false;
 
   constructor(store: AuditStore, options: DurableSinkOptions = {}) {
     this.#store = store;
     this.#now = options.now ?? (() => new Date());
     this.#onClose = options.onClose ?? 'close-store';
+    this.#flushAt = options.flushAt ?? CHUNK;
+    this.#maxPending = Math.max(this.#flushAt, options.maxPending ?? 10 * CHUNK);
   }
 
   /** Events queued and not yet durable. */
@@ -60,6 +74,28 @@ export class DurableAuditSink implements AuditSink {
     } catch (error) {
       this.#refused.push(toAirlockError(error, 'INVALID_REQUEST'));
     }
+    if (this.#pending.length >= this.#flushAt && !this.#writing) {
+      this.#writing = true;
+      // A failed background write leaves the events queued; the next flush retries and reports it.
+      void this.#write()
+        .catch(() => undefined)
+        .finally(() => (this.#writing = false));
+    }
+  }
+
+  /**
+   * Resolves once fewer than `maxPending` events wait, writing them meanwhile; rejects with the
+   * store's error when they can't be written (the producer should then refuse its work).
+   */
+  async room(): Promise<void> {
+    while (this.#pending.length >= this.#maxPending) await this.#write();
+  }
+
+  /** Writes what is queued, after any write already under way, without reporting refused events. */
+  #write(): Promise<void> {
+    const next = this.#tail.then(() => this.#writePending());
+    this.#tail = next.catch(() => undefined);
+    return next;
   }
 
   flush(): Promise<void> {
@@ -82,12 +118,16 @@ export class DurableAuditSink implements AuditSink {
     await this.close();
   }
 
-  async #flushNow(): Promise<void> {
+  async #writePending(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending.slice(0, CHUNK);
       await this.#store.append(batch);
       this.#pending.splice(0, batch.length);
     }
+  }
+
+  async #flushNow(): Promise<void> {
+    await this.#writePending();
     const refused = this.#refused.splice(0);
     const first = refused[0];
     if (first !== undefined) {

@@ -35,7 +35,7 @@ export interface Learned {
 
 type Decision = Extract<AuditEvent, { kind: 'decision' }>;
 const ROUTE_DENIALS = new Set(['HOST_NOT_GRANTED', 'SCHEME_NOT_GRANTED', 'PORT_NOT_GRANTED', 'METHOD_NOT_GRANTED', 'PATH_NOT_GRANTED', 'TUNNEL_NOT_INSPECTABLE', 'EGRESS_NOT_GRANTED']);
-const LIMIT_OF: Readonly<Record<string, keyof LimitsDocument>> = { WALL_TIMEOUT: 'wallMs', CPU_TIMEOUT: 'cpuMs', MEMORY_LIMIT: 'memoryMiB', OUTPUT_LIMIT: 'outputBytes', LIMIT_TOOL_CALLS: 'toolCalls', RESULT_TOO_LARGE: 'resultBytes' };
+const LIMIT_OF: Readonly<Record<string, keyof LimitsDocument>> = { WALL_TIMEOUT: 'wallMs', CPU_TIMEOUT: 'cpuMs', MEMORY_LIMIT: 'memoryMiB', OUTPUT_LIMIT: 'outputBytes', LIMIT_TOOL_CALLS: 'toolCalls', LIMIT_TOOL_ARG_BYTES: 'toolArgBytes', LIMIT_DENIALS: 'denials', RESULT_TOO_LARGE: 'resultBytes' };
 const PLACEHOLDER: ToolGrant = { operation: 'read', args: {}, description: 'learned by --learn: set its operation and narrow its args schema before applying' };
 
 interface Knock {

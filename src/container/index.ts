@@ -68,6 +68,8 @@ export interface EgressHook {
   readonly env: Readonly<Record<string, string>>;
   readonly sidecar: readonly string[];
   readonly argvPrefix: readonly string[];
+  /** Aborted, with a coded AirlockError as its reason, when egress stops what the sandbox runs (limits.denials). */
+  readonly stop?: AbortSignal;
 }
 
 const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/;
@@ -94,7 +96,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     }
   }
   const names = { dir: sandboxId, cgroup: `${tenant}.${sandboxId}` };
-  let made: { parts: SandboxParts; inputs: SpecInputs; driver: Driver; standby?: Standby; spawner?: Spawner; destroyed?: () => void };
+  let made: { parts: SandboxParts; inputs: SpecInputs; driver: Driver; standby?: Standby; spawner?: Spawner; destroyed?: () => void; stop?: AbortSignal };
   if (poolFits(options)) {
     made = await options.pool.take(policy, names);
   } else {
@@ -119,7 +121,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
       ...(sidecar === undefined ? {} : { sidecar }),
       ...(egress === undefined ? {} : { argvPrefix: egress.argvPrefix }),
     };
-    made = { parts, inputs, driver };
+    made = { parts, inputs, driver, ...(egress?.stop === undefined ? {} : { stop: egress.stop }) };
   }
   audit.append({ kind: 'sandbox.created', tenant, sandbox: sandboxId, tier: 'container', policyHash: policy.hash });
   return new Session({
@@ -127,5 +129,6 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     ...(made.standby === undefined ? {} : { standby: made.standby }),
     ...(made.destroyed === undefined ? {} : { destroyed: made.destroyed }),
     ...(made.spawner === undefined ? {} : { spawner: made.spawner }),
+    ...(made.stop === undefined ? {} : { stop: made.stop }),
   });
 }

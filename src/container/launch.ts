@@ -13,7 +13,7 @@
 import { constants as fsc } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { AirlockError, type ErrorCode } from '../core/errors.ts';
+import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import type { RunStatus, Usage } from '../core/result.ts';
 import { joinAndExec, type Cgroup, type CgroupStats } from '../os/cgroup.ts';
 import type { Driver, DriverCommand, DriverStatus } from './drivers/driver.ts';
@@ -231,9 +231,13 @@ async function supervise(
       if (buf.length > room) stop(end('killed', 'OUTPUT_LIMIT', `the command printed more than limits.outputBytes (${limit} bytes): print less or raise it`));
     });
   };
-  // The sandbox is being destroyed (by its owner, its lifetime, or airlock closing): the command is
-  // stopped like at a limit, so the exec still ends with a result and its run.ended is recorded.
-  const destroyed = (): void => stop(end('killed', 'STOPPED_BY_HOST', 'the sandbox was destroyed while the command ran: it was stopped; run it again in a new sandbox'));
+  // The sandbox is being destroyed (by its owner, its lifetime, or airlock closing), or the host
+  // stopped it with a coded reason (its denial budget): the command is stopped like at a limit, so
+  // the exec still ends with a result and its run.ended is recorded.
+  const destroyed = (): void => {
+    const why: unknown = signal?.reason;
+    stop(why instanceof AirlockError ? end(codeInfo(why.code).status, why.code, why.message) : end('killed', 'STOPPED_BY_HOST', 'the sandbox was destroyed while the command ran: it was stopped; run it again in a new sandbox'));
+  };
   if (signal?.aborted === true) destroyed();
   signal?.addEventListener('abort', destroyed, { once: true });
   collect('stdout', options.onStdout);

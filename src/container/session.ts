@@ -52,6 +52,8 @@ export interface SessionParts {
   readonly spawner?: Spawner;
   /** Called once everything is removed (the pool that made the parts refills then). */
   readonly destroyed?: () => void;
+  /** Aborted with a coded AirlockError when the host stops what this sandbox runs (its egress's denial budget). */
+  readonly stop?: AbortSignal;
 }
 
 function checkArgv(argv: readonly string[]): void {
@@ -107,7 +109,10 @@ export class Session implements ContainerSandbox {
         // The standby serves one exec at most; later execs launch afresh.
         const standby = this.#standby;
         this.#standby = undefined;
-        result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner, signal: this.#destroying.signal });
+        // Stopped already (its denial budget is spent): refused before anything launches.
+        p.stop?.throwIfAborted();
+        const signal = p.stop === undefined ? this.#destroying.signal : AbortSignal.any([this.#destroying.signal, p.stop]);
+        result = await launch(spec, p.driver, p.cgroup, run, options, { standby, spawner: p.spawner, signal });
       } catch (error) {
         // A run that started is always recorded as ended, whatever stopped the launch.
         const coded = this.#destroying.signal.aborted ? new AirlockError('STOPPED_BY_HOST', 'the sandbox was destroyed before the command could start: run it again in a new sandbox') : toAirlockError(error, 'INTERNAL');

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   TOOL_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the tool by name in policy.tools' },
   TOOL_ARGS_INVALID: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: "call the tool with arguments that match its schema" },
   LIMIT_TOOL_CALLS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'make fewer tool calls, or raise limits.toolCalls' },
+  LIMIT_DENIALS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'ask only for what the policy grants (each denial is recorded), or raise limits.denials' },
+  LIMIT_TOOL_ARG_BYTES: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'send the host less data in tool arguments, or raise limits.toolArgBytes' },
   TOOL_FAILED: { status: 'error', exit: 1, http: 502, rpc: -32003, hint: "the host's tool handler failed; see the message" },
   TOOL_TIMEOUT: { status: 'error', exit: 1, http: 504, rpc: -32003, hint: 'the tool handler did not answer in time; raise limits.toolMs or fix the handler' },
   GUEST_ERROR: { status: 'error', exit: 1, http: 422, rpc: -32004, hint: 'the code threw; see the message' },

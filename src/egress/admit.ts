@@ -23,6 +23,8 @@ import type { Target } from './target.ts';
 /** What a sandbox's requests are checked against: who it is and its compiled policy. */
 export interface EgressContext extends UsageKey {
   readonly policy: CompiledPolicy;
+  /** Called once, when this context's denial budget (limits.denials) is spent: stop what runs. */
+  readonly onDenialsSpent?: (() => void) | undefined;
 }
 
 export interface AdmitDeps {

@@ -1,9 +1,9 @@
 /**
  * Connections to upstreams, always to the address the gateway checked: http(s) requests pass that
  * address as the socket's host (so no lookup happens) and the checked name only as Host header and
- * TLS server name; CONNECT tunnels dial the address directly. Keep-alive pools are per gateway and
- * per tenant, keyed by address, so a pooled socket can't be reused for a name that now resolves
- * elsewhere, nor carry one tenant's request after another's. The gateway frames every request
+ * TLS server name; CONNECT tunnels dial the address directly. Keep-alive pools are per gateway,
+ * per tenant, sandbox, run, route and credential, keyed by address, so a pooled socket can't be
+ * reused for a name that now resolves elsewhere, nor carry one route's request after another's. The gateway frames every request
  * itself: a guest's Content-Length or Transfer-Encoding is never forwarded (a length with no body
  * would leave the upstream waiting for bytes that the next request on the socket then supplies).
  */
@@ -25,33 +25,73 @@ export interface Upstream {
 export interface TenantPools {
   readonly http: HttpAgent;
   readonly https: HttpsAgent;
+  /** Agents that keep no connection: each request gets a fresh one, closed after its answer. */
+  readonly once: { readonly http: HttpAgent; readonly https: HttpsAgent };
+}
+
+/** Who an exchange is for and which route and credential it uses: one keep-alive pool each. */
+export interface PoolKey {
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly run?: string | undefined;
+  readonly route: string;
+  /** The secret's name on a credentialed route, else null. */
+  readonly credential: string | null;
 }
 
 export interface Pools {
-  /** The keep-alive pools of one tenant, made on first use. */
-  of(tenant: string): TenantPools;
+  /** The keep-alive pools of one tenant's sandbox (or run), route and credential, made on first use. */
+  of(key: PoolKey): TenantPools;
+  /** The sandbox (or run) is over: its pooled connections are closed. */
+  release(key: Omit<PoolKey, 'route' | 'credential'>): void;
   destroy(): void;
 }
 
-/** Keep-alive pools for one gateway; `ca` lets a host (or a test) trust its own upstream's CA. */
+const owner = (k: Omit<PoolKey, 'route' | 'credential'>): string => JSON.stringify([k.tenant, k.sandbox, k.run ?? null]);
+
+/**
+ * Keep-alive pools for one gateway; `ca` lets a host (or a test) trust its own upstream's CA.
+ * An upstream connection is never shared between exchanges of different tenants, sandboxes, runs,
+ * routes or credentials: an upstream (or a shared front such as a CDN edge) that desynchronises a
+ * connection can then only mix answers of one route's own requests, never hand a credentialed
+ * answer, unredacted, to a plain route's request.
+ */
 export function createPools(options: { ca?: string | undefined }): Pools {
   const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 16, scheduling: 'lifo' as const };
-  const byTenant = new Map<string, TenantPools>();
+  const byOwner = new Map<string, Map<string, TenantPools>>();
+  const tls = options.ca === undefined ? {} : { ca: options.ca };
+  // keepAlive false with no socket cap: Node closes each connection once its answer is read.
+  const once = { http: new HttpAgent({ keepAlive: false }), https: new HttpsAgent({ keepAlive: false, ...tls }) };
+  const destroy = (pools: Map<string, TenantPools>): void => {
+    for (const p of pools.values()) {
+      p.http.destroy();
+      p.https.destroy();
+    }
+  };
   return {
-    of(tenant) {
-      let pools = byTenant.get(tenant);
+    of(key) {
+      const who = owner(key);
+      let mine = byOwner.get(who);
+      if (mine === undefined) byOwner.set(who, (mine = new Map<string, TenantPools>()));
+      const which = JSON.stringify([key.route, key.credential]);
+      let pools = mine.get(which);
       if (pools === undefined) {
-        pools = { http: new HttpAgent(common), https: new HttpsAgent(options.ca === undefined ? common : { ...common, ca: options.ca }) };
-        byTenant.set(tenant, pools);
+        pools = { http: new HttpAgent(common), https: new HttpsAgent({ ...common, ...tls }), once };
+        mine.set(which, pools);
       }
       return pools;
     },
+    release(key) {
+      const mine = byOwner.get(owner(key));
+      if (mine === undefined) return;
+      byOwner.delete(owner(key));
+      destroy(mine);
+    },
     destroy() {
-      for (const p of byTenant.values()) {
-        p.http.destroy();
-        p.https.destroy();
-      }
-      byTenant.clear();
+      for (const mine of byOwner.values()) destroy(mine);
+      byOwner.clear();
+      once.http.destroy();
+      once.https.destroy();
     },
   };
 }
@@ -100,6 +140,9 @@ export function sendPinned(
     out[k.toLowerCase()] = prior === undefined ? v : [...(Array.isArray(prior) ? prior : [String(prior)]), v];
   }
   if (body instanceof Uint8Array) out['content-length'] = String(body.byteLength);
+  // A HEAD's answer has no body by definition, so a client can't tell where it ends if the
+  // upstream sends one anyway (the classic desync): its connection is not kept for another request.
+  const agents = method === 'HEAD' ? pools.once : pools;
   const options = {
     host: up.address,
     port: up.port,
@@ -109,7 +152,7 @@ export function sendPinned(
     setHost: false,
     timeout: timeoutMs,
     ...(signal === undefined ? {} : { signal }),
-    ...(up.scheme === 'https' ? { agent: pools.https, servername: isIP(up.host) === 0 ? up.host : '' } : { agent: pools.http }),
+    ...(up.scheme === 'https' ? { agent: agents.https, servername: isIP(up.host) === 0 ? up.host : '' } : { agent: agents.http }),
   };
   return new Promise<IncomingMessage>((resolve, reject) => {
     const req = up.scheme === 'https' ? httpsRequest(options) : httpRequest(options);

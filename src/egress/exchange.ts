@@ -12,7 +12,7 @@ import { admit, type AdmitDeps, type Credential, type EgressContext } from './ad
 import type { EgressRecord } from './audit.ts';
 import { forwardHeaders, sendPinned, type Pools } from './connect.ts';
 import { meter } from './quota.ts';
-import { redact, redactBytes } from './secrets.ts';
+import { redactAcross, redactBytes } from './secrets.ts';
 import type { Target } from './target.ts';
 
 export interface GatewayLimits {
@@ -86,7 +86,7 @@ export async function exchange(
   const sent = body === undefined || body.byteLength === 0 ? undefined : body;
   record.bytesOut = sent?.byteLength ?? 0;
   try {
-    const response = await sendPinned(deps.pools.of(ctx.tenant), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs, signal);
+    const response = await sendPinned(deps.pools.of({ tenant: ctx.tenant, sandbox: ctx.sandbox, run: ctx.run, route: route.name, credential: credential?.name ?? null }), upstream, record.method, `${target.path}${target.search}`, out, sent, deps.limits.upstreamTimeoutMs, signal);
     record.status = response.statusCode ?? null;
     const unreadable = credential === null ? null : unsearchable(response);
     if (unreadable !== null) {
@@ -139,11 +139,14 @@ export function responseHeaders(response: IncomingMessage, credential: Credentia
   for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) pairs.push([response.rawHeaders[i] ?? '', response.rawHeaders[i + 1] ?? '']);
   const kept = forwardHeaders(pairs, new Set());
   if (credential === null) return kept;
-  const secrets = [{ name: credential.name, value: credential.secret }];
-  // Header names are case-insensitive and reach the guest lower-cased: a name that holds the
-  // secret in any case is dropped (a placeholder there would not be a valid name).
-  const secret = credential.secret.toLowerCase();
-  return kept.filter(([k]) => !k.toLowerCase().includes(secret)).map(([k, v]) => [k, redact(v, secrets)]);
+  const secrets = [{ name: credential.name, value: Buffer.from(credential.secret).toString('latin1') }];
+  // Searched across headers too, so a secret split over several values (or a name and its value)
+  // is found: values in order first, then names and values interleaved.
+  const values = redactAcross(kept.map(([, v]) => v), secrets);
+  const flat = redactAcross(kept.flatMap(([k], i) => [k, values[i] ?? '']), secrets);
+  // Header names reach the guest lower-cased: a name that held any part of the secret, in any
+  // case, is dropped (a placeholder there would not be a valid name).
+  return kept.flatMap(([k], i): [string, string][] => (flat[2 * i] === k ? [[k, flat[2 * i + 1] ?? '']] : []));
 }
 
 /** Reads a metered body to the end, bounded by the meter; redacts the secret if one was used. */

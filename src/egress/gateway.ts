@@ -20,9 +20,10 @@ import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import { denialsSpentMessage } from '../policy/denials.ts';
 import { HTTP_METHODS } from '../policy/network.ts';
 import type { EgressContext } from './admit.ts';
-import { auditEgress, newRecord, type EgressRecord } from './audit.ts';
+import { auditEgress, auditGate, newRecord, type EgressRecord } from './audit.ts';
 import { createPools, type Pools } from './connect.ts';
 import { DEFAULT_LIMITS, exchange, readBody, responseHeaders, type GatewayLimits } from './exchange.ts';
 import { createProxyServer, type ProxyDeps } from './proxy.ts';
@@ -50,6 +51,8 @@ export interface GatewayContext {
   readonly sandbox: string;
   readonly run?: string;
   readonly policy: CompiledPolicy;
+  /** Called once, when the context's denial budget (limits.denials) is spent: stop what runs. */
+  readonly onDenialsSpent?: () => void;
 }
 
 export interface GatewayRequest {
@@ -70,6 +73,11 @@ export interface GatewayResponse {
 export interface SandboxSocket {
   /** Host path of the unix socket; bind-mount it into the sandbox. */
   readonly path: string;
+  /**
+   * Aborted, with a coded AirlockError (LIMIT_DENIALS) as its reason, when the sandbox spent its
+   * denial budget on this socket: its owner stops what the sandbox runs.
+   */
+  readonly stop: AbortSignal;
   close(): Promise<void>;
 }
 
@@ -115,9 +123,10 @@ export class EgressGateway {
     this.#dir = null;
   }
 
-  /** Forgets a sandbox's (or run's) quota counters once it is destroyed. */
+  /** Forgets a sandbox's (or run's) quota counters and closes its upstream connections once it is destroyed. */
   release(ctx: Omit<GatewayContext, 'policy'>): void {
     this.#deps.ledger.release(ctx);
+    this.#pools.release(ctx);
   }
 
   /**
@@ -130,6 +139,11 @@ export class EgressGateway {
     const method = (HTTP_METHODS as readonly string[]).includes(upper) ? upper : req.method;
     const record = newRecord(method, 'http', '', 0, '');
     try {
+      const refused = await auditGate(this.#deps, ctx);
+      if (refused !== null) {
+        record.reason = refused.code;
+        throw refused;
+      }
       return await this.#fetch(ctx, req, record);
     } catch (error) {
       const e = error instanceof AirlockError ? error : new AirlockError('EGRESS_UPSTREAM_FAILED', String(error));
@@ -137,7 +151,7 @@ export class EgressGateway {
       else Object.assign(record, { code: e.code, message: e.message, reason: record.reason === 'UNDECIDED' ? e.code : record.reason });
       throw e;
     } finally {
-      auditEgress(this.#deps.audit, ctx, record, performance.now() - started);
+      auditEgress(this.#deps, ctx, record, performance.now() - started);
     }
   }
 
@@ -179,7 +193,12 @@ export class EgressGateway {
   async socketFor(ctx: GatewayContext, options: { readonly owner?: { uid: number; gid: number } } = {}): Promise<SandboxSocket> {
     await this.listen();
     const path = join(this.#dir ?? '', `${randomUUID()}.sock`);
-    const server = createProxyServer(this.#deps, ctx);
+    const stopping = new AbortController();
+    const onDenialsSpent = (): void => {
+      ctx.onDenialsSpent?.();
+      stopping.abort(new AirlockError('LIMIT_DENIALS', denialsSpentMessage(ctx.policy)));
+    };
+    const server = createProxyServer(this.#deps, { ...ctx, onDenialsSpent });
     const sockets = new Set<Socket>();
     server.on('connection', (s: Socket) => {
       sockets.add(s);
@@ -192,7 +211,7 @@ export class EgressGateway {
     });
     if (options.owner !== undefined) await chown(path, options.owner.uid, options.owner.gid);
     await chmod(path, options.owner === undefined ? 0o666 : 0o600);
-    return { path, close: () => this.#closeServer(server) };
+    return { path, stop: stopping.signal, close: () => this.#closeServer(server) };
   }
 
   async #closeServer(server: Server): Promise<void> {

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import { admit, type EgressContext } from './admit.ts';
-import { auditEgress, newRecord, type EgressRecord } from './audit.ts';
+import { auditEgress, auditGate, newRecord, type EgressRecord } from './audit.ts';
 import { dialPinned } from './connect.ts';
 import { exchange, readBody, responseHeaders, type ExchangeDeps } from './exchange.ts';
 import { meter } from './quota.ts';
@@ -45,7 +45,9 @@ function deny(res: ServerResponse, record: EgressRecord, why: string, error: Air
 async function onRequest(deps: ProxyDeps, ctx: EgressContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const record = newRecord(req.method ?? '', 'http', '', 0, '');
-  res.once('close', () => auditEgress(deps.audit, ctx, record, performance.now() - started));
+  res.once('close', () => auditEgress(deps, ctx, record, performance.now() - started));
+  const refused = await auditGate(deps, ctx);
+  if (refused !== null) return deny(res, record, refused.code, refused);
   const target = parseAbsolute(req.url ?? '');
   if (!target.ok) return deny(res, record, target.why, target.error);
   Object.assign(record, { scheme: target.value.scheme, host: target.value.host, port: target.value.port, path: target.value.path });
@@ -113,7 +115,7 @@ async function onConnect(deps: ProxyDeps, ctx: EgressContext, req: IncomingMessa
   const record = newRecord('CONNECT', 'https', '', 0, '');
   let audited = false;
   const finish = (): void => {
-    if (!audited) auditEgress(deps.audit, ctx, record, performance.now() - started);
+    if (!audited) auditEgress(deps, ctx, record, performance.now() - started);
     audited = true;
   };
   socket.on('error', () => socket.destroy());
@@ -122,6 +124,8 @@ async function onConnect(deps: ProxyDeps, ctx: EgressContext, req: IncomingMessa
     socket.end(tunnelRefusal(error));
     finish();
   };
+  const refused = await auditGate(deps, ctx);
+  if (refused !== null) return refuse(refused.code, refused);
   const target = parseConnect(req.url ?? '');
   if (!target.ok) return refuse(target.why, target.error);
   const t = { scheme: 'https' as const, ...target.value, path: '', search: '' };
@@ -170,7 +174,7 @@ function onClientError(deps: ProxyDeps, ctx: EgressContext, error: Error & { cod
   const record = newRecord('', 'http', '', 0, '');
   const err = new AirlockError(code, message);
   Object.assign(record, { reason: why, code, message, status: codeInfo(code).http });
-  auditEgress(deps.audit, ctx, record, 0);
+  auditEgress(deps, ctx, record, 0);
   socket.end(tunnelRefusal(err));
 }
 
@@ -193,7 +197,7 @@ export function createProxyServer(deps: ProxyDeps, ctx: EgressContext): Server {
       const record = newRecord('', 'http', '', 0, '');
       const message = `the connection sent no request within ${l.idleTimeoutMs} ms and was closed`;
       Object.assign(record, { reason: 'IDLE', code: 'EGRESS_TIMEOUT', message });
-      auditEgress(deps.audit, ctx, record, l.idleTimeoutMs);
+      auditEgress(deps, ctx, record, l.idleTimeoutMs);
     }
     socket.destroy();
   });

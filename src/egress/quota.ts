@@ -4,6 +4,8 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { AirlockError } from '../core/errors.ts';
+import { spendDenial, type DenialVerdict } from '../policy/denials.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
 import type { CompiledRoute } from '../policy/network.ts';
 
 export interface UsageKey {
@@ -23,6 +25,8 @@ function keyOf(key: UsageKey): string {
 
 export class UsageLedger {
   readonly #byKey = new Map<string, Map<string, Used>>();
+  /** Denials spent per key (limits.denials). */
+  readonly #denials = new Map<string, number>();
 
   #of(key: UsageKey): Map<string, Used> {
     const k = keyOf(key);
@@ -69,9 +73,23 @@ export class UsageLedger {
     return route.quota.bytes === null ? Infinity : route.quota.bytes - u.bytes;
   }
 
+  /** Spends one of the key's denials under `policy`'s limits.denials (src/policy/denials.ts). */
+  spendDenial(key: UsageKey, policy: CompiledPolicy): { readonly verdict: DenialVerdict; readonly message: string | null } {
+    const k = keyOf(key);
+    const { spent, verdict, message } = spendDenial(policy, this.#denials.get(k) ?? 0);
+    this.#denials.set(k, spent);
+    return { verdict, message };
+  }
+
+  /** Whether the key has spent its denial budget: its requests are then refused at once. */
+  denialsSpent(key: UsageKey, limit: number): boolean {
+    return (this.#denials.get(keyOf(key)) ?? 0) > limit;
+  }
+
   /** Forgets a sandbox's (or run's) counters once it is gone. */
   release(key: UsageKey): void {
     this.#byKey.delete(keyOf(key));
+    this.#denials.delete(keyOf(key));
   }
 }
 

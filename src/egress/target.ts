@@ -65,18 +65,35 @@ function parseAuthority(authority: string, scheme: Scheme): Parsed<{ host: strin
   return { ok: true, value: { host: host.value, port: port.value } };
 }
 
-/** Refuses paths that an upstream could read differently from the gateway. */
+/**
+ * Escapes an upstream may decode, re-decode or normalise into something else: `%25` (decoded twice
+ * it is a fresh escape), `.` `/` `\` and `;` (dot segments, separators, matrix parameters),
+ * controls and NUL, and every byte over 0x7f (overlong UTF-8 that lax decoders read as `.` or `/`,
+ * full-width dots that NFKC folds into `.`, Latin-1 against UTF-8 readings).
+ */
+const AMBIGUOUS_ESCAPE = /^(?:[01][0-9a-f]|7f|[89a-f][0-9a-f]|25|2e|2f|5c|3b)$/;
+
+/**
+ * Refuses paths that an upstream could read differently from the gateway, as a class: only
+ * printable ASCII, escapes only of characters that decode to themselves everywhere, no `;` (a
+ * segment parameter to Tomcat and Spring: `/api/..;/x` is `/x` there), no dot segments.
+ */
 export function checkPath(path: string): Parsed<string> {
   if (!path.startsWith('/') || !PATH_CHARS.test(path)) {
-    return bad('PATH_NOT_CANONICAL', 'the path must start with / and use URL-safe characters only (percent-encode the rest)');
+    return bad('PATH_NOT_CANONICAL', 'the path must start with / and use URL-safe ASCII characters only (no \\, no raw non-ASCII bytes)');
   }
-  for (const m of path.matchAll(/%(..)/g)) {
+  if (path.includes(';')) {
+    return bad('PATH_NOT_CANONICAL', 'the path holds ";", which some upstreams read as a segment parameter: send the query in ?… instead');
+  }
+  for (const m of path.matchAll(/%(.?.?)/g)) {
     const hex = (m[1] ?? '').toLowerCase();
-    if (!/^[0-9a-f]{2}$/.test(hex) || ['2e', '2f', '5c', '00'].includes(hex)) {
-      return bad('PATH_NOT_CANONICAL', `the path holds %${m[1] ?? ''}: send . / and \\ unencoded, and no NUL`);
+    if (!/^[0-9a-f]{2}$/.test(hex) || AMBIGUOUS_ESCAPE.test(hex)) {
+      return bad('PATH_NOT_CANONICAL', `the path holds %${m[1] ?? ''}, which upstreams decode differently: send . / and ; unencoded, and no %25, control or non-ASCII escapes`);
     }
   }
-  if (path.split('/').some((seg) => seg === '.' || seg === '..')) {
+  // With the escapes above refused, decoding can't make a new dot segment; checked anyway on the
+  // decoded form, since that is what an upstream routes by.
+  if (decodeURIComponent(path).split('/').some((seg) => seg === '.' || seg === '..')) {
     return bad('PATH_NOT_CANONICAL', 'the path holds . or .. segments: send the path they stand for');
   }
   return { ok: true, value: path };

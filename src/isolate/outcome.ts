@@ -16,6 +16,7 @@ const STOPS = {
   memory: ['MEMORY_LIMIT', 'the run passed its memory limit (its heap, or memory outside the heap such as resizable buffers and WebAssembly memories)'],
   output: ['OUTPUT_LIMIT', 'the run printed more than its output limit'],
   calls: ['LIMIT_TOOL_CALLS', 'the run went on calling the host after its tool-call limit was reached, and was stopped'],
+  denials: ['LIMIT_DENIALS', 'the run was denied more often than limits.denials allows, and was stopped'],
 } as const satisfies Record<string, readonly [ErrorCode, string]>;
 
 function fail(code: ErrorCode, message: string): Verdict {
@@ -26,6 +27,8 @@ export function verdictOf(end: RunEnd, violations: readonly Violation[]): Verdic
   switch (end.kind) {
     case 'closed':
       return fail('STOPPED_BY_HOST', 'airlock was closed while this ran, and the run was stopped');
+    case 'limit':
+      return fail(end.code, end.detail);
     case 'hung':
       return fail('WALL_TIMEOUT', 'the worker did not answer by the wall-clock limit and was killed');
     case 'crashed':

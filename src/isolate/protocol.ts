@@ -43,7 +43,7 @@ export interface StopJob {
 
 export type HostToWorker = RunJob | ToolReply | StopJob;
 
-export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output', 'calls'] as const;
+export const STOP_REASONS = ['wall', 'cpu', 'memory', 'output', 'calls', 'denials'] as const;
 
 /** Text as a worker sends it (packed-text.ts), read back as a string. */
 const text = z.union([z.string(), z.strictObject({ b64: z.string() })]).transform(unpackText);

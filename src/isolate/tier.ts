@@ -103,13 +103,15 @@ export class IsolateTier {
           limits: { wallMs: limits.wallMs, cpuMs: limits.cpuMs, memoryMiB: limits.memoryMiB, outputBytes: limits.outputBytes, resultBytes: limits.resultBytes },
         },
         (call) => bridge.call(call.name, call.args),
+        { toolArgBytes: limits.toolArgBytes },
       );
     } finally {
       bridge.end();
       this.#pool.release(worker);
     }
-    // A run the host stopped for calling past its budget ends so, even if its answer raced the stop.
-    if (bridge.stoppedRun && end.kind === 'done') end = { kind: 'done', done: { ...end.done, outcome: { kind: 'stopped', reason: 'calls' } } };
+    // A run the host stopped for a budget (calls, denials) ends so, even if its answer raced the stop.
+    const stoppedFor = bridge.stoppedFor;
+    if (stoppedFor !== null && end.kind === 'done') end = { kind: 'done', done: { ...end.done, outcome: { kind: 'stopped', reason: stoppedFor } } };
     const verdict = verdictOf(end, bridge.violations);
     let { status, error } = verdict;
     let result: unknown = null;

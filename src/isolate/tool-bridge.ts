@@ -10,6 +10,9 @@ import { AirlockError, codeInfo, toAirlockError, type ErrorCode } from '../core/
 import type { Violation } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { decide } from '../policy/decide.ts';
+import { boundedText } from '../audit/bounded.ts';
+import { RunDenials } from './denial-budget.ts';
+import { prototypeKey } from './plain-args.ts';
 import type { ToolReply } from './protocol.ts';
 
 /**
@@ -89,9 +92,12 @@ export class ToolBridgeHost {
    */
   #runEnded: AbortController | null = null;
   #ended = false;
+  /** limits.denials: every denied call or fetch spends one (denial-budget.ts). */
+  readonly #denials: RunDenials;
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
+    this.#denials = new RunDenials(scope.policy, () => scope.stopRun?.());
   }
 
   #endSignal(): AbortSignal {
@@ -106,9 +112,9 @@ export class ToolBridgeHost {
     return this.#calls;
   }
 
-  /** Whether the host stopped the run for calling past its budget (whatever the worker answered). */
-  get stoppedRun(): boolean {
-    return this.#overBudget === 'stopped';
+  /** Which budget the host stopped the run for, if it did (whatever the worker answered). */
+  get stoppedFor(): 'calls' | 'denials' | null {
+    return this.#denials.stopped ? 'denials' : this.#overBudget === 'stopped' ? 'calls' : null;
   }
 
   /** The run is over: abort the handlers still working for it and drop their deadlines. */
@@ -124,6 +130,8 @@ export class ToolBridgeHost {
 
   async call(name: string, argsJson: string): Promise<ToolAnswer> {
     const { policy, audit, tenant, sandbox, run } = this.#scope;
+    // A run stopped for its denials is refused everything, granted or not, while the stop lands.
+    if (this.#denials.stopped) return { ok: false, code: 'LIMIT_DENIALS', message: this.#denials.message };
     if (this.#calls >= policy.limits.toolCalls) return this.#pastBudget(name);
     if (name === FETCH_DOOR) return this.#fetch(argsJson);
     let args: unknown;
@@ -132,10 +140,16 @@ export class ToolBridgeHost {
     } catch {
       return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" are not JSON`);
     }
+    // Plain data only: a key that names a prototype never reaches a handler (plain-args.ts).
+    const protoKey = prototypeKey(args);
+    if (protoKey !== null) {
+      this.#calls++;
+      return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" hold the key "${protoKey}", which is refused (a merge could reach a prototype): rename it`);
+    }
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar: this.#calls });
     this.#calls++;
     if (!decision.allow) return this.#deny(name, decision.code, decision.message);
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: name, allow: true, reason: decision.code });
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code });
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();
@@ -187,8 +201,11 @@ export class ToolBridgeHost {
     if (!req.success) return this.#fail('EGRESS_BAD_REQUEST', 'fetch takes a URL and an init of method, headers and a string or byte body');
     if (egress === undefined || policy.routes.length === 0) {
       const message = 'network egress is not granted: add a route to policy.network.routes';
-      this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: req.data.url.slice(0, 200), allow: false, reason: 'EGRESS_NOT_GRANTED' });
-      this.violations.push({ door: 'network', detail: message, code: 'EGRESS_NOT_GRANTED' });
+      const verdict = this.#denials.spend();
+      if (verdict === 'stopped') return { ok: false, code: 'LIMIT_DENIALS', message: this.#denials.message };
+      const code = verdict === 'stop' ? 'LIMIT_DENIALS' : 'EGRESS_NOT_GRANTED';
+      this.#scope.audit.append({ kind: 'decision', tenant, sandbox, run, door: 'network', subject: boundedText(req.data.url), allow: false, reason: code });
+      this.violations.push({ door: 'network', detail: verdict === 'stop' ? this.#denials.message : message, code });
       return { ok: false, code: 'EGRESS_NOT_GRANTED', message };
     }
     const { method, url, headers, bodyText, bodyBytes } = req.data;
@@ -199,7 +216,10 @@ export class ToolBridgeHost {
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {
       const e = toAirlockError(error, 'EGRESS_UPSTREAM_FAILED');
-      if (codeInfo(e.code).status === 'denied') this.violations.push({ door: 'network', detail: e.message, code: e.code });
+      // The gateway recorded the denial (and spends its own count per run); it spends the run's here too.
+      const verdict = codeInfo(e.code).status === 'denied' ? this.#denials.spend() : 'stopped';
+      if (verdict === 'within') this.violations.push({ door: 'network', detail: e.message, code: e.code });
+      if (verdict === 'stop') this.violations.push({ door: 'limit', detail: this.#denials.message, code: 'LIMIT_DENIALS' });
       return { ok: false, code: e.code, message: e.message };
     }
   }
@@ -218,10 +238,14 @@ export class ToolBridgeHost {
     return this.#fail('LIMIT_TOOL_CALLS', reason);
   }
 
-  #deny(name: string, code: ErrorCode, reason: string): ToolAnswer {
+  /** A denied call: spends the run's denial budget, and is recorded while that lasts. */
+  #deny(name: string, denied: ErrorCode, why: string): ToolAnswer {
     const { audit, tenant, sandbox, run } = this.#scope;
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: name, allow: false, reason: code, detail: { message: reason } });
-    this.violations.push({ door: code === 'LIMIT_TOOL_CALLS' ? 'limit' : 'tool', detail: reason, code });
+    const verdict = this.#denials.spend();
+    if (verdict === 'stopped') return { ok: false, code: 'LIMIT_DENIALS', message: this.#denials.message };
+    const [code, reason]: [ErrorCode, string] = verdict === 'stop' ? ['LIMIT_DENIALS', this.#denials.message] : [denied, why];
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: false, reason: code, detail: { message: boundedText(reason, 512) } });
+    this.violations.push({ door: code === 'LIMIT_TOOL_CALLS' || code === 'LIMIT_DENIALS' ? 'limit' : 'tool', detail: reason, code });
     return { ok: false, code, message: reason };
   }
 

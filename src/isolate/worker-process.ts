@@ -30,14 +30,28 @@ export type RunEnd =
   /** `cause`: the kernel's OOM killer or the memory backstop; the output backstop; the CPU backstop (with the CPU the run spent); anything else. */
   | { readonly kind: 'crashed'; readonly cause: 'memory' | 'output' | { readonly cpuMs: number } | 'other'; readonly detail: string }
   | { readonly kind: 'hung' }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** The host stopped the run for a budget it keeps on the worker's frames themselves. */
+  | { readonly kind: 'limit'; readonly code: 'LIMIT_TOOL_ARG_BYTES'; readonly detail: string };
+
+/** Budgets the host charges a run's frames against before it parses them. */
+export interface FrameBudget {
+  /** Bytes of tool-call frames (policy.limits.toolArgBytes). */
+  readonly toolArgBytes: number;
+}
 
 interface Inflight {
   readonly job: RunJob;
   readonly onTool: (call: ToolCall) => Promise<Omit<ToolReply, 't' | 'run' | 'call'>>;
   readonly resolve: (end: RunEnd) => void;
   readonly timer: NodeJS.Timeout;
+  readonly budget: FrameBudget;
+  /** Tool-call frame bytes spent so far. */
+  toolArgBytes: number;
 }
+
+/** How an honest worker's tool-call frame starts (worker-main.ts writes `t` first). */
+const TOOL_FRAME_HEAD = Buffer.from('{"t":"tool",');
 
 /** Room the worker's own node process needs besides its guests' heaps. */
 const WORKER_BASE_BYTES = 192 * 1024 * 1024;
@@ -97,6 +111,10 @@ export class WorkerProcess {
   #inflight: Inflight | null = null;
   #alive = true;
   #killed = false;
+  /** Why the host killed the worker, when it was the host's choice and not a limit. */
+  #why: string | null = null;
+  /** Whether the frame being read was charged as a tool call before it was parsed. */
+  #charged = false;
   #capBytes: number;
   readonly exited: Promise<void>;
 
@@ -161,11 +179,16 @@ export class WorkerProcess {
       readFrames(this.#socket, {
         // A worker's largest honest frame: result and output at their ceilings, JSON-escaped.
         maxBytes: 256 * 1024 * 1024,
-        onError: () => this.kill(),
+        onError: (error) => this.#hostKill(`the host stopped reading this worker: ${error.message}`),
+        admit: (size, head) => this.#admit(size, head),
         onFrame: (raw) => {
           const parsed = workerMessageSchema.safeParse(raw);
           if (!parsed.success) {
-            this.kill();
+            this.#hostKill('the worker sent a message that is not in the protocol');
+            return;
+          }
+          if (parsed.data.t === 'tool' && !this.#charged) {
+            this.#hostKill('the worker sent a tool call framed unlike its own, so its bytes were not charged');
             return;
           }
           if (parsed.data.t === 'ready') {
@@ -182,7 +205,7 @@ export class WorkerProcess {
   }
 
   /** Sends one run; resolves when it is done, the worker died, or the host's deadline passed. */
-  async run(job: RunJob, onTool: Inflight['onTool']): Promise<RunEnd> {
+  async run(job: RunJob, onTool: Inflight['onTool'], budget: FrameBudget): Promise<RunEnd> {
     if (!this.alive) throw new AirlockError('WORKER_CRASHED', 'the isolate worker is gone');
     if (this.#inflight !== null) throw new AirlockError('INTERNAL', 'an isolate worker runs one job at a time');
     const cap = workerMemoryCap(job.limits.memoryMiB);
@@ -195,7 +218,7 @@ export class WorkerProcess {
         this.#finish({ kind: 'hung' });
         this.kill();
       }, job.limits.wallMs + HOST_GRACE_MS);
-      this.#inflight = { job, onTool, resolve, timer };
+      this.#inflight = { job, onTool, resolve, timer, budget, toolArgBytes: 0 };
       try {
         writeFrame(this.#socket, job);
       } catch (error) {
@@ -210,6 +233,26 @@ export class WorkerProcess {
   /** Asks the worker to end this run (it called past its limit); the host's deadline still stands. */
   stop(run: string): void {
     if (this.#inflight?.job.run === run && this.alive) writeFrame(this.#socket, { t: 'stop', run });
+  }
+
+  /**
+   * Charges a tool-call frame to its run before the host reads it whole or parses it: a run over
+   * its byte budget is stopped (LIMIT_TOOL_ARG_BYTES) and its worker killed, since the rest of
+   * that frame is never read. Parsing is then bounded per run, whatever the guest sends.
+   */
+  #admit(size: number, head: Buffer): boolean {
+    this.#charged = head.length >= TOOL_FRAME_HEAD.length && head.subarray(0, TOOL_FRAME_HEAD.length).equals(TOOL_FRAME_HEAD);
+    const inflight = this.#inflight;
+    if (!this.#charged || inflight === null) return true;
+    const spent = inflight.toolArgBytes + size;
+    if (spent <= inflight.budget.toolArgBytes) {
+      inflight.toolArgBytes = spent;
+      return true;
+    }
+    const limit = inflight.budget.toolArgBytes;
+    this.#finish({ kind: 'limit', code: 'LIMIT_TOOL_ARG_BYTES', detail: `the run sent the host ${spent} bytes of tool calls, over its limit of ${limit} (limits.toolArgBytes); the call that went over was not read` });
+    this.#hostKill('the run went over its tool-argument byte budget');
+    return false;
   }
 
   #finish(end: RunEnd): void {
@@ -235,15 +278,27 @@ export class WorkerProcess {
       .catch(failed)
       .then((reply) => {
         if (this.#inflight === inflight && this.#alive) writeFrame(this.#socket, { ...reply, t: 'tool-reply', run: message.run, call: message.call });
-      });
+      })
+      .catch((error: unknown) => this.#hostKill(`the host failed while replying to "${message.name}": ${String(error).slice(0, 300)}`));
   }
 
   async #ended(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     const stats = await this.#cgroup.stats().catch(() => null);
-    this.#finish({ kind: 'crashed', cause: crashCause(stats?.oomKills ?? 0, this.stderrTail()), detail: `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim() });
+    // The host's own reason for killing it (#why), or: the kernel's OOM killer, or the worker's backstop (backstop.ts).
+    const detail = this.#why ?? `worker exited (${signal ?? `code ${code}`}) ${this.stderrTail()}`.trim();
+    this.#finish({ kind: 'crashed', cause: this.#why === null ? crashCause(stats?.oomKills ?? 0, this.stderrTail()) : 'other', detail });
     await this.#cgroup.killAll().catch(() => undefined);
     await this.#cgroup.destroy().catch(() => undefined);
     await this.#release();
+  }
+
+  /**
+   * The host can't go on with this worker (its frames broke the host's handling of them): kill it,
+   * keeping why, so its run ends WORKER_CRASHED saying so. Other workers are untouched.
+   */
+  #hostKill(why: string): void {
+    this.#why ??= why;
+    this.kill();
   }
 
   /** Kills the worker and everything in its cgroup; cleanup follows on exit. */

@@ -26,14 +26,16 @@ export type Ask =
   | { readonly door: 'file'; readonly path: string; readonly root: string }
   /** A tenant asks for one more of a quota'd thing: `used` so far, `asking` more, `max` allowed. */
   | { readonly door: 'quota'; readonly budget: Budget; readonly tenant: string; readonly used: number; readonly asking: number; readonly max: number }
+  /** A run was denied again: may it go on, having been denied `spentBefore` times (limits.denials)? */
+  | { readonly door: 'denials'; readonly spentBefore: number }
   /** Work arrives at a sandbox whose clock said this (lifecycle.ts). */
   | { readonly door: 'lifetime'; readonly sandbox: string; readonly state: 'open' | 'idle' | 'lifetime' | 'destroyed' };
 
 export type Door = Ask['door'];
 /** Every door, for tests that pin the union and for the audit's vocabulary. */
-export const DOORS = ['tool', 'egress', 'file', 'quota', 'lifetime'] as const satisfies readonly Door[];
+export const DOORS = ['tool', 'egress', 'file', 'quota', 'denials', 'lifetime'] as const satisfies readonly Door[];
 
-export type AllowCode = 'TOOL_GRANTED' | 'ROUTE_GRANTED' | 'PATH_IN_WORKSPACE' | 'QUOTA_ROOM' | 'SANDBOX_OPEN';
+export type AllowCode = 'TOOL_GRANTED' | 'ROUTE_GRANTED' | 'PATH_IN_WORKSPACE' | 'QUOTA_ROOM' | 'DENIALS_WITHIN_BUDGET' | 'SANDBOX_OPEN';
 
 export type Decision =
   | { readonly allow: true; readonly code: AllowCode; readonly route?: CompiledRoute }
@@ -67,6 +69,10 @@ export function decide(policy: CompiledPolicy, ask: Ask): Decision {
       return ask.used + ask.asking <= ask.max
         ? { allow: true, code: 'QUOTA_ROOM' }
         : deny(QUOTA_CODES[ask.budget], `tenant ${ask.tenant} has ${ask.used} of its ${ask.max} ${QUOTA_UNITS[ask.budget]} in use and asked for ${ask.asking} more: ${QUOTA_FIX[ask.budget]}`);
+    case 'denials':
+      return ask.spentBefore < policy.limits.denials
+        ? { allow: true, code: 'DENIALS_WITHIN_BUDGET' }
+        : deny('LIMIT_DENIALS', `the run was denied more than limits.denials (${policy.limits.denials}) times and was stopped: ask only for what the policy grants, or raise limits.denials`);
     case 'lifetime':
       return ask.state === 'open' ? { allow: true, code: 'SANDBOX_OPEN' } : deny('SANDBOX_CLOSED', `sandbox ${ask.sandbox} ${LIFETIME_ENDS[ask.state]}: create a new one`);
   }

@@ -32,7 +32,12 @@ export const LIMIT_CEILINGS = {
   // What a run's worker can carry back: output and result both travel in its one answer frame.
   outputBytes: 16 * 1024 * 1024,
   toolCalls: 100_000,
+  // Bytes of tool-call frames a run may send the host (arguments, as JSON, escaped once more in
+  // the frame): checked on each frame's length before the host parses it.
+  toolArgBytes: 64 * 1024 * 1024,
   toolMs: 600_000,
+  // Denied knocks on any door (src/policy/denials.ts); each is an audit event.
+  denials: 10_000,
   resultBytes: 16 * 1024 * 1024,
   codeBytes: 16 * 1024 * 1024,
   // Container tier: processes, open files, one file's size, the workspace's size.
@@ -53,7 +58,9 @@ export const LIMIT_DEFAULTS = {
   memoryMiB: 64,
   outputBytes: 64 * 1024,
   toolCalls: 100,
+  toolArgBytes: 4 * 1024 * 1024,
   toolMs: 10_000,
+  denials: 100,
   resultBytes: 1024 * 1024,
   codeBytes: 1024 * 1024,
   pids: 64,
@@ -73,7 +80,9 @@ export const limitsSchema = z.strictObject({
   memoryMiB: limit(LIMIT_CEILINGS.memoryMiB, 8).optional(),
   outputBytes: limit(LIMIT_CEILINGS.outputBytes, 0).optional(),
   toolCalls: limit(LIMIT_CEILINGS.toolCalls, 0).optional(),
+  toolArgBytes: limit(LIMIT_CEILINGS.toolArgBytes, 0).optional(),
   toolMs: limit(LIMIT_CEILINGS.toolMs).optional(),
+  denials: limit(LIMIT_CEILINGS.denials, 0).optional(),
   resultBytes: limit(LIMIT_CEILINGS.resultBytes).optional(),
   codeBytes: limit(LIMIT_CEILINGS.codeBytes).optional(),
   // A shell needs a few processes and a few fds of its own before the code runs.

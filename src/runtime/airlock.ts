@@ -141,7 +141,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       const socket = await gateway.socketFor({ tenant, sandbox, policy }, { owner: { uid: owner.uid, gid: owner.gid } });
       held.close = () => socket.close();
       const plan = forwarderPlan({ socketPath: socket.path });
-      return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv };
+      return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv, stop: socket.stop };
     };
     return {
       with: { egress },

@@ -15,9 +15,9 @@ const policy = compilePolicy({
 const usage = new Map<string, { requests: number; bytes: number }>();
 const egress = (method: string, host = 'api.example.com'): Ask => ({ door: 'egress', request: { kind: 'request', scheme: 'https', method, host, port: 443, path: '/v1', usage } });
 
-test('the doors are exactly these five', () => {
+test('the doors are exactly these six', () => {
   // A compile-time check too: every Door is listed, and every listed name is a Door.
-  const all: Record<Door, true> = { tool: true, egress: true, file: true, quota: true, lifetime: true };
+  const all: Record<Door, true> = { tool: true, egress: true, file: true, quota: true, denials: true, lifetime: true };
   assert.deepEqual([...DOORS].sort(), Object.keys(all).sort());
 });
 
@@ -36,6 +36,7 @@ const CASES: { door: Door; allowed: Ask; denied: Ask; allowCode: string; denyCod
     allowCode: 'QUOTA_ROOM',
     denyCode: 'QUOTA_MEMORY',
   },
+  { door: 'denials', allowed: { door: 'denials', spentBefore: 99 }, denied: { door: 'denials', spentBefore: 100 }, allowCode: 'DENIALS_WITHIN_BUDGET', denyCode: 'LIMIT_DENIALS' },
   { door: 'lifetime', allowed: { door: 'lifetime', sandbox: 'sbx_1', state: 'open' }, denied: { door: 'lifetime', sandbox: 'sbx_1', state: 'idle' }, allowCode: 'SANDBOX_OPEN', denyCode: 'SANDBOX_CLOSED' },
 ];
 
