@@ -14,7 +14,7 @@
  * 0.3–0.45 ms here, most of it the fsync). A writer thread was measured and was slower on this
  * machine: its two thread wake-ups cost more than the event loop gains.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -44,11 +44,13 @@ export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {
  */
 export class SqliteAuditStore implements AuditStore {
   readonly path: string;
+  readonly logId: string;
   #db: DatabaseSync | null;
   #appender: SqliteAppender | null;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
+    this.logId = `sqlite:${realpathSync(path)}`;
     this.#db = db;
     this.#appender = new SqliteAppender(db, path);
   }

@@ -1,0 +1,173 @@
+/**
+ * An AuditStore that signs the chain's head at intervals and at close, and publishes each signed
+ * checkpoint to its witnesses. It wraps either store (SQLite or PostgreSQL) and changes nothing
+ * about appends but what happens after them:
+ *
+ * - Every `everyRecords` records or `everyMs` ms after the first unsigned one, whichever comes
+ *   first, the head this process last appended is signed (~25 µs) and published in the background:
+ *   appends never wait for a signature or a witness. close() signs the final head and waits until
+ *   every witness has it.
+ * - Before its first append it reads the first witness's latest checkpoint back and checks the
+ *   log still holds it; before each later signature it checks that the last checkpoint it knows is
+ *   still in the log. A log shortened or rewritten under it (truncated, then extended again by
+ *   airlock) is refused rather than signed: appends then fail with AUDIT_TRUNCATED or
+ *   AUDIT_CHAIN_BROKEN until the operator has looked.
+ * - A witness that fails does not stop appends (the log itself is durable); the next checkpoint
+ *   tries again, and close() rejects with the failure if the last one did not reach every witness.
+ */
+import type { KeyObject } from 'node:crypto';
+import { AirlockError, toAirlockError } from '../core/errors.ts';
+import type { AuditRecord, ChainHead } from './chain.ts';
+import { checkpointProblem, signCheckpoint, type Checkpoint } from './checkpoint.ts';
+import type { CheckpointWitness } from './checkpoint-witness.ts';
+import type { AuditEvent } from './event.ts';
+import type { AuditQuery, AuditStore, ChainReader } from './store.ts';
+
+export interface CheckpointingOptions {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** Where checkpoints go; the first is also read back before the first append. At least one. */
+  readonly witnesses: readonly CheckpointWitness[];
+  /** Sign after this many records (default 1000). */
+  readonly everyRecords?: number;
+  /** Sign this long after the first unsigned record (default 1000 ms). */
+  readonly everyMs?: number;
+  readonly now?: () => Date;
+}
+
+export const DEFAULT_EVERY_RECORDS = 1000;
+export const DEFAULT_EVERY_MS = 1000;
+
+/**
+ * @example
+ *   const store = new CheckpointedStore(SqliteAuditStore.open(), { privateKey, publicKey, witnesses: [new FileWitness({ dir, home })] });
+ *   const sink = new DurableAuditSink(store);
+ */
+export class CheckpointedStore implements AuditStore {
+  readonly logId: string;
+  readonly #inner: AuditStore;
+  readonly #options: CheckpointingOptions;
+  readonly #everyRecords: number;
+  readonly #everyMs: number;
+  /** The newest head this process appended. */
+  #appended: ChainHead | null = null;
+  /** Records appended since the last signature. */
+  #unsigned = 0;
+  /** The last checkpoint this process knows to be in the log (read back, or signed here). */
+  #known: Checkpoint | null = null;
+  #started: Promise<void> | null = null;
+  /** Set when the log was found shortened or rewritten: every later append is refused with it. */
+  #refusal: AirlockError | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #publishing: Promise<void> = Promise.resolve();
+  #publishFailure: AirlockError | null = null;
+
+  constructor(inner: AuditStore, options: CheckpointingOptions) {
+    if (options.witnesses.length === 0) throw new AirlockError('INVALID_REQUEST', 'audit checkpoints need at least one witness');
+    this.#inner = inner;
+    this.logId = inner.logId;
+    this.#options = options;
+    this.#everyRecords = options.everyRecords ?? DEFAULT_EVERY_RECORDS;
+    this.#everyMs = options.everyMs ?? DEFAULT_EVERY_MS;
+  }
+
+  async append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
+    await (this.#started ??= this.#readBack());
+    if (this.#refusal !== null) throw this.#refusal;
+    const records = await this.#inner.append(events);
+    const last = records[records.length - 1];
+    if (last !== undefined && (this.#appended === null || last.seq > this.#appended.seq)) {
+      this.#appended = { seq: last.seq, hash: last.hash };
+      this.#unsigned += records.length;
+      if (this.#unsigned >= this.#everyRecords) this.#checkpoint();
+      else this.#timer ??= setTimeout(() => this.#checkpoint(), this.#everyMs).unref();
+    }
+    return records;
+  }
+
+  query(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#inner.query(query);
+  }
+
+  readChain<T>(fn: (reader: ChainReader) => Promise<T>): Promise<T> {
+    return this.#inner.readChain(fn);
+  }
+
+  /** Signs the last head appended here (if not yet signed), waits for every witness, closes the store. */
+  async close(): Promise<void> {
+    try {
+      if (this.#appended !== null && this.#appended.seq !== this.#known?.seq) this.#checkpoint();
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
+      await this.#publishing;
+    } finally {
+      await this.#inner.close();
+    }
+    if (this.#publishFailure !== null) throw this.#publishFailure;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Reads the first witness's latest checkpoint and checks the log still holds it. */
+  async #readBack(): Promise<void> {
+    const witness = this.#options.witnesses[0];
+    const cp = witness === undefined ? null : await witness.latest(this.logId);
+    if (cp === null || witness === undefined) return;
+    const problem = checkpointProblem(cp, this.logId, [this.#options.publicKey]);
+    if (problem !== null) {
+      throw new AirlockError('AUDIT_CHECKPOINT_INVALID', `the latest checkpoint in ${witness.name} is not usable: ${problem}. airlock will not extend a log it can't check; investigate, then move the witness file aside if the log was replaced on purpose`, { witness: witness.name });
+    }
+    const refusal = await this.#contradiction(cp);
+    if (refusal !== null) throw refusal;
+    this.#known = cp;
+  }
+
+  /** Why the log no longer holds checkpoint `cp`, or null when it does. */
+  async #contradiction(cp: Checkpoint): Promise<AirlockError | null> {
+    const [record] = await this.#inner.query({ seq: cp.seq, limit: 1 });
+    const at = `the checkpoint signed at ${cp.at} (seq ${cp.seq})`;
+    if (cp.seq === 0) return null;
+    if (record === undefined) {
+      return new AirlockError('AUDIT_TRUNCATED', `the audit log ${this.logId} no longer has record ${cp.seq}, which ${at} covers: its tail was deleted. airlock will not extend it; run \`airlock audit verify\` and restore the log`, { seq: cp.seq });
+    }
+    if (record.hash !== cp.hash) {
+      return new AirlockError('AUDIT_CHAIN_BROKEN', `record ${cp.seq} of the audit log ${this.logId} differs from ${at}: the chain was rewritten. airlock will not extend it; run \`airlock audit verify\` and restore the log`, { seq: cp.seq });
+    }
+    return null;
+  }
+
+  /** Signs the head appended last and publishes it, after the checkpoints before it. */
+  #checkpoint(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#unsigned = 0;
+    this.#publishing = this.#publishing.then(() => this.#signAndPublish());
+  }
+
+  async #signAndPublish(): Promise<void> {
+    const head = this.#appended;
+    if (head === null || this.#refusal !== null || head.seq === this.#known?.seq) return;
+    try {
+      const known = this.#known;
+      const refusal = known === null ? null : await this.#contradiction(known);
+      if (refusal !== null) {
+        this.#refusal = refusal;
+        return;
+      }
+      const cp = signCheckpoint(this.#options.privateKey, this.logId, head, (this.#options.now ?? (() => new Date()))());
+      const failures: AirlockError[] = [];
+      for (const witness of this.#options.witnesses) {
+        await witness.publish(cp).catch((error: unknown) => {
+          const e = toAirlockError(error, 'AUDIT_UNAVAILABLE');
+          failures.push(new AirlockError('AUDIT_UNAVAILABLE', `the checkpoint at seq ${cp.seq} did not reach the witness ${witness.name}: ${e.message}`, { witness: witness.name }));
+        });
+      }
+      this.#known = cp;
+      this.#publishFailure = failures[0] ?? null;
+    } catch (error) {
+      this.#publishFailure = toAirlockError(error, 'AUDIT_UNAVAILABLE');
+    }
+  }
+}
