@@ -2,9 +2,9 @@
 // audit.db can do (drop the triggers, delete or replace the tail, move audit_head back), run by a
 // real airlock and checked by the real CLI, beside an untouched control that passes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -29,28 +29,32 @@ interface Recorded {
   readonly runs: string[];
 }
 
-/** A real airlock runs three isolate runs in `tenant`, then closes (which signs the final head). */
+function env(home: string, cpDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, AIRLOCK_HOME: home, AIRLOCK_CHECKPOINT_DIR: cpDir };
+}
+
+/** The real CLI, `airlock run`, runs two isolate runs in tenant acme, each in its own process (whose close signs the head). */
 async function recorded(): Promise<Recorded> {
   const base = mkdtempSync(join(root, 'h-'));
   const home = join(base, '.airlock');
   const cpDir = join(base, 'checkpoints');
-  const airlock = createAirlock({ home, checkpoint: { dir: cpDir }, isolate: { workersPerTenant: 1 } });
+  const file = join(base, 'add.mjs');
+  writeFileSync(file, 'export default 40 + 2');
   const runs: string[] = [];
-  try {
-    for (let i = 0; i < 3; i += 1) {
-      const r = await airlock.run({ tenant: 'acme', code: `export default 40 + ${i}` });
-      assert.equal(r.status, 'ok', JSON.stringify(r.error));
-      runs.push(r.id);
-    }
-  } finally {
-    await airlock.close();
+  for (let i = 0; i < 2; i += 1) {
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [MAIN, 'run', '--json', '--tenant', 'acme', file], { env: env(home, cpDir), timeout: 60_000 }, (error, stdout) => (error === null ? resolve(stdout) : reject(new Error(`airlock run failed: ${error.message}`))));
+    });
+    const r = JSON.parse(out) as { id: string; status: string; result: unknown };
+    assert.deepEqual([r.status, r.result], ['ok', 42]);
+    runs.push(r.id);
   }
   return { home, cpDir, db: join(home, 'audit.db'), runs };
 }
 
 function verifyCli(r: Recorded, args: string[] = []): { status: number | null; stdout: string; stderr: string } {
   const out = spawnSync(process.execPath, [MAIN, 'audit', 'verify', ...args], {
-    env: { ...process.env, AIRLOCK_HOME: r.home, AIRLOCK_CHECKPOINT_DIR: r.cpDir },
+    env: env(r.home, r.cpDir),
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -109,24 +113,25 @@ function lastCheckpoint(r: Recorded): Checkpoint {
 
 test('a deleted tail with audit_head moved back fails verify (AUDIT_TRUNCATED); the untouched control passes', async () => {
   const [control, attacked] = await Promise.all([recorded(), recorded()]);
-  const cp = lastCheckpoint(attacked);
-  assert.equal(cp.seq, rowCount(attacked.db), 'close signed the final head');
+  const length = rowCount(attacked.db);
 
   const ok = verifyCli(control);
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /^audit chain holds: \d+ records; head \d+:[0-9a-f]{64}; checked against the checkpoint at seq \d+ signed at \S+ by key [0-9a-f]{32} \(from \/.*\.jsonl\)\n$/);
 
   const head = truncateLastRun(attacked);
-  assert.ok(head.seq < cp.seq);
   assert.equal(rowCount(attacked.db), head.seq, 'the records are gone');
+  assert.ok(head.seq < length);
   assert.equal(await chainAlone(attacked.db), true, 'the chain alone still holds: this is the attack checkpoints exist for');
 
-  const witnessBefore = readFileSync(witnessFile(attacked));
   const caught = verifyCli(attacked);
+  assert.notEqual(caught.status, 0, `verify must fail: ${caught.stdout}`);
   assert.equal(caught.status, codeInfo('AUDIT_TRUNCATED').exit);
-  assert.notEqual(caught.status, 0);
-  assert.match(caught.stdout, new RegExp(`^audit chain BROKEN at seq ${head.seq + 1}: the log ends at seq ${head.seq}, but the checkpoint signed at \\S+ by key [0-9a-f]{32} says it reached seq ${cp.seq}: records ${head.seq + 1}–${cp.seq} were deleted .*checked against the checkpoint at seq ${cp.seq}`));
   assert.match(caught.stderr, /AUDIT_TRUNCATED/);
+  const cp = lastCheckpoint(attacked);
+  assert.equal(cp.seq, length, "the last process's close signed the final head");
+  assert.match(caught.stdout, new RegExp(`^audit chain BROKEN at seq ${head.seq + 1}: the log ends at seq ${head.seq}, but the checkpoint signed at \\S+ by key [0-9a-f]{32} says it reached seq ${cp.seq}: records ${head.seq + 1}–${cp.seq} were deleted .*checked against the checkpoint at seq ${cp.seq}`));
+  const witnessBefore = readFileSync(witnessFile(attacked));
   const json = verifyCli(attacked, ['--json']);
   const parsed = JSON.parse(json.stdout) as { ok: boolean; code: string; brokenAt: number; checkpoint: Checkpoint; checkpointFrom: string };
   assert.deepEqual({ ok: parsed.ok, code: parsed.code, brokenAt: parsed.brokenAt, seq: parsed.checkpoint.seq }, { ok: false, code: 'AUDIT_TRUNCATED', brokenAt: head.seq + 1, seq: cp.seq });
@@ -136,12 +141,12 @@ test('a deleted tail with audit_head moved back fails verify (AUDIT_TRUNCATED); 
 
 test('a rewritten tail (records replaced by a recomputed valid chain) fails verify (AUDIT_CHAIN_BROKEN at the checkpoint)', async () => {
   const r = await recorded();
-  const cp = lastCheckpoint(r);
+  const length = rowCount(r.db);
   const db = new DatabaseSync(r.db);
   try {
     const head = truncateLastRun(r);
     // The same number of records again, each a decision the run never made, chained after the new head.
-    const forged: AuditEvent[] = Array.from({ length: cp.seq - head.seq + 1 }, (_, i) => ({
+    const forged: AuditEvent[] = Array.from({ length: length - head.seq + 1 }, (_, i) => ({
       v: 1,
       at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
       kind: 'decision',
@@ -161,10 +166,12 @@ test('a rewritten tail (records replaced by a recomputed valid chain) fails veri
   } finally {
     db.close();
   }
-  assert.ok(rowCount(r.db) > cp.seq, 'the log is as long as before, and longer');
+  assert.ok(rowCount(r.db) > length, 'the log is as long as before, and longer');
   assert.equal(await chainAlone(r.db), true, 'the rewritten chain is consistent on its own');
   const caught = verifyCli(r);
+  assert.notEqual(caught.status, 0, `verify must fail: ${caught.stdout}`);
   assert.equal(caught.status, codeInfo('AUDIT_CHAIN_BROKEN').exit);
+  const cp = lastCheckpoint(r);
   assert.match(caught.stdout, new RegExp(`^audit chain BROKEN at seq ${cp.seq}: its hash differs from the checkpoint signed at \\S+ by key ${cp.key} \\(the chain was rewritten\\)`));
   assert.match(caught.stderr, /AUDIT_CHAIN_BROKEN/);
 });
