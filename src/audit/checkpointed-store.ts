@@ -5,12 +5,13 @@
  *
  * - Every `everyRecords` records or `everyMs` ms after the first unsigned one, whichever comes
  *   first, the head this process last appended is signed (~25 µs) and published in the background:
- *   appends never wait for a signature or a witness. close() signs the final head and waits until
- *   every witness has it.
+ *   appends never wait for a signature or a witness, and a slow witness gets fewer checkpoints, not
+ *   a queue. close() signs the final head and waits until every witness has it.
  * - Before its first append it reads the first witness's latest checkpoint back and checks the
  *   log still holds it; before each later signature it checks that the last checkpoint it knows is
  *   still in the log. A log shortened or rewritten under it (truncated, then extended again by
- *   airlock) is refused rather than signed: appends then fail with AUDIT_TRUNCATED or
+ *   airlock) is refused rather than signed, and so is an append whose seq is not past this host's
+ *   previous one (the head was moved back): appends then fail with AUDIT_TRUNCATED or
  *   AUDIT_CHAIN_BROKEN until the operator has looked.
  * - A witness that fails does not stop appends (the log itself is durable); the next checkpoint
  *   tries again, and close() rejects with the failure if the last one did not reach every witness.
@@ -59,7 +60,9 @@ export class CheckpointedStore implements AuditStore {
   /** Set when the log was found shortened or rewritten: every later append is refused with it. */
   #refusal: AirlockError | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #publishing: Promise<void> = Promise.resolve();
+  #inFlight: Promise<void> | null = null;
+  /** How many checkpoints were asked for: one asked while another is published is signed after it. */
+  #asked = 0;
   #publishFailure: AirlockError | null = null;
 
   constructor(inner: AuditStore, options: CheckpointingOptions) {
@@ -76,12 +79,18 @@ export class CheckpointedStore implements AuditStore {
     if (this.#refusal !== null) throw this.#refusal;
     const records = await this.#inner.append(events);
     const last = records[records.length - 1];
-    if (last !== undefined && (this.#appended === null || last.seq > this.#appended.seq)) {
-      this.#appended = { seq: last.seq, hash: last.hash };
-      this.#unsigned += records.length;
-      if (this.#unsigned >= this.#everyRecords) this.#checkpoint();
-      else this.#timer ??= setTimeout(() => this.#checkpoint(), this.#everyMs).unref();
+    if (last === undefined) return records;
+    const before = this.#appended;
+    if (before !== null && last.seq <= before.seq) {
+      // The store numbers appends from its head, which only moves forward: a later append of ours
+      // with a lower seq means the head was moved back under us (a deleted tail).
+      this.#refusal = new AirlockError('AUDIT_TRUNCATED', `the audit log ${this.logId} went back from seq ${before.seq} to ${last.seq - records.length}: its tail was deleted under this host. airlock will not extend it further; run \`airlock audit verify\` and restore the log`, { seq: last.seq });
+      return records;
     }
+    this.#appended = { seq: last.seq, hash: last.hash };
+    this.#unsigned += records.length;
+    if (this.#unsigned >= this.#everyRecords) this.#checkpoint();
+    else this.#timer ??= setTimeout(() => this.#checkpoint(), this.#everyMs).unref();
     return records;
   }
 
@@ -99,7 +108,7 @@ export class CheckpointedStore implements AuditStore {
       if (this.#appended !== null && this.#appended.seq !== this.#known?.seq) this.#checkpoint();
       if (this.#timer !== null) clearTimeout(this.#timer);
       this.#timer = null;
-      await this.#publishing;
+      await this.#inFlight;
     } finally {
       await this.#inner.close();
     }
@@ -138,12 +147,26 @@ export class CheckpointedStore implements AuditStore {
     return null;
   }
 
-  /** Signs the head appended last and publishes it, after the checkpoints before it. */
+  /**
+   * Asks for the head appended last to be signed and published. One publication at a time: asked
+   * again meanwhile, the newest head is signed once the current one is out, so a slow witness
+   * makes checkpoints rarer, never a queue.
+   */
   #checkpoint(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#unsigned = 0;
-    this.#publishing = this.#publishing.then(() => this.#signAndPublish());
+    this.#asked += 1;
+    this.#inFlight ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    let done: number;
+    do {
+      done = this.#asked;
+      await this.#signAndPublish();
+    } while (this.#asked !== done);
+    this.#inFlight = null;
   }
 
   async #signAndPublish(): Promise<void> {

@@ -40,6 +40,8 @@ export const NOFOLLOW = constants.O_NOFOLLOW;
  */
 export function ownedDir(dir: string, home: string | undefined): string {
   const wanted = resolve(dir);
+  // Refused before anything is made: a key inside AIRLOCK_HOME is never created.
+  if (home !== undefined) outsideHome(wanted, home);
   try {
     mkdirSync(wanted, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -60,17 +62,19 @@ export function ownedDir(dir: string, home: string | undefined): string {
   return real;
 }
 
-/** Throws AUDIT_KEY_UNSAFE when `path` is inside `home` (AIRLOCK_HOME, where the database lives). */
+/** Throws AUDIT_KEY_UNSAFE when `path` is inside `home` (AIRLOCK_HOME, where the database lives), as given or as resolved. */
 export function outsideHome(path: string, home: string): void {
-  const realHome = ((): string => {
-    try {
-      return realpathSync(home);
-    } catch {
-      return resolve(home);
-    }
-  })();
-  const rel = relative(realHome, path);
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) throw unsafe(path, `it is inside AIRLOCK_HOME (${realHome}), which whoever can write the audit database can also change`);
+  const spellings = [resolve(home)];
+  try {
+    spellings.push(realpathSync(home));
+  } catch {
+    // No home yet: the spelling given is the only one.
+  }
+  for (const h of spellings) {
+    const rel = relative(h, path);
+    const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+    if (!outside) throw unsafe(path, `it is inside AIRLOCK_HOME (${h}), which whoever can write the audit database can also change`);
+  }
 }
 
 /** Checks an open file (its fstat): a regular file of ours that no one else may write (or, for `private`, read). */
