@@ -40,9 +40,9 @@ export function checkpointingFor(options: { home: string; env: NodeJS.ProcessEnv
 }
 
 /** The verifying side: the file witness and the public half of the key, if there is one (never made here). */
-export function checkpointVerifier(options: { home: string; env: NodeJS.ProcessEnv }): { witness: FileWitness; publicKey: KeyObject | null; keyPath: string } {
+export function checkpointVerifier(options: { home: string; env: NodeJS.ProcessEnv; key: 'read' | 'skip' }): { witness: FileWitness; publicKey: KeyObject | null; keyPath: string } {
   const dir = checkpointDir(options.env);
   const keyPath = join(dir, KEY_FILE);
-  const key = loadCheckpointKey({ path: keyPath, home: options.home, create: 'never' });
+  const key = options.key === 'skip' ? null : loadCheckpointKey({ path: keyPath, home: options.home, create: 'never' });
   return { witness: new FileWitness({ dir, home: options.home }), publicKey: key?.publicKey ?? null, keyPath };
 }

@@ -49,7 +49,8 @@ function readCheckpointFile(path: string): Checkpoint {
 export async function checkpointSource(store: AuditStore, env: NodeJS.ProcessEnv, flags: VerifyFlags): Promise<CheckpointSource> {
   const home = airlockHome(env);
   const given = (flags.publicKey ?? []).map(readPublicKey);
-  const verifier = checkpointVerifier({ home, env });
+  // The host key is read only when no key was named: a verifier without it passes --public-key.
+  const verifier = checkpointVerifier({ home, env, key: given.length > 0 ? 'skip' : 'read' });
   const trusted: KeyObject[] = given.length > 0 ? given : verifier.publicKey === null ? [] : [verifier.publicKey];
   if (flags.checkpoint !== undefined) return { options: { checkpoint: readCheckpointFile(flags.checkpoint), trusted }, from: flags.checkpoint, looked: flags.checkpoint };
   const latest = await verifier.witness.latest(store.logId);

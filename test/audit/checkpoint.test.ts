@@ -3,7 +3,7 @@
 // real airlock and checked by the real CLI, beside an untouched control that passes.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { after, test } from 'node:test';
 import { sealBatch, type ChainHead } from '../../src/audit/chain.ts';
 import { signCheckpoint, type Checkpoint } from '../../src/audit/checkpoint.ts';
 import type { AuditEvent } from '../../src/audit/event.ts';
+import type { CheckpointWitness } from '../../src/audit/checkpoint-witness.ts';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { codeInfo } from '../../src/core/errors.ts';
@@ -204,6 +205,17 @@ test('a forged checkpoint is refused: unknown key, bad signature, or edited fiel
   const given = join(mkdtempSync(join(root, 'given-')), 'cp.json');
   appendFileSync(given, JSON.stringify(badSig));
   assert.equal(verifyCli(r, ['--checkpoint', given]).status, codeInfo('AUDIT_CHECKPOINT_INVALID').exit);
+  // --public-key: a stranger's key is not trusted; the host key's public half, given so, is (control).
+  const strangerPem = join(mkdtempSync(join(root, 'pub-')), 'stranger.pem');
+  writeFileSync(strangerPem, createPublicKey(attackerKey).export({ format: 'pem', type: 'spki' }));
+  const hostPem = join(mkdtempSync(join(root, 'pub-')), 'host.pem');
+  writeFileSync(hostPem, createPublicKey(readFileSync(join(r.cpDir, 'checkpoint.key'))).export({ format: 'pem', type: 'spki' }));
+  const real0 = join(mkdtempSync(join(root, 'given-')), 'cp.json');
+  appendFileSync(real0, JSON.stringify(genuine));
+  const byStranger = verifyCli(r, ['--checkpoint', real0, '--public-key', strangerPem]);
+  assert.equal(byStranger.status, codeInfo('AUDIT_CHECKPOINT_INVALID').exit);
+  assert.match(byStranger.stdout, /not a trusted checkpoint key/);
+  assert.equal(verifyCli(r, ['--checkpoint', real0, '--public-key', hostPem]).status, codeInfo('AUDIT_TRUNCATED').exit, 'the host key checks the signature; the truncation shows');
   // Control: the genuine checkpoint given the same way still catches the truncation it covers.
   const real = join(mkdtempSync(join(root, 'given-')), 'cp.json');
   appendFileSync(real, JSON.stringify(genuine));
@@ -235,4 +247,40 @@ test('airlock refuses to extend a truncated log: the next run records nothing an
   }
   assert.ok(rowCount(c.db) > n);
   assert.equal(verifyCli(c).status, 0);
+});
+
+test("an operator's witness (checkpoint.witnesses) gets each checkpoint too, and verify checks against one fetched from it", async () => {
+  const base = mkdtempSync(join(root, 'hook-'));
+  const home = join(base, '.airlock');
+  const cpDir = join(base, 'checkpoints');
+  const kept: Checkpoint[] = [];
+  const remote: CheckpointWitness = {
+    name: 'a remote witness',
+    publish: (cp) => Promise.resolve(void kept.push(cp)),
+    latest: (log) => Promise.resolve(kept.filter((c) => c.log === log).at(-1) ?? null),
+  };
+  const airlock = createAirlock({ home, checkpoint: { dir: cpDir, witnesses: [remote] }, isolate: { workersPerTenant: 1 } });
+  try {
+    assert.equal((await airlock.run({ tenant: 'acme', code: 'export default 1' })).status, 'ok');
+  } finally {
+    await airlock.close();
+  }
+  const r: Recorded = { home, cpDir, db: join(home, 'audit.db'), runs: [] };
+  const last = kept.at(-1);
+  assert.equal(last?.seq, rowCount(r.db), 'the remote witness holds the final head');
+  const fetched = join(base, 'fetched.json');
+  writeFileSync(fetched, JSON.stringify(last));
+  const ok = verifyCli(r, ['--checkpoint', fetched]);
+  assert.equal(ok.status, 0, ok.stdout);
+  assert.match(ok.stdout, new RegExp(`checked against the checkpoint at seq ${String(last.seq)} .*\\(from ${fetched}\\)`));
+  // The local file witness is then deleted by someone who can (root): the remote one still catches a truncation.
+  rmSync(join(cpDir, 'checkpoints'), { recursive: true });
+  const db = new DatabaseSync(r.db);
+  try {
+    db.exec(`${DROP_TRIGGERS} DELETE FROM audit_events WHERE seq > 1; UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_events WHERE seq = 1) WHERE id = 1;`);
+  } finally {
+    db.close();
+  }
+  assert.equal(verifyCli(r).status, 0, 'with the file witness gone, the chain alone holds');
+  assert.equal(verifyCli(r, ['--checkpoint', fetched]).status, codeInfo('AUDIT_TRUNCATED').exit);
 });
