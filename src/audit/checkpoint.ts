@@ -22,7 +22,7 @@ export const SIGNED_PREFIX = 'airlock.audit.checkpoint.v1\0';
 
 export interface Checkpoint {
   readonly v: 1;
-  /** Which log: 'sqlite:' + the database's real path, or 'postgres:' + server and database. */
+  /** Which log: 'sqlite:' + the database's absolute path as configured, or 'postgres://host:port/database'. */
   readonly log: string;
   readonly seq: number;
   readonly hash: string;

@@ -14,7 +14,7 @@
  * 0.3–0.45 ms here, most of it the fsync). A writer thread was measured and was slower on this
  * machine: its two thread wake-ups cost more than the event loop gains.
  */
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -50,7 +50,9 @@ export class SqliteAuditStore implements AuditStore {
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
-    this.logId = `sqlite:${realpathSync(path)}`;
+    // Named by where it was configured, not by what that resolves to: swapping audit.db for a
+    // symlink to another file must not make the log look like one with no checkpoints.
+    this.logId = `sqlite:${path}`;
     this.#db = db;
     this.#appender = new SqliteAppender(db, path);
   }

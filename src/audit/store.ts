@@ -85,8 +85,9 @@ export interface ChainReader {
  */
 export interface AuditStore {
   /**
-   * Which log this is, as checkpoints name it: 'sqlite:' + the database file's real path, or
-   * 'postgres://host:port/database'. The same for every tenant's records.
+   * Which log this is, as checkpoints name it: 'sqlite:' + the database file's absolute path as
+   * configured (not resolved through symlinks), or 'postgres://host:port/database'. The same for
+   * every tenant's records.
    */
   readonly logId: string;
   /**

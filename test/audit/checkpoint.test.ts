@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, symlinkSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -138,6 +138,21 @@ test('a deleted tail with audit_head moved back fails verify (AUDIT_TRUNCATED); 
   assert.deepEqual({ ok: parsed.ok, code: parsed.code, brokenAt: parsed.brokenAt, seq: parsed.checkpoint.seq }, { ok: false, code: 'AUDIT_TRUNCATED', brokenAt: head.seq + 1, seq: cp.seq });
   assert.equal(parsed.checkpointFrom, witnessFile(attacked));
   assert.deepEqual(readFileSync(witnessFile(attacked)), witnessBefore, 'verify wrote nothing to the witness');
+});
+
+test('audit.db swapped for a symlink to a truncated copy still fails verify: the log is named by where it was configured, not by what it points at', async () => {
+  const r = await recorded();
+  const copy = join(r.home, 'elsewhere.db');
+  copyFileSync(r.db, copy);
+  const moved = { ...r, db: copy };
+  truncateLastRun(moved);
+  rmSync(r.db);
+  rmSync(`${r.db}-wal`, { force: true });
+  rmSync(`${r.db}-shm`, { force: true });
+  symlinkSync(copy, r.db);
+  assert.equal(await chainAlone(r.db), true, 'the chain alone holds through the link');
+  const caught = verifyCli(r);
+  assert.equal(caught.status, codeInfo('AUDIT_TRUNCATED').exit, caught.stdout);
 });
 
 test('a rewritten tail (records replaced by a recomputed valid chain) fails verify (AUDIT_CHAIN_BROKEN at the checkpoint)', async () => {
