@@ -13,8 +13,9 @@
  *   airlock) is refused rather than signed, and so is an append whose seq is not past this host's
  *   previous one (the head was moved back): appends then fail with AUDIT_TRUNCATED or
  *   AUDIT_CHAIN_BROKEN until the operator has looked.
- * - A witness that fails does not stop appends (the log itself is durable); the next checkpoint
- *   tries again, and close() rejects with the failure if the last one did not reach every witness.
+ * - A witness that fails, or takes longer than `publishMs`, does not stop appends (the log itself
+ *   is durable); the next checkpoint tries again, and close() rejects with the failure if the last
+ *   one did not reach every witness.
  */
 import type { KeyObject } from 'node:crypto';
 import { AirlockError, toAirlockError } from '../core/errors.ts';
@@ -33,11 +34,14 @@ export interface CheckpointingOptions {
   readonly everyRecords?: number;
   /** Sign this long after the first unsigned record (default 1000 ms). */
   readonly everyMs?: number;
+  /** How long one witness may take to keep a checkpoint before it counts as failed (default 10 s). */
+  readonly publishMs?: number;
   readonly now?: () => Date;
 }
 
 export const DEFAULT_EVERY_RECORDS = 1000;
 export const DEFAULT_EVERY_MS = 1000;
+export const DEFAULT_PUBLISH_MS = 10_000;
 
 /**
  * @example
@@ -50,6 +54,7 @@ export class CheckpointedStore implements AuditStore {
   readonly #options: CheckpointingOptions;
   readonly #everyRecords: number;
   readonly #everyMs: number;
+  readonly #publishMs: number;
   /** The newest head this process appended. */
   #appended: ChainHead | null = null;
   /** Records appended since the last signature. */
@@ -72,6 +77,7 @@ export class CheckpointedStore implements AuditStore {
     this.#options = options;
     this.#everyRecords = options.everyRecords ?? DEFAULT_EVERY_RECORDS;
     this.#everyMs = options.everyMs ?? DEFAULT_EVERY_MS;
+    this.#publishMs = options.publishMs ?? DEFAULT_PUBLISH_MS;
   }
 
   async append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
@@ -180,17 +186,31 @@ export class CheckpointedStore implements AuditStore {
         return;
       }
       const cp = signCheckpoint(this.#options.privateKey, this.logId, head, (this.#options.now ?? (() => new Date()))());
-      const failures: AirlockError[] = [];
-      for (const witness of this.#options.witnesses) {
-        await witness.publish(cp).catch((error: unknown) => {
-          const e = toAirlockError(error, 'AUDIT_UNAVAILABLE');
-          failures.push(new AirlockError('AUDIT_UNAVAILABLE', `the checkpoint at seq ${cp.seq} did not reach the witness ${witness.name}: ${e.message}`, { witness: witness.name }));
-        });
-      }
+      // Every witness at once, each given at most publishMs: a slow or hung hook neither delays
+      // the file witness nor holds close() forever.
+      const outcomes = await Promise.all(this.#options.witnesses.map((witness) => this.#publishTo(witness, cp)));
       this.#known = cp;
-      this.#publishFailure = failures[0] ?? null;
+      this.#publishFailure = outcomes.find((o) => o !== null) ?? null;
     } catch (error) {
       this.#publishFailure = toAirlockError(error, 'AUDIT_UNAVAILABLE');
+    }
+  }
+
+  /** Publishes `cp` to one witness; the failure (or a publishMs timeout) as a coded error, else null. */
+  async #publishTo(witness: CheckpointWitness, cp: Checkpoint): Promise<AirlockError | null> {
+    const failed = (why: string): AirlockError => new AirlockError('AUDIT_UNAVAILABLE', `the checkpoint at seq ${cp.seq} did not reach the witness ${witness.name}: ${why}`, { witness: witness.name });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<AirlockError>((resolve) => {
+      timer = setTimeout(() => resolve(failed(`no answer within ${this.#publishMs} ms`)), this.#publishMs).unref();
+    });
+    const published = witness.publish(cp).then(
+      () => null,
+      (error: unknown) => failed(toAirlockError(error, 'AUDIT_UNAVAILABLE').message),
+    );
+    try {
+      return await Promise.race([published, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -194,5 +194,19 @@ export function runCheckpointConformance(name: string, harness: StoreHarness): v
         await s.done();
       }
     });
+
+    test('a witness that never answers does not hold close() forever, nor keep the checkpoint from the file witness', async () => {
+      const s = await setup(harness);
+      try {
+        const store = new CheckpointedStore(s.log.store, { privateKey: s.key.privateKey, publicKey: s.key.publicKey, witnesses: [s.file, s.hook], everyRecords: 1000, everyMs: 600_000, publishMs: 1500 });
+        s.hook.hold();
+        await appendOneByOne(store, 2);
+        await assert.rejects(store.close(), { code: 'AUDIT_UNAVAILABLE', message: /the test hook: no answer within 1500 ms/ });
+        assert.equal((await s.file.latest(store.logId))?.seq, 2);
+        s.hook.release();
+      } finally {
+        await s.done();
+      }
+    });
   });
 }
