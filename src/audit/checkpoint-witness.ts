@@ -6,8 +6,9 @@
  *
  * The default is FileWitness: one append-only file per log, under a root-owned directory outside
  * AIRLOCK_HOME (default /var/lib/airlock/checkpoints/), one checkpoint per line. Each publish is one
- * O_APPEND write of a whole line and an fdatasync (checkpoints come at intervals, never per event).
- * `latest` is the file's last line. The PostgreSQL database is deliberately not a witness: whoever
+ * O_APPEND write of a whole line, not fsynced: the log's records are durable before their head is
+ * signed, so a power loss can only lose the newest checkpoints (the older ones still hold), never
+ * leave one the log contradicts. `latest` is the last whole line. The PostgreSQL database is deliberately not a witness: whoever
  * owns the log's database would own the witness too.
  */
 import { createHash } from 'node:crypto';
@@ -62,13 +63,16 @@ export class FileWitness implements CheckpointWitness {
 
   async publish(cp: Checkpoint): Promise<void> {
     const path = this.fileOf(cp.log);
-    const line = `${JSON.stringify(cp)}\n`;
     try {
-      const fh = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o644);
+      const fh = await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o644);
       try {
-        checkOwnedFile(path, await fh.stat(), 'readable');
-        await fh.write(line);
-        await fh.datasync();
+        const st = await fh.stat();
+        checkOwnedFile(path, st, 'readable');
+        // A line cut short by a power loss is ended first, so this one stays whole.
+        const lastByte = Buffer.alloc(1);
+        if (st.size > 0) await fh.read(lastByte, 0, 1, st.size - 1);
+        const torn = st.size > 0 && lastByte[0] !== 0x0a;
+        await fh.write(`${torn ? '\n' : ''}${JSON.stringify(cp)}\n`);
       } finally {
         await fh.close();
       }
@@ -103,12 +107,15 @@ export class FileWitness implements CheckpointWitness {
     } catch (error) {
       throw witnessError(error, path, 'reading');
     }
-    if (text === '') return null;
-    // A whole last line only: one without its newline was cut short (a crash mid-write, or an edit).
-    if (!text.endsWith('\n')) throw new AirlockError('AUDIT_CHECKPOINT_INVALID', `the witness file ${path} ends in a partial line: inspect it (the line before is the last whole checkpoint)`, { path });
-    const lines = text.slice(0, -1).split('\n');
-    const last = lines[lines.length - 1] ?? '';
-    if (lines.length < 2 && cut) throw new AirlockError('AUDIT_CHECKPOINT_INVALID', `the last line of the witness file ${path} is longer than ${MAX_LINE} bytes: it is not a checkpoint`, { path });
+    // Whole lines only: what follows the last newline was cut short (a power loss mid-write; the
+    // file is not fsynced, see above) and the line before it is the latest whole checkpoint.
+    const lines = text.split('\n').slice(0, -1);
+    if (cut) lines.shift();
+    const last = lines.filter((l) => l !== '').at(-1);
+    if (last === undefined) {
+      if (cut) throw new AirlockError('AUDIT_CHECKPOINT_INVALID', `the end of the witness file ${path} holds no whole line within ${MAX_LINE} bytes: it is not a checkpoint file; inspect it`, { path });
+      return null;
+    }
     let value: unknown;
     try {
       value = JSON.parse(last);

@@ -2,7 +2,7 @@
 // change: each refusal (symlink, loose mode, foreign owner, writable directory, inside
 // AIRLOCK_HOME) beside the control that loads.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -95,4 +95,23 @@ test('a witness file that is a symlink or writable by others is refused (publish
   await assert.rejects(witness.publish({ ...cp, log: other }), { code: 'AUDIT_KEY_UNSAFE' });
   assert.equal(readFileSync(target, 'utf8'), '', 'nothing was written through the link');
   await assert.rejects(witness.latest(other), { code: 'AUDIT_KEY_UNSAFE' });
+});
+
+test('a witness line cut short (power loss mid-write) is skipped: latest is the whole line before it, and the next publish stays whole', async () => {
+  const p = place();
+  const key = loadCheckpointKey({ path: p.key, home: p.home, create: 'if-missing' });
+  const witness = new FileWitness({ dir: p.dir, home: p.home });
+  const head = (seq: number): { seq: number; hash: string } => ({ seq, hash: GENESIS_HASH.replace(/0$/, String(seq)) });
+  const first = signCheckpoint(key.privateKey, 'sqlite:/x/audit.db', head(1), new Date());
+  await witness.publish(first);
+  const file = witness.fileOf(first.log);
+  const second = JSON.stringify(signCheckpoint(key.privateKey, first.log, head(2), new Date()));
+  appendFileSync(file, second.slice(0, 40));
+  assert.deepEqual(await witness.latest(first.log), first);
+  const third = signCheckpoint(key.privateKey, first.log, head(3), new Date());
+  await witness.publish(third);
+  assert.deepEqual(await witness.latest(first.log), third);
+  // Control: a whole line that is not a checkpoint is refused, not skipped.
+  appendFileSync(file, 'garbage\n');
+  await assert.rejects(witness.latest(first.log), { code: 'AUDIT_CHECKPOINT_INVALID' });
 });
