@@ -9,4 +9,7 @@ export type { PolicyDocument } from './policy/schema.ts';
 export { compilePolicy, type CompiledPolicy } from './policy/compile.ts';
 export type { ToolHandler, ToolContext } from './isolate/tool-bridge.ts';
 export type { AuditEvent, AuditSink } from './audit/event.ts';
+export type { Checkpoint } from './audit/checkpoint.ts';
+export type { CheckpointWitness } from './audit/checkpoint-witness.ts';
+export type { CheckpointSettings } from './audit/checkpoint-config.ts';
 export { MemoryAuditSink } from './audit/memory-sink.ts';

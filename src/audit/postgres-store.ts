@@ -57,11 +57,17 @@ function storeError(error: unknown, doing: string): AirlockError {
  *   const store = await PostgresAuditStore.open({ host: '/run/postgresql', database: 'airlock' });
  */
 export class PostgresAuditStore implements AuditStore {
+  #logId = '';
   readonly #pool: Pool;
   #closed = false;
 
   private constructor(pool: Pool) {
     this.#pool = pool;
+  }
+
+  /** 'postgres://host:port/database' as the connection reached it (a unix socket's directory as host). */
+  get logId(): string {
+    return this.#logId;
   }
 
   /**
@@ -78,6 +84,8 @@ export class PostgresAuditStore implements AuditStore {
         // Several hosts may start at once; CREATE ... IF NOT EXISTS races without this lock.
         await client.query("SELECT pg_advisory_xact_lock(hashtext('airlock.audit.schema'))");
         await client.query(SCHEMA);
+        const name = await client.query('SELECT current_database() AS db');
+        store.#logId = `postgres://${client.host}:${client.port}/${String((name.rows[0] as RawRow | undefined)?.['db'])}`;
       });
     } catch (error) {
       await pool.end();

@@ -44,11 +44,15 @@ export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {
  */
 export class SqliteAuditStore implements AuditStore {
   readonly path: string;
+  readonly logId: string;
   #db: DatabaseSync | null;
   #appender: SqliteAppender | null;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
+    // Named by where it was configured, not by what that resolves to: swapping audit.db for a
+    // symlink to another file must not make the log look like one with no checkpoints.
+    this.logId = `sqlite:${path}`;
     this.#db = db;
     this.#appender = new SqliteAppender(db, path);
   }

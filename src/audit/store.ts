@@ -85,6 +85,12 @@ export interface ChainReader {
  */
 export interface AuditStore {
   /**
+   * Which log this is, as checkpoints name it: 'sqlite:' + the database file's absolute path as
+   * configured (not resolved through symlinks), or 'postgres://host:port/database'. The same for
+   * every tenant's records.
+   */
+  readonly logId: string;
+  /**
    * Appends events after the current head, atomically: all are durable when it resolves, none when
    * it rejects (AUDIT_UNAVAILABLE, AUDIT_CORRUPT, or INVALID_REQUEST for a malformed event).
    */

@@ -3,7 +3,8 @@
  *
  * The log is $AIRLOCK_HOME/audit.db, or the PostgreSQL database named by AIRLOCK_AUDIT_URL
  * (postgres://… or postgresql://…). Errors are thrown as AirlockErrors for the main program to map
- * to exit codes; `verify` throws AUDIT_CHAIN_BROKEN (exit 65) after printing where the chain breaks.
+ * to exit codes; `verify` throws AUDIT_CHAIN_BROKEN, AUDIT_TRUNCATED or AUDIT_CHECKPOINT_INVALID (exit 65)
+ * after printing where the log breaks and which checkpoint it was checked against.
  *
  * @example
  *   program.addCommand(auditCommand());
@@ -15,6 +16,7 @@ import type { AuditRecord } from '../audit/chain.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { QUERY_PAGE, isoTime, tenantId, type AuditQuery, type AuditStore } from '../audit/store.ts';
 import { verifyChain } from '../audit/verify.ts';
+import { checkpointSource, verifyReport, type VerifyFlags } from './audit-verify.ts';
 import { assertNever } from '../core/assert.ts';
 import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/result.ts';
@@ -192,18 +194,23 @@ export function auditCommand(io: AuditCliIo = processIo): Command {
 
   audit
     .command('verify')
-    .description('walk the whole chain; exit 0 only when every record holds')
+    .description('walk the whole chain and check it against the latest signed checkpoint; exit 0 only when both hold')
     .option('--expect <seq:hash>', 'also require this head, recorded earlier, to still be in the chain')
+    .option('--checkpoint <file>', 'check against this signed checkpoint (one JSON object, e.g. from a remote witness) instead of the file witness')
+    .option('--public-key <file>', 'trust checkpoints signed by this Ed25519 public key (PEM; repeatable) instead of the host key', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action(async (flags: { expect?: string; json?: boolean }) => {
+    .action(async (flags: VerifyFlags) => {
       const expect = flags.expect === undefined ? undefined : parseExpect(flags.expect);
-      const result = await withStore(io, (store) => verifyChain(store, expect === undefined ? {} : { expect }));
-      if (flags.json === true) await io.write(`${JSON.stringify(result)}\n`);
-      else if (result.ok) await io.write(`audit chain holds: ${result.count} records; head ${result.head.seq}:${result.head.hash}\n`);
-      else await io.write(`audit chain BROKEN at seq ${result.brokenAt}: ${result.reason} (${result.count} records before it hold)\n`);
+      const { result, source } = await withStore(io, async (store) => {
+        const source = await checkpointSource(store, io.env, flags);
+        const options = { ...(expect === undefined ? {} : { expect }), ...(source.options === undefined ? {} : { checkpoint: source.options }) };
+        return { result: await verifyChain(store, options), source };
+      });
+      if (flags.json === true) await io.write(`${JSON.stringify({ ...result, checkpointFrom: source.from })}\n`);
+      else await io.write(verifyReport(result, source));
       // With --json the result above is the one object printed (`printed`): the error sets the exit code only.
-      if (!result.ok) throw new AirlockError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${result.brokenAt}: ${result.reason}`, { seq: result.brokenAt, reason: result.reason, printed: flags.json === true });
+      if (!result.ok) throw new AirlockError(result.code, `the audit log does not verify at seq ${result.brokenAt}: ${result.reason}`, { seq: result.brokenAt, reason: result.reason, printed: flags.json === true });
     });
 
   filterOptions(audit.command('export').description('print records as JSON Lines, oldest first').exitOverride()).action(async (flags: FilterFlags) => {

@@ -22,7 +22,8 @@ interface CodeInfo {
 
 // Exit codes: 0 ok, 1 guest error, 2 invalid input, 3 denied, 4 timeout, 5 memory, 6 killed,
 // 69 the sandbox could not be built here (EX_UNAVAILABLE), 70 airlock's own fault (EX_SOFTWARE).
-// 65 the audit log is damaged or does not verify (EX_DATAERR), 74 it can't be written (EX_IOERR).
+// 65 the audit log is damaged or does not verify (EX_DATAERR), 74 it can't be written (EX_IOERR),
+// 77 the checkpoint key or witness sits where others could change it (EX_NOPERM).
 export const ERROR_CODES = {
   INVALID_REQUEST: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the request fields named in the message' },
   INVALID_POLICY: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the policy fields named in the message' },
@@ -53,6 +54,9 @@ export const ERROR_CODES = {
   AUDIT_CORRUPT: { status: 'error', exit: 65, http: 500, rpc: -32020, hint: 'the audit database is damaged and was left untouched: restore it from a backup, or move it aside to start a new log' },
   AUDIT_UNAVAILABLE: { status: 'error', exit: 74, http: 503, rpc: -32021, hint: 'the audit log could not be read or written (disk full, permissions, database down): fix that and retry' },
   AUDIT_CHAIN_BROKEN: { status: 'error', exit: 65, http: 500, rpc: -32022, hint: 'the audit log was edited, deleted or reordered at the seq given: restore it from a backup and investigate' },
+  AUDIT_TRUNCATED: { status: 'error', exit: 65, http: 500, rpc: -32023, hint: 'the audit log ends before a signed checkpoint says it reached: records were deleted from its tail; restore it from a backup and investigate' },
+  AUDIT_CHECKPOINT_INVALID: { status: 'error', exit: 65, http: 500, rpc: -32024, hint: 'a checkpoint is malformed, signed by an unknown key or its signature does not verify: check the witness and the key (--public-key) and investigate' },
+  AUDIT_KEY_UNSAFE: { status: 'error', exit: 77, http: 500, rpc: -32025, hint: 'the checkpoint key or witness file must be a regular file owned by root (or you), mode 0600 (key) or not group/world-writable (witness), in directories only its owner can change, outside AIRLOCK_HOME' },
   AUDIT_NOT_FOUND: { status: 'invalid', exit: 2, http: 404, rpc: -32602, hint: 'name an audit record by its seq, run id or sandbox id, within your tenant' },
   EGRESS_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the host, port, method and path as a route in policy.network.routes' },
   EGRESS_ADDRESS_REFUSED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'the name resolved to a loopback, private, link-local, multicast or metadata address: name that exact address in the route if it is meant' },

@@ -7,6 +7,8 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
+import { checkpointingFor, type CheckpointSettings } from '../audit/checkpoint-config.ts';
+import { CheckpointedStore } from '../audit/checkpointed-store.ts';
 import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ExecOptions, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
 import { forwarderPlan } from '../egress/forwarder.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
@@ -35,8 +37,17 @@ import { managedContainer, runStarted, Supervisor, type RunStarted, type Sandbox
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
   readonly home?: string;
-  /** Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db. */
+  /**
+   * Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db, its head
+   * signed at intervals and at close into checkpoints kept outside AIRLOCK_HOME (see `checkpoint`).
+   */
   readonly audit?: AuditSink;
+  /**
+   * Signed checkpoints of the default audit log: the key's and the file witness's directory
+   * (default $AIRLOCK_CHECKPOINT_DIR or /var/lib/airlock), more witnesses, and how often to sign.
+   * Not allowed with `audit` (a sink of your own is yours to checkpoint).
+   */
+  readonly checkpoint?: CheckpointSettings;
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
   readonly tools?: Readonly<Record<string, ToolHandler>>;
   readonly isolate?: { readonly workersPerTenant?: number };
@@ -52,6 +63,13 @@ export interface AirlockOptions {
 }
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
+
+/** The SQLite log at <home>/audit.db, checkpointed with a key and a witness outside `home`. */
+function defaultAuditSink(home: string, settings: CheckpointSettings | undefined): AuditSink {
+  // The key is loaded (or made) before the database is opened, so a refused key leaves nothing open.
+  const checkpointing = checkpointingFor({ home, env: process.env, ...(settings === undefined ? {} : { settings }) });
+  return new DurableAuditSink(new CheckpointedStore(SqliteAuditStore.open({ path: join(home, 'audit.db') }), checkpointing));
+}
 
 type PreparedRun = IsolateRun & { readonly started: RunStarted };
 
@@ -101,7 +119,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
     this.#home = home;
-    this.audit = options.audit ?? new DurableAuditSink(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
+    this.audit = options.audit ?? defaultAuditSink(home, options.checkpoint);
     this.#tools = options.tools ?? {};
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;

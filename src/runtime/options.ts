@@ -16,12 +16,25 @@ const gatewayLimits = z.strictObject(Object.fromEntries(Object.keys(DEFAULT_LIMI
 const airlockOptionsSchema = z.strictObject({
   home: z.string().min(1).optional(),
   audit: withMethods(['append', 'flush', 'close'], 'an AuditSink').optional(),
+  checkpoint: z
+    .strictObject({
+      dir: z.string().min(1).optional(),
+      witnesses: z.array(withMethods(['publish', 'latest'], 'a CheckpointWitness')).optional(),
+      everyRecords: positive.optional(),
+      everyMs: positive.optional(),
+    })
+    .optional(),
   tools: z.record(z.string(), fn('a tool handler: a function (args, context)')).optional(),
   isolate: z.strictObject({ workersPerTenant: positive.max(256).optional() }).optional(),
   secrets: withMethods(['get'], 'a SecretSource').optional(),
   egress: z.strictObject({ resolve: fn('a resolver function').optional(), ca: z.string().optional(), limits: gatewayLimits.optional() }).optional(),
   // The quotas' values are checked by Quotas itself (quotas.ts), which names each one.
   quotas: z.strictObject({ default: z.unknown().optional(), tenants: z.unknown().optional() }).optional(),
+});
+
+const airlockOptionsChecked = airlockOptionsSchema.refine((o) => o.audit === undefined || o.checkpoint === undefined, {
+  error: 'checkpoint applies to the default audit log only: drop it, or checkpoint your own sink',
+  path: ['checkpoint'],
 });
 
 const sandboxOptionsSchema = z.strictObject({
@@ -37,7 +50,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsSchema, given, 'createAirlock options', 'home, audit, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }');
+  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }');
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {

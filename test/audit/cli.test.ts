@@ -30,16 +30,21 @@ async function home(): Promise<string> {
   return dir;
 }
 
+/** The CLI's settings: this home, and a checkpoint directory of its own (these logs are written unsigned). */
+function envOf(dir: string): NodeJS.ProcessEnv {
+  return { AIRLOCK_HOME: dir, AIRLOCK_CHECKPOINT_DIR: join(dir, '..', 'checkpoints') };
+}
+
 async function cli(dir: string, args: string[]): Promise<string> {
   const out: string[] = [];
-  await auditCommand({ env: { AIRLOCK_HOME: dir }, write: (t) => Promise.resolve(void out.push(t)) }).parseAsync(args, { from: 'user' });
+  await auditCommand({ env: envOf(dir), write: (t) => Promise.resolve(void out.push(t)) }).parseAsync(args, { from: 'user' });
   return out.join('');
 }
 
 async function cliError(dir: string, args: string[]): Promise<{ code: string; out: string; error: AirlockError }> {
   const out: string[] = [];
   try {
-    await auditCommand({ env: { AIRLOCK_HOME: dir }, write: (t) => Promise.resolve(void out.push(t)) }).parseAsync(args, { from: 'user' });
+    await auditCommand({ env: envOf(dir), write: (t) => Promise.resolve(void out.push(t)) }).parseAsync(args, { from: 'user' });
   } catch (error) {
     assert.ok(error instanceof AirlockError, String(error));
     return { code: error.code, out: out.join(''), error };
@@ -115,7 +120,7 @@ test('show prints one record by seq, or all of a run or sandbox', async () => {
 test('verify passes on the untouched log and fails at the edited seq with AUDIT_CHAIN_BROKEN (a non-zero exit)', async () => {
   const dir = await home();
   const ok = await cli(dir, ['verify']);
-  assert.match(ok, /^audit chain holds: 6 records; head 6:[0-9a-f]{64}\n$/);
+  assert.match(ok, /^audit chain holds: 6 records; head 6:[0-9a-f]{64}; no signed checkpoint for this log in files under \S+: only the chain was checked \(a deleted tail would not show\)\n$/);
   const head = /head (\d+:[0-9a-f]{64})/.exec(ok)?.[1] ?? '';
   assert.equal((await cli(dir, ['verify', '--expect', head])).startsWith('audit chain holds'), true);
   assert.equal((JSON.parse(await cli(dir, ['verify', '--json'])) as VerifyResult).ok, true);
@@ -126,7 +131,7 @@ test('verify passes on the untouched log and fails at the edited seq with AUDIT_
   const broken = await cliError(dir, ['verify']);
   assert.equal(broken.code, 'AUDIT_CHAIN_BROKEN');
   assert.equal(broken.error.details?.['seq'], 3);
-  assert.match(broken.out, /^audit chain BROKEN at seq 3: its hash does not match its contents \(edited\) \(2 records before it hold\)\n$/);
+  assert.match(broken.out, /^audit chain BROKEN at seq 3: its hash does not match its contents \(edited\) \(2 records before it hold\); no signed checkpoint/);
   assert.notEqual(codeInfo('AUDIT_CHAIN_BROKEN').exit, 0);
   const json = await cliError(dir, ['verify', '--json']);
   const result = JSON.parse(json.out) as VerifyResult;

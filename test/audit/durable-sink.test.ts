@@ -28,6 +28,9 @@ class CountingStore implements AuditStore {
   constructor(p: string) {
     this.inner = SqliteAuditStore.open({ path: p });
   }
+  get logId(): string {
+    return this.inner.logId;
+  }
   append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
     if (this.failNext > 0) {
       this.failNext -= 1;

@@ -8,6 +8,7 @@ import { verifyChain } from '../../src/audit/verify.ts';
 import { auditCommand } from '../../src/cli/audit.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { startPgCluster, type PgCluster } from './pg-cluster.ts';
+import { runCheckpointConformance } from './checkpoint-conformance.ts';
 import { decision, runEnded, runStoreConformance, type StoreHarness } from './store-conformance.ts';
 
 const state: { cluster: PgCluster | null; databases: number } = { cluster: null, databases: 0 };
@@ -63,6 +64,7 @@ const harness: StoreHarness = {
 };
 
 runStoreConformance('postgres', harness);
+runCheckpointConformance('postgres', harness);
 
 describe('postgres audit store, several hosts', () => {
   test('four hosts appending 25 runs each at once build one gapless chain, each run contiguous', async () => {

@@ -9,6 +9,7 @@ import type { AuditRecord } from '../../src/audit/chain.ts';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { AirlockError } from '../../src/core/errors.ts';
+import { runCheckpointConformance } from './checkpoint-conformance.ts';
 import { decision, runStoreConformance, type StoreHarness } from './store-conformance.ts';
 
 const CHILD = join(import.meta.dirname, 'sqlite-child.ts');
@@ -49,6 +50,7 @@ const harness: StoreHarness = {
 };
 
 runStoreConformance('sqlite', harness);
+runCheckpointConformance('sqlite', harness);
 
 function child(args: string[]): ReturnType<typeof spawnSync> {
   return spawnSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -197,7 +199,7 @@ describe('a damaged database is reported, never recreated or rewritten', () => {
   test('control: the same real log, undamaged, opens and verifies', async () => {
     const path = await realLog();
     const store = SqliteAuditStore.open({ path });
-    assert.deepEqual({ ...(await verifyChain(store)), head: null }, { ok: true, count: 80, head: null });
+    assert.deepEqual({ ...(await verifyChain(store)), head: null }, { ok: true, count: 80, head: null, checkpoint: null });
     await store.close();
   });
 });

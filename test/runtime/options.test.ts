@@ -19,6 +19,9 @@ test('createAirlock refuses unknown or ill-typed options, naming them (control: 
     [{ audit: {} }, /audit/],
     [{ egress: { limits: { maxBodyByte: 1 } } }, /maxBodyByte/],
     [{ quotas: { defaults: { sandboxes: 1 } } }, /defaults/],
+    [{ checkpoint: { everyRecord: 10 } }, /everyRecord/],
+    [{ checkpoint: { witnesses: [{ publish: () => undefined }] } }, /witnesses\.0/],
+    [{ audit: new MemoryAuditSink(), checkpoint: { everyMs: 10 } }, /checkpoint applies to the default audit log only/],
   ] as const) {
     assert.throws(() => createAirlock({ home: home(), ...bad } as unknown as AirlockOptions), invalid(names), JSON.stringify(bad));
   }
