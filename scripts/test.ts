@@ -1,6 +1,8 @@
 // The test command behind `npm test`: type-check, lint, then every test file in its own process.
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { globSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function step(name: string, cmd: string, args: string[]): void {
   const started = performance.now();
@@ -12,6 +14,12 @@ function step(name: string, cmd: string, args: string[]): void {
   }
   process.stderr.write(`✓ ${name} (${secs}s)\n`);
 }
+
+// The audit's checkpoint key and witness files live outside AIRLOCK_HOME (/var/lib/airlock by
+// default): the tests' logs sign into a private directory of this run, removed at the end.
+const checkpoints = mkdtempSync(join(tmpdir(), 'airlock-checkpoints-'));
+process.env['AIRLOCK_CHECKPOINT_DIR'] ??= checkpoints;
+process.on('exit', () => rmSync(checkpoints, { recursive: true, force: true }));
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : globSync('test/**/*.test.ts').sort();

@@ -29,6 +29,9 @@ const body = (sandbox: string): AuditEventBody => ({ kind: 'decision', tenant: '
 class FlakyStore implements AuditStore {
   readonly inner = SqliteAuditStore.open({ path: join(mkdtempSync(join(root, 'log-')), 'audit.db') });
   down = false;
+  get logId(): string {
+    return this.inner.logId;
+  }
   append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
     return this.down ? Promise.reject(new AirlockError('AUDIT_UNAVAILABLE', 'the disk is full')) : this.inner.append(events);
   }
