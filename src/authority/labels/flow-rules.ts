@@ -1,8 +1,10 @@
 /**
- * The data-flow fields of a warrant chain, combined: declassification (`from` source globs → `to`
- * principal globs), endorsed values of a tool's argument, and waived integrity checks. The rule is
- * the warrants' attenuation rule: every level that states a field must allow the item; a level that
- * omits the field inherits; a field no level states allows nothing. An empty list states "nothing".
+ * The data-flow fields of a warrant chain (root first), combined: declassification (`from` source
+ * globs → `to` principal globs), endorsed values of a tool's argument, and waived integrity checks.
+ * The rule is the warrants' attenuation rule: every level that states a field must allow the item;
+ * a level that omits the field inherits its parent's. The root has no parent, so a root that omits
+ * a field allows nothing of it, and nothing below can add it: a child stating a field its root
+ * never stated would otherwise widen the chain. An empty list states "nothing".
  * Input is plain typed data per level (the warrant module verifies and hands it over).
  *
  * @example
@@ -43,16 +45,15 @@ export interface FlowRules {
 
 const any = (globs: readonly RegExp[], text: string): boolean => globs.some((g) => g.test(text));
 
-/** Every stating level allows (pred true), and at least one level states. */
+/** The root states the field, and every level that states it allows the item. */
 function chainAllows<T>(levels: readonly CompiledLevel[], field: (l: CompiledLevel) => readonly T[] | undefined, pred: (item: T) => boolean): boolean {
-  let stated = false;
+  const root = levels[0];
+  if (root === undefined || field(root) === undefined) return false;
   for (const level of levels) {
     const items = field(level);
-    if (items === undefined) continue;
-    if (!items.some(pred)) return false;
-    stated = true;
+    if (items !== undefined && !items.some(pred)) return false;
   }
-  return stated;
+  return true;
 }
 
 export function compileFlowRules(levels: readonly unknown[]): FlowRules {
