@@ -102,13 +102,14 @@ export function checkSink(check: SinkCheck): LabelDecision {
 
   // 1. Confidentiality: every audience principal reads every atom, or its source is released to them.
   const blocked: Blocked[] = [];
-  const blockedAtoms: Atom[] = [];
+  const blockedAtoms: AtomJson[] = [];
   if (audience.length > 0) {
     for (const atom of content.each()) {
       const out = audience.filter((p) => !mayRead(atom.readers, p) && !released(atom.source, p));
       if (out.length > 0) {
-        blocked.push({ source: atom.source, readers: atomJson(atom).readers, principals: out });
-        blockedAtoms.push(atom);
+        const json = atomJson(atom);
+        blocked.push({ source: atom.source, readers: json.readers, principals: out });
+        blockedAtoms.push(json);
       }
     }
   }
@@ -131,7 +132,7 @@ export function checkSink(check: SinkCheck): LabelDecision {
     const message =
       `\`${check.tool}\` to ${list(who)} is not allowed by the data's readers: ${why.join('; ')}${blocked.length > LIST ? ` (and ${blocked.length - LIST} more sources)` : ''}. ` +
       `Send it only to readers of that data, leave that data out of this run, or have the warrant declassify ${list(blocked.map((b) => b.source))} to ${list(who)}`;
-    return { allow: false, code: 'LABEL_CONFIDENTIALITY', message, content, atoms: blockedAtoms.map(atomJson), blocked, unendorsed };
+    return { allow: false, code: 'LABEL_CONFIDENTIALITY', message, content, atoms: blockedAtoms, blocked, unendorsed };
   }
   if (unendorsed.length > 0) {
     const args = [...new Set(unendorsed.map((u) => u.argument))];

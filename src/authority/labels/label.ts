@@ -73,7 +73,12 @@ function joinAtom(a: Atom, b: Atom): Atom {
 
 /** A copy the caller can't change through a Set it kept. The literal `*` is never a set member. */
 function freezeAtom(atom: Atom): Atom {
-  const readers = atom.readers === '*' ? '*' : new Set([...atom.readers].filter((p) => p !== '*'));
+  let readers: Readers = '*';
+  if (atom.readers !== '*') {
+    const copy = new Set(atom.readers);
+    copy.delete('*');
+    readers = copy;
+  }
   return Object.freeze({ source: atom.source, readers, integrity: atom.integrity });
 }
 

