@@ -150,6 +150,17 @@ export class Label {
     return true;
   }
 
+  /**
+   * One atom standing for all of this label: readers every atom allows, untrusted if any atom is.
+   * Sound (nothing can read it that could not read every atom) and coarser: only a rule that
+   * releases `source` releases it. For labels past MAX_ATOMS (the store keeps them bounded).
+   */
+  collapse(source: string): Label {
+    let readers: Readers = '*';
+    for (const atom of this.#bySource.values()) readers = meetReaders(readers, atom.readers);
+    return Label.of([{ source, readers, integrity: this.hasUntrusted() ? 'untrusted' : 'trusted' }]);
+  }
+
   equals(other: Label): boolean {
     return this.flowsTo(other) && other.flowsTo(this);
   }

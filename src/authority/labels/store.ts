@@ -6,7 +6,8 @@
  *
  * Store modes: `replace` (the write overwrites the object: its label becomes the content's),
  * `join` (the write adds to the object: its label joins the content's), `new` (a new object; if one
- * is already stored under that source its label is joined, never dropped).
+ * is already stored under that source its label is joined, never dropped). A label of more than
+ * MAX_ATOMS sources is kept as one atom that every principal it names may read (Label.collapse).
  *
  * @example
  *   using store = new LabelStore(':memory:');
@@ -16,7 +17,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AirlockError } from '../../core/errors.ts';
 import { TENANT_ID } from '../../core/tenant.ts';
-import { Label } from './label.ts';
+import { Label, MAX_ATOMS } from './label.ts';
 
 export type StoreMode = 'replace' | 'join' | 'new';
 
@@ -68,7 +69,9 @@ export class LabelStore implements Disposable {
     this.#db.exec('BEGIN IMMEDIATE');
     try {
       const had = mode === 'replace' ? undefined : this.get(tenant, source);
-      const next = had === undefined ? content : had.join(content);
+      const joined = had === undefined ? content : had.join(content);
+      // Past the bound the label is kept as one atom, never dropped (see Label.collapse).
+      const next = joined.size > MAX_ATOMS ? joined.collapse(`unlabelled:many/${source}`) : joined;
       this.#put.run(tenant, source, next.canonical());
       this.#db.exec('COMMIT');
       return next;

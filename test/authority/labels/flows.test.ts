@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockError, ERROR_CODES } from '../../../src/core/errors.ts';
 import { Declassifiers, Label, labelAfterRelease, LabelStore, type LabelDecision } from '../../../src/authority/labels/index.ts';
+import { MAX_ATOMS } from '../../../src/authority/labels/label.ts';
 import { ANN, BOB, EVE, ME, Run, World } from './world.ts';
 
 const denied = async (p: Promise<unknown>, code: 'LABEL_CONFIDENTIALITY' | 'LABEL_INTEGRITY'): Promise<AirlockError> => {
@@ -161,6 +162,10 @@ test('store modes: replace keeps only the new content label, join and new keep b
   assert.ok(store.write('acme', 'drive:file/x', b, 'join').equals(a.join(b)));
   assert.ok(store.write('acme', 'drive:file/x', b, 'replace').equals(b));
   assert.ok(store.write('acme', 'drive:file/x', a, 'new').equals(a.join(b)), 'new over an existing object never drops a label');
+  // A label past the bound is kept as one atom, as restrictive as all of them together.
+  const many = Label.of(Array.from({ length: MAX_ATOMS + 1 }, (_, i) => ({ source: `s/${i}`, readers: new Set([ANN, i === 7 ? EVE : BOB]), integrity: i === 3 ? 'untrusted' : 'trusted' })));
+  store.write('acme', 'drive:file/big', many, 'replace');
+  assert.deepEqual(store.get('acme', 'drive:file/big')?.toJSON(), [{ source: 'unlabelled:many/drive:file/big', readers: [ANN], integrity: 'untrusted' }]);
   // Tenants are apart: another tenant's object of the same source has no stored label.
   assert.equal(store.get('other', 'drive:file/x'), undefined);
   assert.throws(() => store.get('../acme', 'drive:file/x'), { code: 'INVALID_REQUEST' });
