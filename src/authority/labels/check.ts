@@ -3,9 +3,12 @@
  * carried object's label (current and stored). Confidentiality: every audience principal (the
  * run's user never counts) must be a reader of every atom, unless the warrant's rules or a host
  * declassifier's release for this call let that atom's source reach that principal. Integrity:
- * when any atom of the content is untrusted (a handle's label is part of the content, so an
- * untrusted handle used as a control argument counts), every control argument's value must be
- * endorsed, or the argument waived. Pure: the caller resolves objects first (resolve.ts).
+ * when what could have chosen the control arguments holds an untrusted atom — the run's label
+ * (everything the run read), or a handle passed in a control argument (its value is the choice) —
+ * every control argument's value must be endorsed, or the argument waived. A carried object, or a
+ * handle in another argument, is content the run never saw: it is checked for confidentiality
+ * only, so forwarding an outside sender's mail to its readers needs no endorsement.
+ * Pure: the caller resolves objects first (resolve.ts).
  *
  * @example
  *   const d = checkSink({ tool: 'mail.send', run, handles: [], carried: Label.empty(), facts, audience, who, rules });
@@ -32,7 +35,7 @@ export interface SinkCheck {
   readonly tool: string;
   /** The run's label now. */
   readonly run: Label;
-  /** Handles found in the arguments (HandleTable.usesIn). */
+  /** Handles found in the arguments (HandleTable.usesIn), with the top-level argument each sits in. */
   readonly handles: readonly HandleUse[];
   /** The carried objects' labels, current and stored (resolve.ts). */
   readonly carried: Label;
@@ -114,9 +117,12 @@ export function checkSink(check: SinkCheck): LabelDecision {
     }
   }
 
-  // 2. Integrity: with untrusted data in the content, control arguments must be endorsed or waived.
+  // 2. Integrity: when untrusted data could have chosen them, control arguments must be endorsed or waived.
   const unendorsed: Unendorsed[] = [];
-  const untrusted = [...content.each()].filter((a) => a.integrity === 'untrusted');
+  const controlArgs = new Set(check.controls.map((c) => c.argument));
+  let chooser = check.run;
+  for (const h of check.handles) if (controlArgs.has(h.argument)) chooser = chooser.join(h.label);
+  const untrusted = [...chooser.each()].filter((a) => a.integrity === 'untrusted');
   if (untrusted.length > 0) {
     for (const c of check.controls) {
       if (check.rules.waives(check.tool, c.argument)) continue;

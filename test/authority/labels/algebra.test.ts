@@ -56,14 +56,17 @@ test('the check is monotone: a bigger content label never allows what a smaller 
     const rules = compileFlowRules(g.levels());
     const audience = g.subset([...PRINCIPALS, '*'], 0.3);
     const controls = [{ argument: 'to', values: g.subset([...PRINCIPALS, 'x'], 0.4), malformed: false }];
-    const base = { tool: 'send', handles: [], carried: Label.empty(), audience, controls, who, rules };
+    const base = { tool: 'send', run: Label.empty(), handles: [], carried: Label.empty(), audience, controls, who, rules };
     const s = checkSink({ ...base, run: small });
     const b = checkSink({ ...base, run: big });
-    // The same holds when the extra label arrives as a handle or a carried object instead.
-    const viaHandle = checkSink({ ...base, run: small, handles: [{ argument: 'body', label: big }] });
-    const viaCarried = checkSink({ ...base, run: small, carried: big });
-    assert.equal(viaHandle.allow, b.allow);
-    assert.equal(viaCarried.allow, b.allow);
+    // A handle in a control argument counts as the run's own label; a carried object or a handle
+    // in another argument counts for confidentiality only. Each position is monotone too.
+    assert.equal(checkSink({ ...base, handles: [{ argument: 'to', label: big }] }).allow, b.allow);
+    for (const place of [(l: Label) => ({ carried: l }), (l: Label) => ({ handles: [{ argument: 'body', label: l }] })]) {
+      const bigThere = checkSink({ ...base, ...place(big) });
+      if (bigThere.allow) assert.ok(checkSink({ ...base, ...place(small) }).allow, 'a bigger carried or handle label allowed more');
+      if (b.allow) assert.ok(bigThere.allow, 'content the run never saw was judged more strictly than what it read');
+    }
     if (b.allow) {
       assert.ok(s.allow, `the bigger label was allowed where the smaller was denied: ${big.canonical()} ⊒ ${small.canonical()}`);
       counts.bothAllow++;

@@ -285,3 +285,23 @@ test('an audience that cannot be read is everyone: a malformed recipient or URL 
   assert.equal((await run.decide('mail.send', { to: [ANN], body: 'x' })).decision?.allow, true);
   assert.equal((await run.decide('mail.send', { to: [{ address: ANN }], body: 'x' })).decision?.allow, false);
 });
+
+test('integrity is judged on what could choose the controls: the run, or a handle in a control argument', async () => {
+  const world = new World();
+  using store = new LabelStore(':memory:');
+  // A file an outside partner wrote (untrusted), already shared with ann.
+  world.files.set('f11', { id: 'f11', owner: 'ext@partner.example', shared: { [ANN]: 'read', [ME]: 'read' }, content: 'invoice' });
+  const run = new Run(world, store);
+  // The run never read it: sharing it with one of its readers needs no endorsement.
+  await run.call('drive.share', { fileId: 'f11', with: [ANN] });
+  // An untrusted handle passed as content (not a control) is confidentiality only.
+  const page = run.handles.create('public text', Label.of([{ source: 'web:page/https://a.example/', readers: '*', integrity: 'untrusted' }]));
+  await run.call('mail.send', { to: [BOB], body: page });
+  assert.deepEqual(world.outbox.map((m) => m.to), [[BOB]]);
+  // After the run reads untrusted data, the same share is a choice that data could have made.
+  await run.call('web.get', { url: 'https://evil.example/offer' });
+  const error = await denied(run.call('drive.share', { fileId: 'f11', with: [ANN] }), 'LABEL_INTEGRITY');
+  assert.match(error.message, /fileId = "f11"/);
+  await denied(run.call('mail.send', { to: [BOB], body: 'x' }), 'LABEL_INTEGRITY');
+  assert.equal(world.outbox.length, 1);
+});
