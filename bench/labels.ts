@@ -6,9 +6,12 @@
 //   label_check_denied_p50_us   the same call to an outsider: denied, message and atoms built
 //   label_check_empty_p50_us    baseline: the same check over an empty label
 //   label_reveal_p50_us         labelling a 20-message thread result from its declaration
+//   label_tool_result_p50_us    the read side of a tool call as the bridge does it: reveal, then
+//                               join what the label store (SQLite in memory, 1,000 stored objects)
+//                               keeps for that source
 // Each sample is the mean of a batch of calls (a single check is below the timer's resolution);
 // the figure is the median of the batches. Run alone: node bench/labels.ts
-import { checkSink, compileFlowRules, compileToolLabels, Label, revealLabel, runPrincipals, type Atom, type SinkCheck } from '../src/authority/labels/index.ts';
+import { checkSink, compileFlowRules, compileToolLabels, Label, LabelRegistry, LabelStore, labelToolResult, revealLabel, runPrincipals, type Atom, type SinkCheck } from '../src/authority/labels/index.ts';
 import { median, round } from './stats.ts';
 
 const BATCHES = 200;
@@ -52,14 +55,21 @@ export async function benchLabels(): Promise<Record<string, number>> {
   if (checkSink(outsider).allow) throw new Error('bench: the outsider case is allowed');
   const empty: SinkCheck = { ...check, run: Label.empty(), handles: [], carried: Label.empty() };
 
-  const read = compileToolLabels('mail.read', { reveals: [{ kind: 'mail:thread', id: 'id', readers: ['messages[].from', 'messages[].to[]'], authors: ['messages[].from'] }] });
+  const readDeclaration = { reveals: [{ kind: 'mail:thread', id: 'id', readers: ['messages[].from', 'messages[].to[]'], authors: ['messages[].from'] }] };
+  const read = compileToolLabels('mail.read', readDeclaration);
   const thread = { id: 't1', messages: Array.from({ length: 20 }, (_, i) => ({ from: members[i % 4], to: members, body: 'x'.repeat(200) })) };
+
+  using store = new LabelStore(':memory:');
+  for (let i = 0; i < 1000; i++) store.write('bench', `drive:file/${i}`, Label.of([atom(i)]), 'replace');
+  const registry = new LabelRegistry({ tools: { 'mail.read': readDeclaration } });
+  const readInput = { registry, store, tenant: 'bench', tool: 'mail.read', result: thread, who };
 
   return {
     label_check_p50_us: time(() => checkSink(check)),
     label_check_denied_p50_us: time(() => checkSink(outsider)),
     label_check_empty_p50_us: time(() => checkSink(empty)),
     label_reveal_p50_us: time(() => revealLabel(read, thread, who)),
+    label_tool_result_p50_us: time(() => labelToolResult(readInput)),
   };
 }
 

@@ -116,6 +116,18 @@ export class Label {
     return new Label(map);
   }
 
+  /** The join of many labels, building one map (cheaper than joining them one by one). */
+  static joinAll(labels: Iterable<Label>): Label {
+    const map = new Map<string, Atom>();
+    for (const label of labels) {
+      for (const [source, atom] of label.#bySource) {
+        const had = map.get(source);
+        map.set(source, had === undefined ? atom : joinAtom(had, atom));
+      }
+    }
+    return new Label(map);
+  }
+
   get size(): number {
     return this.#bySource.size;
   }

@@ -20,6 +20,7 @@ import { TENANT_ID } from '../../core/tenant.ts';
 import { Label, MAX_ATOMS } from './label.ts';
 
 export type StoreMode = 'replace' | 'join' | 'new';
+const PARSED_CACHE = 4096;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS object_labels (
@@ -35,7 +36,10 @@ function checkTenant(tenant: string): void {
 export class LabelStore implements Disposable {
   readonly #db: DatabaseSync;
   readonly #get: StatementSync;
+  readonly #getMany: StatementSync;
   readonly #put: StatementSync;
+  /** Parsed labels by their stored text: a row read again is parsed again only if its text changed. */
+  readonly #parsed = new Map<string, Label>();
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -43,6 +47,7 @@ export class LabelStore implements Disposable {
     if (path !== ':memory:') this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
     this.#db.exec(SCHEMA);
     this.#get = this.#db.prepare('SELECT label FROM object_labels WHERE tenant = ? AND source = ?');
+    this.#getMany = this.#db.prepare('SELECT label FROM object_labels WHERE tenant = ? AND source IN (SELECT value FROM json_each(?))');
     this.#put = this.#db.prepare('INSERT INTO object_labels (tenant, source, label) VALUES (?, ?, ?) ON CONFLICT (tenant, source) DO UPDATE SET label = excluded.label');
   }
 
@@ -50,17 +55,29 @@ export class LabelStore implements Disposable {
   get(tenant: string, source: string): Label | undefined {
     checkTenant(tenant);
     const row = this.#get.get(tenant, source) as { label: string } | undefined;
-    return row === undefined ? undefined : Label.fromJson(JSON.parse(row.label));
+    return row === undefined ? undefined : this.#parse(row.label);
   }
 
-  /** `label` joined with the stored label of each source it names. */
+  /** `label` joined with the stored label of each source it names (one query). */
   withStored(tenant: string, label: Label): Label {
-    let out = label;
-    for (const atom of label.each()) {
-      const stored = this.get(tenant, atom.source);
-      if (stored !== undefined) out = out.join(stored);
+    checkTenant(tenant);
+    if (label.size === 0) return label;
+    if (label.size === 1) {
+      const [only] = label.each();
+      const stored = only === undefined ? undefined : this.get(tenant, only.source);
+      return stored === undefined ? label : label.join(stored);
     }
-    return out;
+    const rows = this.#getMany.all(tenant, JSON.stringify(Array.from(label.each(), (a) => a.source))) as { label: string }[];
+    return rows.length === 0 ? label : Label.joinAll([label, ...rows.map((r) => this.#parse(r.label))]);
+  }
+
+  #parse(text: string): Label {
+    const known = this.#parsed.get(text);
+    if (known !== undefined) return known;
+    const label = Label.fromJson(JSON.parse(text));
+    if (this.#parsed.size >= PARSED_CACHE) this.#parsed.clear();
+    this.#parsed.set(text, label);
+    return label;
   }
 
   /** Stores `content` as the label of `source` by `mode`; returns the label now stored. */

@@ -41,6 +41,7 @@ test('join is commutative, associative and idempotent; each side flows to the jo
     assert.equal(a.join(a).canonical(), a.canonical());
     assert.ok(a.flowsTo(a.join(b)) && b.flowsTo(a.join(b)), 'a label went down in a join');
     assert.ok(Label.fromJson(JSON.parse(a.canonical())).equals(a), 'the canonical form round-trips');
+    assert.equal(Label.joinAll([a, b, c]).canonical(), a.join(b).join(c).canonical());
     if (a.size > 0 && b.size > 0) nonEmpty++;
   }
   assert.ok(nonEmpty > N / 3, `only ${nonEmpty} cases joined two non-empty labels`);
