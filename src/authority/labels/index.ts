@@ -14,3 +14,4 @@ export { HandleTable } from './handles.ts';
 export { Declassifiers, labelAfterRelease, type Declassifier, type DeclassifyRequest } from './declassifiers.ts';
 export { LabelRegistry, type KindLookup } from './registry.ts';
 export { checkSinkCall, recordSinkWrite, labelToolResult } from './resolve.ts';
+export { labelAuditDetail, type LabelAuditDetail } from './audit.ts';

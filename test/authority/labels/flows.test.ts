@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AirlockError, ERROR_CODES } from '../../../src/core/errors.ts';
-import { Declassifiers, Label, labelAfterRelease, LabelStore, type LabelDecision } from '../../../src/authority/labels/index.ts';
+import { canonicalJson } from '../../../src/core/canonical-json.ts';
+import { Declassifiers, Label, labelAfterRelease, labelAuditDetail, LabelStore, type LabelDecision } from '../../../src/authority/labels/index.ts';
 import { MAX_ATOMS } from '../../../src/authority/labels/label.ts';
 import { ANN, BOB, EVE, ME, Run, World } from './world.ts';
 
@@ -42,6 +43,13 @@ test('mail thread: a reply to its members goes out; the same content to an outsi
 
   const error = await denied(run.call('mail.send', { to: [EVE], body: 'revenue is 4.2M' }), 'LABEL_CONFIDENTIALITY');
   assert.equal(world.outbox.length, 1, 'nothing reached the outsider');
+  // What the audit records: the atoms involved and who was blocked, as canonical JSON.
+  const audit = labelAuditDetail(denial((await run.decide('mail.send', { to: [EVE], body: 'x' })).decision));
+  assert.equal(
+    canonicalJson(audit.blocked),
+    canonicalJson([{ source: 'mail:thread/t1', readers: [ANN, BOB, ME], principals: [EVE] }]),
+  );
+  assert.deepEqual(audit.atoms, [{ source: 'mail:thread/t1', readers: [ANN, BOB, ME], integrity: 'trusted' }]);
   // The message says who, which source and who may read it: enough for a model to act on.
   assert.match(error.message, /`mail\.send` to eve@evil\.example is not allowed by the data's readers: source mail:thread\/t1 is readable by ann@corp\.example, bob@corp\.example, me@corp\.example/);
   assert.match(error.message, /declassify mail:thread\/t1 to eve@evil\.example/);
