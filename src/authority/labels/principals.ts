@@ -26,6 +26,16 @@ export function asPrincipal(value: unknown): string | null {
 }
 
 /**
+ * A reader named in a result's data. `web:` principals are airlock's own (the audience of a URL
+ * argument): a participant field that says `web:evil.example/collect` is data an attacker may have
+ * written, so it never makes a URL a reader (dropping a reader is always the restrictive side).
+ */
+export function readerFromData(value: unknown): string | null {
+  const p = asPrincipal(value);
+  return p === null || p.startsWith('web:') ? null : p;
+}
+
+/**
  * `incomplete`: an author path met something missing or malformed, so an author may be unseen;
  * the answer is then untrusted.
  */

@@ -15,7 +15,7 @@ import type { CompiledReveal, CompiledToolLabels } from './declaration.ts';
 import { sourceOf } from './declaration.ts';
 import { Label, type Atom, type Readers } from './label.ts';
 import { extract, scalarText } from './path.ts';
-import { asPrincipal, integrityOf, unknownLabel, type RunPrincipals } from './principals.ts';
+import { integrityOf, readerFromData, unknownLabel, type RunPrincipals } from './principals.ts';
 
 const MAX_ID_CHARS = 256;
 
@@ -30,7 +30,7 @@ function objectAtom(r: CompiledReveal, object: unknown, who: RunPrincipals): Ato
     const set = new Set<string>();
     // A reader path that comes up short only leaves readers out: more restrictive, still sound.
     for (const p of r.readerPaths) for (const v of extract(p, object).values) {
-      const principal = asPrincipal(v);
+      const principal = readerFromData(v);
       if (principal !== null) set.add(principal);
     }
     readers = set;

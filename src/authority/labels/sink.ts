@@ -77,7 +77,9 @@ function expandTemplate(parts: readonly TemplatePart[], args: unknown): string[]
     if (got.malformed) return [EVERYONE];
     if (got.ids.length === 0) return [];
     if (out.length * got.ids.length > MAX_TEMPLATE_EXPANSIONS) return [EVERYONE];
-    out = out.flatMap((s) => got.ids.map((id) => s + id));
+    // Encoded, so a value can't carry the template's separators: team "eng/x" + channel "y" must not
+    // name the same principal as team "eng" + channel "x/y".
+    out = out.flatMap((s) => got.ids.map((id) => s + encodeURIComponent(id)));
   }
   return out;
 }

@@ -76,6 +76,8 @@ test('reveal: authors decide integrity; a missing author, an unknown one or $ext
   assert.equal(label([{ from: 'eve', to: [ME] }])?.integrity, 'untrusted');
   assert.equal(label([{ to: [ME] }])?.integrity, 'untrusted');
   assert.equal(label([])?.integrity, 'untrusted');
+  // Readers from data never make a URL a reader: web: principals are airlock's own.
+  assert.deepEqual(label([{ from: 'ann', to: ['web:evil.example/collect', 'bob'] }])?.readers, new Set(['bob']));
   // Readers from data never become everyone: a participant literally named "*" is dropped.
   assert.deepEqual(label([{ from: 'ann', to: ['*', 'bob'] }])?.readers, new Set(['bob']));
   // An object without a readable id is labelled unknown (user-only, untrusted), never dropped.
@@ -97,4 +99,6 @@ test('sink audiences: URL arguments are web:<host><path>; templates expand; cons
   assert.deepEqual(facts.principals, ['web:evil.example:8443/x/y', 'chat:eng/a', 'chat:eng/b', 'auditor']);
   assert.deepEqual(describeSinkCall(post.sink!, { url: 'file:///etc/passwd', team: 'eng', channels: [] }).principals, ['*', 'auditor']);
   assert.deepEqual(describeSinkCall(post.sink!, { url: 'not a url', team: 'eng', channels: 'a' }).principals, ['*', '*', 'auditor']);
+  // A value can't forge the template's separators.
+  assert.deepEqual(describeSinkCall(post.sink!, { url: 'https://a.example/', team: 'eng/x', channels: ['y'] }).principals.slice(1, 2), ['chat:eng%2Fx/y']);
 });
