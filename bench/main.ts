@@ -3,6 +3,7 @@ import { benchAudit } from './audit.ts';
 import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
+import { benchLabels } from './labels.ts';
 import { benchSeccomp } from './seccomp.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   egress: benchEgress,
   audit: benchAudit,
   seccomp: benchSeccomp,
+  labels: benchLabels,
 };
 
 const args = process.argv.slice(2);

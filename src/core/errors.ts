@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   EGRESS_QUOTA: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "make fewer or smaller requests, or raise the route's quota" },
   EGRESS_UPSTREAM_FAILED: { status: 'error', exit: 1, http: 502, rpc: -32003, hint: 'the granted upstream could not be reached or answered badly; see the message' },
   SECRET_UNAVAILABLE: { status: 'error', exit: 70, http: 500, rpc: -32003, hint: "the host did not supply the secret the route names: give the gateway's SecretSource that name" },
+  LABEL_CONFIDENTIALITY: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: "send the data only to its readers (the message names them), or have the warrant declassify the source named to that audience" },
+  LABEL_INTEGRITY: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'the run read untrusted data before choosing a control argument: have the warrant endorse that value or waive the argument, or choose it before reading untrusted data' },
   PATH_OUTSIDE_WORKSPACE: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'name a path inside the workspace: no absolute paths, no "..", no symlinks on the way' },
   FILE_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: 'write or read less, or raise limits.workspaceMiB / limits.fileBytes' },
   COMMAND_NOT_FOUND: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'run a program the sandbox has (python3, node, sh), or grant its directory in policy.files' },
