@@ -13,7 +13,7 @@ import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { RunResult, Tier } from '../core/result.ts';
+import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
 import { parseRunRequest, plainInput, TENANT_ID, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
@@ -21,12 +21,13 @@ import { prepareCode } from '../isolate/prepare.ts';
 import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
-import { failedResult } from './failed-result.ts';
+import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
 import { runInContainer, watchedRun } from './container-run.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
 import { resultCheck } from './result-check.ts';
+import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { ReapReport } from './reaper.ts';
@@ -53,7 +54,8 @@ export interface AirlockOptions {
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
 
-type PreparedRun = IsolateRun & { readonly started: RunStarted };
+type PreparedRun = IsolateRun & { readonly started: RunStarted; readonly tierReason: string };
+
 
 export interface SandboxOptions {
   readonly tenant?: string;
@@ -213,20 +215,19 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   /** Checks a run's code and options and builds its run.started event. Throws on bad input. */
-  #prepareRun(tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions): PreparedRun {
+  #prepareRun(tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): PreparedRun {
     const language = options.language ?? 'js';
-    if (language !== 'js' && language !== 'ts' && language !== 'wasm') {
-      throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
-    }
+    chooseTier({ tier: 'isolate', language });
+    if (language !== 'js' && language !== 'ts' && language !== 'wasm') throw new AirlockError('INTERNAL', `${language} passed the isolate tier's language check`);
     const prepared = prepareCode(code, language, policy.limits.codeBytes);
     const input = plainInput(options.input);
     const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
     const id = newId('run');
-    const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate');
-    return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started };
+    const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate', tierReason);
+    return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started, tierReason };
   }
 
-  #ended(run: { readonly tenant: string; readonly sandbox: string }, result: RunResult): void {
+  #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
     this.audit.append({ kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
   }
 
@@ -241,15 +242,15 @@ class AirlockImpl implements Airlock, SandboxHost {
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const run = this.#prepareRun(tenant, sandbox.id, policy, code, options);
+      const run = this.#prepareRun(tenant, sandbox.id, policy, code, options, SANDBOX_TIER);
       id = run.id;
       this.audit.append(run.started);
       const result = await this.#leaseOf(sandbox).run(run.started, () => this.isolate.run(run));
       this.#ended(run, result);
       await this.audit.flush();
-      return result;
+      return { ...result, tierReason: SANDBOX_TIER };
     } catch (error) {
-      const result = failedResult(id, sandbox.tier, error, started);
+      const result = failedResult(id, sandbox.tier, error, started, SANDBOX_TIER);
       this.#ended({ tenant, sandbox: sandbox.id }, result);
       await this.audit.flush().catch(() => undefined);
       return result;
@@ -261,16 +262,16 @@ class AirlockImpl implements Airlock, SandboxHost {
    * one transaction each way, and the way out overlaps the audit's fsync. Code that does not
    * prepare takes the general path (sandbox, run, destroy), which records the refusal.
    */
-  async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
+  async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): Promise<RunResult> {
     if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
     const policy = this.#compile(policyDoc, tenant);
     const sandbox = newId('sbx');
     let run: PreparedRun;
     try {
-      run = this.#prepareRun(tenant, sandbox, policy, code, options);
+      run = this.#prepareRun(tenant, sandbox, policy, code, options, tierReason);
     } catch {
       await using general = await this.sandbox({ tenant, tier: 'isolate', policy: policyDoc });
-      return await general.run(code, options);
+      return { ...(await general.run(code, options)), tierReason };
     }
     await this.#supervisor.ready();
     const started = performance.now();
@@ -279,7 +280,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
     } catch (error) {
       // Refused (a quota): the decision is recorded, and so is the run that did not happen.
-      const refused = failedResult(run.id, 'isolate', error, started);
+      const refused = failedResult(run.id, 'isolate', error, started, tierReason);
       this.#ended(run, refused);
       await this.audit.flush().catch(() => undefined);
       return refused;
@@ -288,9 +289,9 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.audit.append(run.started);
     let result: RunResult;
     try {
-      result = await this.isolate.run(run);
+      result = { ...(await this.isolate.run(run)), tierReason };
     } catch (error) {
-      result = failedResult(run.id, 'isolate', error, started);
+      result = failedResult(run.id, 'isolate', error, started, tierReason);
     }
     this.#ended(run, result);
     this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: 'destroyed by its owner' });
@@ -299,7 +300,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     try {
       await durable;
     } catch (error) {
-      return failedResult(run.id, 'isolate', error, started);
+      return failedResult(run.id, 'isolate', error, started, tierReason);
     }
     return result;
   }
@@ -311,25 +312,30 @@ class AirlockImpl implements Airlock, SandboxHost {
   async #run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
     let tier: Tier = 'isolate';
+    let tierReason = NOT_CHOSEN;
     try {
       const req = parseRunRequest(request);
-      tier = req.tier ?? 'isolate';
+      tier = req.tier ?? tier;
       const tenant = req.tenant ?? 'default';
+      if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
+      // The policy is checked first (INVALID_POLICY), so the choice reads a document compile() accepted.
+      this.#compile(req.policy ?? DENY_ALL, tenant);
+      ({ tier, reason: tierReason } = chooseTier(req));
       if (tier === 'container') {
-        if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
         const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
         await this.#supervisor.ready();
         const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
         const language = req.language ?? 'js';
+        const reason = tierReason;
         const way = this.#containerWay(tenant, lease.id, policy);
         const id = newId('run');
         const watched = watchedRun(this.audit, id);
         const run = { id, tenant, sandbox: lease.id, policy, code: req.code, language, audit: watched.sink, home: this.#home, with: way.with, closing: this.#inFlight.signal };
-        const startedEvent = runStarted(run, 'container');
+        const startedEvent = runStarted(run, 'container', reason);
         try {
           // A failure before the command ran still answers under this run's id (the registry's),
           // and is in the log: the exec records its own run, a run that never reached one is recorded here.
-          const result = await lease.run(startedEvent, () => runInContainer(run)).catch((error: unknown) => failedResult(id, 'container', error, started));
+          const result: RunResult = await lease.run(startedEvent, () => runInContainer(run)).then((r) => ({ ...r, tierReason: reason }), (error: unknown) => failedResult(id, 'container', error, started, reason));
           if (!watched.seen.started) this.audit.append(startedEvent);
           if (!watched.seen.ended) this.#ended(run, result);
           await this.audit.flush();
@@ -343,11 +349,11 @@ class AirlockImpl implements Airlock, SandboxHost {
         ...(req.language === undefined ? {} : { language: req.language }),
         input: req.input,
         ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
-      });
+      }, tierReason);
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
       await this.audit.flush().catch(() => undefined);
-      return failedResult(newId('run'), tier, error, started);
+      return failedResult(newId('run'), tier, error, started, tierReason);
     }
   }
 

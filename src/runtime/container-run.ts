@@ -3,7 +3,7 @@ import type { AuditSink } from '../audit/event.ts';
 import { createContainerSandbox, type ContainerSandboxOptions, type ExecResult } from '../container/index.ts';
 import { RUN_ID } from '../container/launch.ts';
 import { AirlockError } from '../core/errors.ts';
-import type { RunResult } from '../core/result.ts';
+import type { TierResult } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Language } from '../policy/request.ts';
 
@@ -49,7 +49,7 @@ export function watchedRun(inner: AuditSink, run: string): { readonly sink: Audi
 
 const NOT_STARTED = 'airlock was closed before the command ran: run it again';
 
-export async function runInContainer(req: ContainerRun): Promise<RunResult> {
+export async function runInContainer(req: ContainerRun): Promise<TierResult> {
   const entry = ENTRY[req.language];
   if (entry === undefined) {
     throw new AirlockError('UNSUPPORTED_LANGUAGE', `${req.language} does not run on the container tier: use python, sh or js there (ts and wasm run on the isolate tier)`);

@@ -12,6 +12,7 @@ import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Tier } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import { SANDBOX_TIER } from './failed-result.ts';
 import { LifeTimer, type Expiry } from './lifecycle.ts';
 import { Quotas, type QuotaOptions } from './quotas.ts';
 import { reap, type ReapReport } from './reaper.ts';
@@ -28,9 +29,9 @@ export interface SupervisorOptions {
 const LIMIT_OF: Record<string, string> = { QUOTA_SANDBOXES: 'quotas.sandboxes', QUOTA_MEMORY: 'quotas.memoryMiB', QUOTA_RUNS: 'quotas.runsPerMinute' };
 
 /** The run.started event of a one-shot run: the code itself and its hash, as the log keeps them. */
-export function runStarted(run: { readonly id: string; readonly tenant: string; readonly sandbox: string; readonly policy: CompiledPolicy; readonly code: string | Uint8Array; readonly language: string }, tier: Tier): RunStarted {
+export function runStarted(run: { readonly id: string; readonly tenant: string; readonly sandbox: string; readonly policy: CompiledPolicy; readonly code: string | Uint8Array; readonly language: string }, tier: Tier, tierReason: string): RunStarted {
   const code = typeof run.code === 'string' ? run.code : Buffer.from(run.code).toString('utf8');
-  return { kind: 'run.started', tenant: run.tenant, sandbox: run.sandbox, run: run.id, tier, codeHash: createHash('sha256').update(run.code).digest('hex'), code, language: run.language, policyHash: run.policy.hash };
+  return { kind: 'run.started', tenant: run.tenant, sandbox: run.sandbox, run: run.id, tier, codeHash: createHash('sha256').update(run.code).digest('hex'), code, language: run.language, policyHash: run.policy.hash, tierReason };
 }
 
 /** One live sandbox's registry row and clocks. `end()` once it is gone. */
@@ -245,7 +246,7 @@ export function managedContainer(box: ContainerSandbox, lease: SandboxLease, pol
   const listFiles = box.listFiles.bind(box);
   const destroy = box.destroy.bind(box);
   const started = (run: string, argv: readonly string[]): RunStarted =>
-    runStarted({ id: run, tenant: box.tenant, sandbox: box.id, policy, code: JSON.stringify(argv), language: 'argv' }, 'container');
+    runStarted({ id: run, tenant: box.tenant, sandbox: box.id, policy, code: JSON.stringify(argv), language: 'argv' }, 'container', SANDBOX_TIER);
   const managed: ContainerSandbox = Object.assign(box, {
     exec: async (argv: readonly string[], given?: Parameters<ContainerSandbox['exec']>[1]) => {
       // Checked before the lease records a run; the run id is airlock's (the package does not export RUN_ID).
