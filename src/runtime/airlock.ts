@@ -7,7 +7,7 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
-import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ExecOptions, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
+import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
 import { forwarderPlan } from '../egress/forwarder.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
@@ -15,7 +15,7 @@ import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
-import { parseRunRequest, plainInput, TENANT_ID, type RunRequest } from '../policy/request.ts';
+import { parseRunRequest, plainInput, TENANT_ID, type Language, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
 import { prepareCode } from '../isolate/prepare.ts';
 import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
@@ -24,14 +24,17 @@ import { BoundedCache } from './bounded-cache.ts';
 import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { runInContainer, watchedRun } from './container-run.ts';
+import { containerEntry } from './container-run.ts';
+import { DenialTap } from './denials.ts';
+import { ManagedContainer, recordedExec, tierSink } from './managed-container.ts';
+import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
 import { resultCheck } from './result-check.ts';
 import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { ReapReport } from './reaper.ts';
-import { managedContainer, runStarted, Supervisor, type RunStarted, type SandboxLease } from './supervisor.ts';
+import { Supervisor, type SandboxLease } from './supervisor.ts';
 
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
@@ -90,7 +93,9 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly #tools: Readonly<Record<string, ToolHandler>>;
   readonly #home: string;
   readonly #gateway: EgressGateway;
-  readonly #containers = new Set<ContainerSandbox>();
+  /** What the gateway and the container tier record their decisions through: a run's denials are its violations. */
+  readonly #tap: DenialTap;
+  readonly #containers = new Set<ManagedContainer>();
   #pool: ContainerPool | null = null;
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
@@ -107,7 +112,8 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#tools = options.tools ?? {};
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
-    this.#gateway = new EgressGateway({ audit: this.audit, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
+    this.#tap = new DenialTap(this.audit);
+    this.#gateway = new EgressGateway({ audit: this.#tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
     const gateway = this.#gateway;
     this.isolate = new IsolateTier({
       home,
@@ -172,35 +178,52 @@ class AirlockImpl implements Airlock, SandboxHost {
     if (this.#inFlight.stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
-      let box: ContainerSandbox;
-      const way = this.#containerWay(tenant, lease.id, policy);
+      let made: { readonly managed: ManagedContainer };
       try {
-        box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: this.audit, home: this.#home, ...way.with });
+        made = await this.#makeContainer(tenant, lease, policy);
       } catch (error) {
         lease.end();
-        await way.done();
         throw error;
       }
       if (this.#inFlight.stopping()) {
-        await box.destroy().catch(() => undefined);
-        lease.end();
-        await way.done();
+        await made.managed.destroy().catch(() => undefined);
         throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: it was destroyed again; create a new one');
       }
-      const managed = managedContainer(box, lease, policy, () => {
-        this.#containers.delete(managed);
-        void way.done();
-      });
-      const exec = managed.exec.bind(managed);
-      Object.assign(managed, { exec: (argv: readonly string[], execOptions?: ExecOptions) => this.#inFlight.track(exec(argv, execOptions)) });
-      this.#containers.add(managed);
-      lease.arm(() => managed.destroy());
-      return managed;
+      lease.arm(() => made.managed.destroy());
+      return made.managed;
     }
     const sandbox = new Sandbox({ id: lease.id, tenant, tier, policy, host: this });
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
     lease.arm(() => sandbox.destroy());
     return sandbox;
+  }
+
+  /**
+   * Makes a container sandbox for `lease` and records it; destroying it records that, ends the
+   * lease and releases its egress. The tier's sandbox itself (`box`) stays with the runtime.
+   */
+  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy): Promise<{ readonly managed: ManagedContainer; readonly box: ContainerSandbox }> {
+    const way = this.#containerWay(tenant, lease.id, policy);
+    let box: ContainerSandbox;
+    try {
+      box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: tierSink(this.#tap), home: this.#home, ...way.with });
+    } catch (error) {
+      await way.done();
+      throw error;
+    }
+    const managed = ManagedContainer.created({
+      box,
+      lease,
+      policy,
+      audit: this.audit,
+      track: (work) => this.#inFlight.track(work),
+      onGone: async () => {
+        this.#containers.delete(managed);
+        await way.done();
+      },
+    });
+    this.#containers.add(managed);
+    return { managed, box };
   }
 
   destroyed(sandbox: Sandbox, reason: string): void {
@@ -228,7 +251,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
-    this.audit.append({ kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+    this.audit.append(runEnded(run, result));
   }
 
   runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
@@ -294,7 +317,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       result = failedResult(run.id, 'isolate', error, started, tierReason);
     }
     this.#ended(run, result);
-    this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: 'destroyed by its owner' });
+    this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: DESTROYED_BY_OWNER });
     const durable = this.audit.flush();
     end();
     try {
@@ -303,6 +326,56 @@ class AirlockImpl implements Airlock, SandboxHost {
       return failedResult(run.id, 'isolate', error, started, tierReason);
     }
     return result;
+  }
+
+  /**
+   * A one-shot container run, recorded as an isolate one-shot is: sandbox.created, run.started (the
+   * source and its hash), the decisions, run.ended, sandbox.destroyed. A run refused or stopped
+   * before its command (code over the limit, a quota, no sandbox, airlock closing) still has its
+   * run.started and run.ended under the id its result carries. Its violations are the denials
+   * recorded for its sandbox, egress included, collected once its egress socket is closed.
+   */
+  async #runContainerOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, language: Language, tierReason: string): Promise<RunResult> {
+    const startedAt = performance.now();
+    const policy = this.#compile(policyDoc, tenant);
+    await this.#supervisor.ready();
+    const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier: 'container', policy });
+    const id = newId('run');
+    const started = runStarted({ id, tenant, sandbox: lease.id, policy, code, language }, 'container', tierReason);
+    const watch = this.#tap.watch(lease.id);
+    const stopped = (): AirlockError => new AirlockError('STOPPED_BY_HOST', 'airlock was closed before the command ran: run it again');
+    // The exec records its own run; a run that never reached it is recorded here.
+    const progress = { recorded: false };
+    let result: TierResult;
+    try {
+      result = await lease.run(started, async () => {
+        const entry = containerEntry(language, code, policy);
+        const { managed, box } = await this.#makeContainer(tenant, lease, policy);
+        try {
+          if (this.#inFlight.stopping()) throw stopped();
+          await box.writeFile(entry.file, code);
+          progress.recorded = true;
+          const r = await recordedExec(this.audit, box, started, entry.argv, { timeoutMs: policy.limits.wallMs });
+          return { id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
+        } catch (error) {
+          // Whatever failed once airlock was closing (the sandbox destroyed under a write) failed for that.
+          throw this.#inFlight.stopping() && !progress.recorded ? stopped() : error;
+        } finally {
+          await managed.destroy();
+        }
+      });
+    } catch (error) {
+      result = failedResult(id, 'container', error, startedAt, tierReason);
+      if (!progress.recorded) {
+        this.audit.append(started);
+        this.#ended(started, result);
+      }
+    } finally {
+      lease.end();
+    }
+    const violations = watch.stop();
+    await this.audit.flush();
+    return { ...result, violations, tierReason };
   }
 
   run(request: RunRequest): Promise<RunResult> {
@@ -321,30 +394,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       // The policy is checked first (INVALID_POLICY), so the choice reads a document compile() accepted.
       this.#compile(req.policy ?? DENY_ALL, tenant);
       ({ tier, reason: tierReason } = chooseTier(req));
-      if (tier === 'container') {
-        const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
-        await this.#supervisor.ready();
-        const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
-        const language = req.language ?? 'js';
-        const reason = tierReason;
-        const way = this.#containerWay(tenant, lease.id, policy);
-        const id = newId('run');
-        const watched = watchedRun(this.audit, id);
-        const run = { id, tenant, sandbox: lease.id, policy, code: req.code, language, audit: watched.sink, home: this.#home, with: way.with, closing: this.#inFlight.signal };
-        const startedEvent = runStarted(run, 'container', reason);
-        try {
-          // A failure before the command ran still answers under this run's id (the registry's),
-          // and is in the log: the exec records its own run, a run that never reached one is recorded here.
-          const result: RunResult = await lease.run(startedEvent, () => runInContainer(run)).then((r) => ({ ...r, tierReason: reason }), (error: unknown) => failedResult(id, 'container', error, started, reason));
-          if (!watched.seen.started) this.audit.append(startedEvent);
-          if (!watched.seen.ended) this.#ended(run, result);
-          await this.audit.flush();
-          return result;
-        } finally {
-          lease.end();
-          await way.done();
-        }
-      }
+      if (tier === 'container') return await this.#runContainerOnce(tenant, req.policy ?? DENY_ALL, req.code, req.language ?? 'js', tierReason);
       return await this.#runOnce(tenant, req.policy ?? DENY_ALL, req.code, {
         ...(req.language === undefined ? {} : { language: req.language }),
         input: req.input,
@@ -380,7 +430,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#inFlight.stop();
-    await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
+    await Promise.all([...this.#containers].map((managed) => managed.destroy().catch(() => undefined)));
     await this.isolate.close();
     await this.#inFlight.settled();
     await this.#supervisor.close().catch(() => undefined);
