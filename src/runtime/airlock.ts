@@ -24,7 +24,7 @@ import { BoundedCache } from './bounded-cache.ts';
 import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { containerEntry } from './container-run.ts';
+import { containerEntry, type ContainerEntry } from './container-run.ts';
 import { DenialTap } from './denials.ts';
 import { ManagedContainer, recordedExec, tierSink } from './managed-container.ts';
 import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
@@ -56,6 +56,11 @@ export interface AirlockOptions {
 }
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
+
+/** Code as a refused run's run.started keeps it: text as given; WebAssembly bytes as base64, as a prepared module is. */
+function asGiven(code: string | Uint8Array, language: Language | undefined): string | Uint8Array {
+  return language === 'wasm' && typeof code !== 'string' ? Buffer.from(code).toString('base64') : code;
+}
 
 type PreparedRun = IsolateRun & { readonly started: RunStarted; readonly tierReason: string };
 
@@ -238,16 +243,27 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   /** Checks a run's code and options and builds its run.started event. Throws on bad input. */
-  #prepareRun(tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): PreparedRun {
+  #prepareRun(id: string, tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): PreparedRun {
     const language = options.language ?? 'js';
     chooseTier({ tier: 'isolate', language });
     if (language !== 'js' && language !== 'ts' && language !== 'wasm') throw new AirlockError('INTERNAL', `${language} passed the isolate tier's language check`);
     const prepared = prepareCode(code, language, policy.limits.codeBytes);
     const input = plainInput(options.input);
     const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
-    const id = newId('run');
     const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate', tierReason);
     return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started, tierReason };
+  }
+
+  /**
+   * A run refused by its own checks before any sandbox was made (code too large, not UTF-8, a
+   * syntax error): recorded on both tiers as run.started (the code as given) and run.ended.
+   */
+  async #refused(started: RunStarted, error: unknown, startedAt: number): Promise<RunResult> {
+    const result = failedResult(started.run ?? newId('run'), started.tier, error, startedAt, started.tierReason ?? NOT_CHOSEN);
+    this.audit.append(started);
+    this.#ended(started, result);
+    await this.audit.flush().catch(() => undefined);
+    return result;
   }
 
   #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
@@ -260,13 +276,17 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async #runIn(sandbox: Sandbox, code: string | Uint8Array, given: SandboxRunOptions): Promise<RunResult> {
     const started = performance.now();
-    let id = newId('run');
+    const id = newId('run');
     const { tenant, policy } = sandbox;
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const run = this.#prepareRun(tenant, sandbox.id, policy, code, options, SANDBOX_TIER);
-      id = run.id;
+      let run: PreparedRun;
+      try {
+        run = this.#prepareRun(id, tenant, sandbox.id, policy, code, options, SANDBOX_TIER);
+      } catch (error) {
+        return await this.#refused(runStarted({ id, tenant, sandbox: sandbox.id, policy, code: asGiven(code, options.language), language: options.language ?? 'js' }, 'isolate', SANDBOX_TIER), error, started);
+      }
       this.audit.append(run.started);
       const result = await this.#leaseOf(sandbox).run(run.started, () => this.isolate.run(run));
       this.#ended(run, result);
@@ -282,19 +302,19 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   /**
    * A one-shot isolate run: the sandbox exists only for it, so its registry rows are written in
-   * one transaction each way, and the way out overlaps the audit's fsync. Code that does not
-   * prepare takes the general path (sandbox, run, destroy), which records the refusal.
+   * one transaction each way, and the way out overlaps the audit's fsync. Code refused by its
+   * checks (size, UTF-8, syntax, language) is recorded as a run that never had a sandbox.
    */
   async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): Promise<RunResult> {
     if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
     const policy = this.#compile(policyDoc, tenant);
     const sandbox = newId('sbx');
+    const id = newId('run');
     let run: PreparedRun;
     try {
-      run = this.#prepareRun(tenant, sandbox, policy, code, options, tierReason);
-    } catch {
-      await using general = await this.sandbox({ tenant, tier: 'isolate', policy: policyDoc });
-      return { ...(await general.run(code, options)), tierReason };
+      run = this.#prepareRun(id, tenant, sandbox, policy, code, options, tierReason);
+    } catch (error) {
+      return await this.#refused(runStarted({ id, tenant, sandbox, policy, code: asGiven(code, options.language), language: options.language ?? 'js' }, 'isolate', tierReason), error, performance.now());
     }
     await this.#supervisor.ready();
     const started = performance.now();
@@ -338,10 +358,17 @@ class AirlockImpl implements Airlock, SandboxHost {
   async #runContainerOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, language: Language, tierReason: string): Promise<RunResult> {
     const startedAt = performance.now();
     const policy = this.#compile(policyDoc, tenant);
-    await this.#supervisor.ready();
-    const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier: 'container', policy });
     const id = newId('run');
-    const started = runStarted({ id, tenant, sandbox: lease.id, policy, code, language }, 'container', tierReason);
+    const sandbox = newId('sbx');
+    const started = runStarted({ id, tenant, sandbox, policy, code, language }, 'container', tierReason);
+    let entry: ContainerEntry;
+    try {
+      entry = containerEntry(language, code, policy);
+    } catch (error) {
+      return await this.#refused(started, error, startedAt);
+    }
+    await this.#supervisor.ready();
+    const lease = this.#supervisor.admit({ id: sandbox, tenant, tier: 'container', policy });
     const watch = this.#tap.watch(lease.id);
     const stopped = (): AirlockError => new AirlockError('STOPPED_BY_HOST', 'airlock was closed before the command ran: run it again');
     // The exec records its own run; a run that never reached it is recorded here.
@@ -349,7 +376,6 @@ class AirlockImpl implements Airlock, SandboxHost {
     let result: TierResult;
     try {
       result = await lease.run(started, async () => {
-        const entry = containerEntry(language, code, policy);
         const { managed, box } = await this.#makeContainer(tenant, lease, policy);
         try {
           if (this.#inFlight.stopping()) throw stopped();
@@ -384,7 +410,10 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async #run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
-    let tier: Tier = 'isolate';
+    // A request refused before it parses still answers with the tier it named, if it named one.
+    const raw: unknown = request;
+    const named = typeof raw === 'object' && raw !== null ? (raw as { tier?: unknown }).tier : undefined;
+    let tier: Tier = named === 'container' ? 'container' : 'isolate';
     let tierReason = NOT_CHOSEN;
     try {
       const req = parseRunRequest(request);
