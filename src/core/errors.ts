@@ -5,7 +5,7 @@
  * @example
  *   throw new AirlockError('TOOL_NOT_GRANTED', 'tool "sendMail" is not granted: add it to policy.tools');
  */
-import type { RunStatus } from './result.ts';
+import type { RunStatus } from './status.ts';
 
 interface CodeInfo {
   /** The run status a run ends with when this code stops it. */

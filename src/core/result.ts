@@ -1,8 +1,8 @@
 /** The one result shape every tier and every front end returns (ARCHITECTURE.md, "Contracts"). */
 import type { ErrorCode } from './errors.ts';
+import type { RunStatus } from './status.ts';
 
-export const RUN_STATUSES = ['ok', 'error', 'timeout', 'memory', 'killed', 'denied', 'invalid'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUSES, type RunStatus } from './status.ts';
 
 export type Tier = 'isolate' | 'container';
 

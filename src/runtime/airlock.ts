@@ -9,7 +9,7 @@ import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
 import { forwarderPlan } from '../egress/forwarder.ts';
-import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
+import { EgressGateway } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -28,32 +28,14 @@ import { containerEntry, type ContainerEntry } from './container-run.ts';
 import { DenialTap } from './denials.ts';
 import { ManagedContainer, recordedExec, tierSink } from './managed-container.ts';
 import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
-import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
+import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
 import { resultCheck } from './result-check.ts';
 import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
-import type { QuotaOptions } from './quotas.ts';
 import type { ReapReport } from './reaper.ts';
 import { Supervisor, type SandboxLease } from './supervisor.ts';
 
-export interface AirlockOptions {
-  /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
-  readonly home?: string;
-  /** Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db. */
-  readonly audit?: AuditSink;
-  /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
-  readonly tools?: Readonly<Record<string, ToolHandler>>;
-  readonly isolate?: { readonly workersPerTenant?: number };
-  /**
-   * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
-   * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
-   */
-  readonly secrets?: SecretSource;
-  /** Egress gateway settings: a resolver or an extra CA (tests, private upstreams). */
-  readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
-  /** Per-tenant quotas (src/runtime/quotas.ts), counted across every host using this home. */
-  readonly quotas?: QuotaOptions;
-}
+export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
 
@@ -64,14 +46,6 @@ function asGiven(code: string | Uint8Array, language: Language | undefined): str
 
 type PreparedRun = IsolateRun & { readonly started: RunStarted; readonly tierReason: string };
 
-
-export interface SandboxOptions {
-  readonly tenant?: string;
-  readonly tier?: Tier;
-  readonly policy?: PolicyDocument;
-}
-
-export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'container' };
 
 export interface Airlock extends AsyncDisposable {
   /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
