@@ -7,29 +7,28 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
-import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
-import { forwarderPlan } from '../egress/forwarder.ts';
+import type { ContainerSandbox } from '../container/index.ts';
 import { EgressGateway } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
-import { parseRunRequest, plainInput, TENANT_ID, type Language, type RunRequest } from '../policy/request.ts';
-import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
-import { prepareCode } from '../isolate/prepare.ts';
-import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
+import { parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
+import { DENY_ALL } from '../policy/schema.ts';
+import { IsolateTier } from '../isolate/tier.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { containerEntry, type ContainerEntry } from './container-run.ts';
+import { ContainerRunTier } from './container-run-tier.ts';
 import { DenialTap } from './denials.ts';
-import { ManagedContainer, recordedExec, tierSink } from './managed-container.ts';
+import { IsolateRunTier, type PreparedIsolateRun } from './isolate-run-tier.ts';
+import { ManagedContainer } from './managed-container.ts';
 import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
+import type { Prepared, RunInput, RunTier } from './tier.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
-import { resultCheck } from './result-check.ts';
 import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { ReapReport } from './reaper.ts';
@@ -39,13 +38,14 @@ export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
 
-/** Code as a refused run's run.started keeps it: text as given; WebAssembly bytes as base64, as a prepared module is. */
-function asGiven(code: string | Uint8Array, language: Language | undefined): string | Uint8Array {
-  return language === 'wasm' && typeof code !== 'string' ? Buffer.from(code).toString('base64') : code;
+/**
+ * The run.started of a run its tier refused to prepare: the code as given (WebAssembly bytes as
+ * base64, as a prepared module keeps them) and its hash.
+ */
+function refusedStarted(input: RunInput, tier: Tier): RunStarted {
+  const code = input.language === 'wasm' && typeof input.code !== 'string' ? Buffer.from(input.code).toString('base64') : input.code;
+  return runStarted({ ...input, code }, tier, input.tierReason);
 }
-
-type PreparedRun = IsolateRun & { readonly started: RunStarted; readonly tierReason: string };
-
 
 export interface Airlock extends AsyncDisposable {
   /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
@@ -70,12 +70,14 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   readonly #tools: Readonly<Record<string, ToolHandler>>;
-  readonly #home: string;
   readonly #gateway: EgressGateway;
   /** What the gateway and the container tier record their decisions through: a run's denials are its violations. */
   readonly #tap: DenialTap;
+  /** The two tiers behind one interface (runtime/tier.ts); `#oneShot` drives either. */
+  readonly #isolateTier: IsolateRunTier;
+  readonly #containerTier: ContainerRunTier;
+  /** Container sandboxes handed out by sandbox(): close() destroys them, each recorded. */
   readonly #containers = new Set<ManagedContainer>();
-  #pool: ContainerPool | null = null;
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   readonly #supervisor: Supervisor;
@@ -86,7 +88,6 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
-    this.#home = home;
     this.audit = options.audit ?? new DurableAuditSink(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
     this.#tools = options.tools ?? {};
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
@@ -101,6 +102,8 @@ class AirlockImpl implements Airlock, SandboxHost {
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
+    this.#isolateTier = new IsolateRunTier(this.isolate, this.#schemas);
+    this.#containerTier = new ContainerRunTier({ home, gateway, tap: this.#tap, closing: this.#inFlight.signal });
   }
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
@@ -111,32 +114,6 @@ class AirlockImpl implements Airlock, SandboxHost {
       throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);
     }
     return policy;
-  }
-
-  /**
-   * How a container sandbox is made: from the pool (sandboxes made ahead) when it needs no egress;
-   * otherwise here, with a proxy socket private to its uid and a forwarder in its network namespace.
-   */
-  #containerWay(tenant: string, sandbox: string, policy: CompiledPolicy): { with: Pick<ContainerCreateOptions, 'pool' | 'egress'>; done: () => Promise<void> } {
-    if (policy.routes.length === 0) {
-      this.#pool ??= new ContainerPool({ home: this.#home });
-      return { with: { pool: this.#pool }, done: () => Promise.resolve() };
-    }
-    const gateway = this.#gateway;
-    const held: { close?: () => Promise<void> } = {};
-    const egress: ContainerCreateOptions['egress'] = async (owner) => {
-      const socket = await gateway.socketFor({ tenant, sandbox, policy }, { owner: { uid: owner.uid, gid: owner.gid } });
-      held.close = () => socket.close();
-      const plan = forwarderPlan({ socketPath: socket.path });
-      return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv };
-    };
-    return {
-      with: { egress },
-      done: async () => {
-        await held.close?.();
-        gateway.release({ tenant, sandbox });
-      },
-    };
   }
 
   sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
@@ -157,19 +134,19 @@ class AirlockImpl implements Airlock, SandboxHost {
     if (this.#inFlight.stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
-      let made: { readonly managed: ManagedContainer };
+      let managed: ManagedContainer;
       try {
-        made = await this.#makeContainer(tenant, lease, policy);
+        managed = await this.#makeContainer(tenant, lease, policy);
       } catch (error) {
         lease.end();
         throw error;
       }
       if (this.#inFlight.stopping()) {
-        await made.managed.destroy().catch(() => undefined);
+        await managed.destroy().catch(() => undefined);
         throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: it was destroyed again; create a new one');
       }
-      lease.arm(() => made.managed.destroy());
-      return made.managed;
+      lease.arm(() => managed.destroy());
+      return managed;
     }
     const sandbox = new Sandbox({ id: lease.id, tenant, tier, policy, host: this });
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
@@ -177,32 +154,23 @@ class AirlockImpl implements Airlock, SandboxHost {
     return sandbox;
   }
 
-  /**
-   * Makes a container sandbox for `lease` and records it; destroying it records that, ends the
-   * lease and releases its egress. The tier's sandbox itself (`box`) stays with the runtime.
-   */
-  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy): Promise<{ readonly managed: ManagedContainer; readonly box: ContainerSandbox }> {
-    const way = this.#containerWay(tenant, lease.id, policy);
-    let box: ContainerSandbox;
-    try {
-      box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: tierSink(this.#tap), home: this.#home, ...way.with });
-    } catch (error) {
-      await way.done();
-      throw error;
-    }
+  /** Makes a container sandbox for `lease` and records it; destroying it records that and ends the lease. */
+  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy): Promise<ManagedContainer> {
+    const tier = this.#containerTier;
+    const box = await tier.create({ tenant, sandbox: lease.id, policy });
     const managed = ManagedContainer.created({
-      box,
+      box: box.sandbox,
       lease,
       policy,
       audit: this.audit,
       track: (work) => this.#inFlight.track(work),
-      onGone: async () => {
+      remove: async () => {
         this.#containers.delete(managed);
-        await way.done();
+        await tier.destroy(box);
       },
     });
     this.#containers.add(managed);
-    return { managed, box };
+    return managed;
   }
 
   destroyed(sandbox: Sandbox, reason: string): void {
@@ -214,18 +182,6 @@ class AirlockImpl implements Airlock, SandboxHost {
     const lease = this.#supervisor.lease(sandbox.id);
     if (lease === undefined) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
     return lease;
-  }
-
-  /** Checks a run's code and options and builds its run.started event. Throws on bad input. */
-  #prepareRun(id: string, tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): PreparedRun {
-    const language = options.language ?? 'js';
-    chooseTier({ tier: 'isolate', language });
-    if (language !== 'js' && language !== 'ts' && language !== 'wasm') throw new AirlockError('INTERNAL', `${language} passed the isolate tier's language check`);
-    const prepared = prepareCode(code, language, policy.limits.codeBytes);
-    const input = plainInput(options.input);
-    const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
-    const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate', tierReason);
-    return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started, tierReason };
   }
 
   /**
@@ -255,14 +211,15 @@ class AirlockImpl implements Airlock, SandboxHost {
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      let run: PreparedRun;
+      const input: RunInput = { id, tenant, sandbox: sandbox.id, policy, code, language: options.language ?? 'js', input: options.input, resultSchema: options.resultSchema, tierReason: SANDBOX_TIER };
+      let run: PreparedIsolateRun;
       try {
-        run = this.#prepareRun(id, tenant, sandbox.id, policy, code, options, SANDBOX_TIER);
+        run = this.#isolateTier.prepare(input);
       } catch (error) {
-        return await this.#refused(runStarted({ id, tenant, sandbox: sandbox.id, policy, code: asGiven(code, options.language), language: options.language ?? 'js' }, 'isolate', SANDBOX_TIER), error, started);
+        return await this.#refused(refusedStarted(input, 'isolate'), error, started);
       }
       this.audit.append(run.started);
-      const result = await this.#leaseOf(sandbox).run(run.started, () => this.isolate.run(run));
+      const result = await this.#leaseOf(sandbox).run(run.started, () => this.#isolateTier.run({ sandbox: sandbox.id }, run));
       this.#ended(run, result);
       await this.audit.flush();
       return { ...result, tierReason: SANDBOX_TIER };
@@ -275,107 +232,65 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   /**
-   * A one-shot isolate run: the sandbox exists only for it, so its registry rows are written in
-   * one transaction each way, and the way out overlaps the audit's fsync. Code refused by its
-   * checks (size, UTF-8, syntax, language) is recorded as a run that never had a sandbox.
+   * One run in a sandbox made for it, on either tier, recorded the same way: sandbox.created,
+   * run.started (the code and its hash), the decisions, run.ended, sandbox.destroyed. Its sandbox
+   * and its run are admitted, and later ended, in one registry transaction each way; the way out
+   * overlaps the audit's fsync. A run refused before its sandbox is recorded under the id its
+   * result carries: by its code's checks, or a sandbox that could not be made, as run.started and
+   * run.ended; by a quota, as the decision and run.ended (it never started).
    */
-  async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions, tierReason: string): Promise<RunResult> {
-    if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
-    const policy = this.#compile(policyDoc, tenant);
-    const sandbox = newId('sbx');
-    const id = newId('run');
-    let run: PreparedRun;
+  async #oneShot<P extends Prepared, B>(tier: RunTier<P, B>, input: RunInput): Promise<RunResult> {
+    const startedAt = performance.now();
+    let prepared: P;
     try {
-      run = this.#prepareRun(id, tenant, sandbox, policy, code, options, tierReason);
+      prepared = tier.prepare(input);
     } catch (error) {
-      return await this.#refused(runStarted({ id, tenant, sandbox, policy, code: asGiven(code, options.language), language: options.language ?? 'js' }, 'isolate', tierReason), error, performance.now());
+      return await this.#refused(refusedStarted(input, tier.name), error, startedAt);
     }
+    const { started } = prepared;
     await this.#supervisor.ready();
-    const started = performance.now();
     let end: () => void;
     try {
-      end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
+      end = this.#supervisor.admitOneShot({ id: input.sandbox, tenant: input.tenant, policy: input.policy }, started);
     } catch (error) {
-      // Refused (a quota): the decision is recorded, and so is the run that did not happen.
-      const refused = failedResult(run.id, 'isolate', error, started, tierReason);
-      this.#ended(run, refused);
+      // Refused (a quota): the decision is recorded, and so is the end of the run that never started.
+      const result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+      this.#ended(started, result);
       await this.audit.flush().catch(() => undefined);
-      return refused;
+      return result;
     }
-    this.audit.append({ kind: 'sandbox.created', tenant, sandbox, tier: 'isolate', policyHash: policy.hash });
-    this.audit.append(run.started);
-    let result: RunResult;
+    let box: B;
     try {
-      result = { ...(await this.isolate.run(run)), tierReason };
+      box = await tier.create(input);
     } catch (error) {
-      result = failedResult(run.id, 'isolate', error, started, tierReason);
+      end();
+      return await this.#refused(started, error, startedAt);
     }
-    this.#ended(run, result);
-    this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: DESTROYED_BY_OWNER });
+    this.audit.append({ kind: 'sandbox.created', tenant: input.tenant, sandbox: input.sandbox, tier: tier.name, policyHash: input.policy.hash });
+    this.audit.append(started);
+    let result: TierResult;
+    try {
+      result = await tier.run(box, prepared);
+    } catch (error) {
+      result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+    }
+    this.#ended(started, result);
+    let violations = result.violations;
+    try {
+      violations = [...violations, ...(await tier.destroy(box))];
+      this.audit.append({ kind: 'sandbox.destroyed', tenant: input.tenant, sandbox: input.sandbox, reason: DESTROYED_BY_OWNER });
+    } catch (error) {
+      // Not all of it could be removed: the run answers with that, and no sandbox.destroyed is claimed.
+      result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+    }
     const durable = this.audit.flush();
     end();
     try {
       await durable;
     } catch (error) {
-      return failedResult(run.id, 'isolate', error, started, tierReason);
+      return failedResult(input.id, tier.name, error, startedAt, input.tierReason);
     }
-    return result;
-  }
-
-  /**
-   * A one-shot container run, recorded as an isolate one-shot is: sandbox.created, run.started (the
-   * source and its hash), the decisions, run.ended, sandbox.destroyed. A run refused or stopped
-   * before its command (code over the limit, a quota, no sandbox, airlock closing) still has its
-   * run.started and run.ended under the id its result carries. Its violations are the denials
-   * recorded for its sandbox, egress included, collected once its egress socket is closed.
-   */
-  async #runContainerOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, language: Language, tierReason: string): Promise<RunResult> {
-    const startedAt = performance.now();
-    const policy = this.#compile(policyDoc, tenant);
-    const id = newId('run');
-    const sandbox = newId('sbx');
-    const started = runStarted({ id, tenant, sandbox, policy, code, language }, 'container', tierReason);
-    let entry: ContainerEntry;
-    try {
-      entry = containerEntry(language, code, policy);
-    } catch (error) {
-      return await this.#refused(started, error, startedAt);
-    }
-    await this.#supervisor.ready();
-    const lease = this.#supervisor.admit({ id: sandbox, tenant, tier: 'container', policy });
-    const watch = this.#tap.watch(lease.id);
-    const stopped = (): AirlockError => new AirlockError('STOPPED_BY_HOST', 'airlock was closed before the command ran: run it again');
-    // The exec records its own run; a run that never reached it is recorded here.
-    const progress = { recorded: false };
-    let result: TierResult;
-    try {
-      result = await lease.run(started, async () => {
-        const { managed, box } = await this.#makeContainer(tenant, lease, policy);
-        try {
-          if (this.#inFlight.stopping()) throw stopped();
-          await box.writeFile(entry.file, code);
-          progress.recorded = true;
-          const r = await recordedExec(this.audit, box, started, entry.argv, { timeoutMs: policy.limits.wallMs });
-          return { id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
-        } catch (error) {
-          // Whatever failed once airlock was closing (the sandbox destroyed under a write) failed for that.
-          throw this.#inFlight.stopping() && !progress.recorded ? stopped() : error;
-        } finally {
-          await managed.destroy();
-        }
-      });
-    } catch (error) {
-      result = failedResult(id, 'container', error, startedAt, tierReason);
-      if (!progress.recorded) {
-        this.audit.append(started);
-        this.#ended(started, result);
-      }
-    } finally {
-      lease.end();
-    }
-    const violations = watch.stop();
-    await this.audit.flush();
-    return { ...result, violations, tierReason };
+    return { ...result, violations, tierReason: input.tierReason };
   }
 
   run(request: RunRequest): Promise<RunResult> {
@@ -395,14 +310,10 @@ class AirlockImpl implements Airlock, SandboxHost {
       const tenant = req.tenant ?? 'default';
       if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
       // The policy is checked first (INVALID_POLICY), so the choice reads a document compile() accepted.
-      this.#compile(req.policy ?? DENY_ALL, tenant);
+      const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
       ({ tier, reason: tierReason } = chooseTier(req));
-      if (tier === 'container') return await this.#runContainerOnce(tenant, req.policy ?? DENY_ALL, req.code, req.language ?? 'js', tierReason);
-      return await this.#runOnce(tenant, req.policy ?? DENY_ALL, req.code, {
-        ...(req.language === undefined ? {} : { language: req.language }),
-        input: req.input,
-        ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
-      }, tierReason);
+      const input: RunInput = { id: newId('run'), tenant, sandbox: newId('sbx'), policy, code: req.code, language: req.language ?? 'js', input: req.input, resultSchema: req.resultSchema, tierReason };
+      return await (tier === 'container' ? this.#oneShot(this.#containerTier, input) : this.#oneShot(this.#isolateTier, input));
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
       await this.audit.flush().catch(() => undefined);
@@ -434,10 +345,11 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#closed = true;
     this.#inFlight.stop();
     await Promise.all([...this.#containers].map((managed) => managed.destroy().catch(() => undefined)));
+    await this.#containerTier.destroyAll();
     await this.isolate.close();
     await this.#inFlight.settled();
     await this.#supervisor.close().catch(() => undefined);
-    await this.#pool?.close();
+    await this.#containerTier.close();
     await this.#gateway.close();
     await this.audit.close();
   }

@@ -3,13 +3,9 @@
  * tenant's quota, records it in flight, holds off the idle clock), recorded by the runtime itself
  * with run.started (the argv and the files written since the previous exec, by hash) and
  * run.ended; file operations are activity; destroy ends the lease and is recorded. It wraps the
- * container tier's sandbox and changes nothing on it.
- *
- * The container tier records its own lifecycle events when it is used on its own (its tests, the
- * check probes); under the runtime, `tierSink` keeps them out of the log, so the runtime is the
- * one writer of sandbox.created, run.started, run.ended and sandbox.destroyed on both tiers.
+ * container tier's sandbox (made by container-run-tier.ts) and changes nothing on it.
  */
-import type { AuditEventBody, AuditSink } from '../audit/event.ts';
+import type { AuditSink } from '../audit/event.ts';
 import type { ContainerSandbox, ExecOptions, ExecResult, FileEntry } from '../container/index.ts';
 import { checkExecOptions } from '../container/exec-options.ts';
 import { RUN_ID } from '../container/launch.ts';
@@ -20,19 +16,6 @@ import { SANDBOX_TIER } from './failed-result.ts';
 import { DESTROYED_BY_OWNER, execCode, runEnded, runStarted, sha256, type RunStarted } from './run-events.ts';
 import type { SandboxLease } from './supervisor.ts';
 
-const RUNTIME_WRITES: ReadonlySet<AuditEventBody['kind']> = new Set(['sandbox.created', 'run.started', 'run.ended', 'sandbox.destroyed']);
-
-/** The sink the container tier writes through under the runtime: its decisions pass, its lifecycle events are the runtime's. */
-export function tierSink(inner: AuditSink): AuditSink {
-  return {
-    append: (event) => {
-      if (!RUNTIME_WRITES.has(event.kind)) inner.append(event);
-    },
-    flush: () => inner.flush(),
-    close: () => Promise.resolve(),
-  };
-}
-
 function checkArgv(argv: readonly string[]): void {
   if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string' || a.includes('\0'))) {
     throw new AirlockError('INVALID_REQUEST', 'exec needs argv: a non-empty array of strings without NUL bytes, e.g. ["python3", "main.py"]');
@@ -40,11 +23,11 @@ function checkArgv(argv: readonly string[]): void {
 }
 
 /**
- * One exec of the container tier's own sandbox `box`, recorded as the run `started` describes (a
- * one-shot run records its source file, an exec its argv and files): run.started, then run.ended
- * however it ends, durable before it answers; a throw becomes its coded error.
+ * One exec of the container tier's own sandbox `box`, recorded as the run `started` describes:
+ * run.started, then run.ended however it ends, durable before it answers; a throw becomes its
+ * coded error.
  */
-export async function recordedExec(audit: AuditSink, box: ContainerSandbox, started: RunStarted, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+async function recordedExec(audit: AuditSink, box: ContainerSandbox, started: RunStarted, argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const id = started.run ?? newId('run');
   const where = { tenant: started.tenant, sandbox: started.sandbox };
   audit.append(started);
@@ -70,13 +53,13 @@ export interface ManagedContainerInit {
   readonly audit: AuditSink;
   /** close() waits for what this tracks. */
   readonly track: <T>(work: Promise<T>) => Promise<T>;
-  /** Called once the sandbox is gone and recorded. */
-  readonly onGone: () => Promise<void>;
+  /** Destroys the tier's sandbox and releases what went with it (its egress socket). */
+  readonly remove: () => Promise<void>;
 }
 
 /**
  * @example
- *   const managed = ManagedContainer.created({ box, lease, policy, audit, track, onGone });
+ *   const managed = ManagedContainer.created({ box, lease, policy, audit, track, remove });
  *   await managed.writeFile('main.py', code);
  *   const r = await managed.exec(['python3', 'main.py']);   // run.started holds argv + main.py's hash
  */
@@ -131,10 +114,9 @@ export class ManagedContainer implements ContainerSandbox {
   destroy(): Promise<void> {
     this.#gone ??= (async () => {
       try {
-        await this.#init.box.destroy();
+        // Its egress socket is closed too, so every egress decision of its runs is logged before it ends.
+        await this.#init.remove();
       } finally {
-        // Its egress socket is closed first, so every egress decision of its runs is logged before it ends.
-        await this.#init.onGone().catch(() => undefined);
         this.#init.audit.append({ kind: 'sandbox.destroyed', tenant: this.tenant, sandbox: this.id, reason: DESTROYED_BY_OWNER });
         this.#init.lease.end();
         await this.#init.audit.flush();
