@@ -16,6 +16,12 @@ import type { Violation } from '../core/result.ts';
 
 type Decision = Extract<AuditEventBody, { kind: 'decision' }>;
 
+/**
+ * How many denials one watch keeps: a guest can be refused without end (a loop of denied
+ * requests), and the host's memory must not grow with it. The log keeps every one.
+ */
+export const MAX_KEPT = 1000;
+
 /** The code a denial is reported with: the recorded error code where the door gave one. */
 const FALLBACK: Readonly<Record<Decision['door'], ErrorCode>> = {
   tool: 'TOOL_NOT_GRANTED',
@@ -61,7 +67,10 @@ export class DenialTap implements AuditSink {
   }
 
   append(event: AuditEventBody): void {
-    if (event.kind === 'decision' && !event.allow && event.door !== 'limit') this.#watched.get(event.sandbox)?.push(violationOf(event));
+    if (event.kind === 'decision' && !event.allow && event.door !== 'limit') {
+      const seen = this.#watched.get(event.sandbox);
+      if (seen !== undefined && seen.length < MAX_KEPT) seen.push(violationOf(event));
+    }
     this.#inner.append(event);
   }
 
