@@ -22,6 +22,8 @@ export type AuditEventBody =
       readonly code: string;
       readonly language: string;
       readonly policyHash: string;
+      /** Why this tier runs it (src/runtime/tier-choice.ts). */
+      readonly tierReason?: string;
     })
   | (Base & {
       readonly kind: 'run.ended';

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { codeInfo } from '../core/errors.ts';
 import type { RunResult } from '../core/result.ts';
 import { createAirlock } from '../runtime/airlock.ts';
-import { failedResult } from '../runtime/failed-result.ts';
+import { failedResult, NOT_CHOSEN } from '../runtime/failed-result.ts';
 import { newId } from '../core/ids.ts';
 import { runRequestFromFlags, withPolicyFlags, type RunFlags } from './run-input.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
@@ -42,7 +42,7 @@ export function runCommand(): Command {
         policy = request.policy;
         result = (await closingOnSignals(airlock, () => airlock.run(request))).value;
       } catch (error) {
-        result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started);
+        result = failedResult(newId('run'), flags.tier === 'container' ? 'container' : 'isolate', error, started, NOT_CHOSEN);
       } finally {
         await airlock.close();
       }

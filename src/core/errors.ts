@@ -5,7 +5,7 @@
  * @example
  *   throw new AirlockError('TOOL_NOT_GRANTED', 'tool "sendMail" is not granted: add it to policy.tools');
  */
-import type { RunStatus } from './result.ts';
+import type { RunStatus } from './status.ts';
 
 interface CodeInfo {
   /** The run status a run ends with when this code stops it. */
@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   CODE_NOT_UTF8: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'send the code as UTF-8 text' },
   SYNTAX_ERROR: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'fix the syntax error at the line and column given' },
   IMPORT_NOT_AVAILABLE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'remove the import: a sandboxed module has no imports; use the granted tools' },
-  UNSUPPORTED_LANGUAGE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'use js, ts or wasm on the isolate tier' },
+  UNSUPPORTED_LANGUAGE: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'ask for the tier the message names (js, ts, wasm: isolate; python, sh, js: container), or leave the tier out and airlock chooses' },
   WASM_IMPORTS_NOT_GRANTED: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'build the module without imports; the isolate tier grants none' },
   TOOL_NOT_GRANTED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'grant the tool by name in policy.tools' },
   TOOL_ARGS_INVALID: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: "call the tool with arguments that match its schema" },

@@ -1,8 +1,8 @@
 /** The one result shape every tier and every front end returns (ARCHITECTURE.md, "Contracts"). */
 import type { ErrorCode } from './errors.ts';
+import type { RunStatus } from './status.ts';
 
-export const RUN_STATUSES = ['ok', 'error', 'timeout', 'memory', 'killed', 'denied', 'invalid'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUSES, type RunStatus } from './status.ts';
 
 export type Tier = 'isolate' | 'container';
 
@@ -19,7 +19,8 @@ export interface Usage {
   readonly memoryBytes: number;
 }
 
-export interface RunResult {
+/** What a tier returns for one run; the runtime adds why that tier ran it (RunResult). */
+export interface TierResult {
   readonly id: string;
   readonly tier: Tier;
   readonly status: RunStatus;
@@ -30,4 +31,9 @@ export interface RunResult {
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
   readonly usage: Usage;
   readonly violations: readonly Violation[];
+}
+
+export interface RunResult extends TierResult {
+  /** Why this tier ran it: the language or a grant only it serves, or the caller's choice (ARCHITECTURE.md). */
+  readonly tierReason: string;
 }

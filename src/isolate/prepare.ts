@@ -3,7 +3,7 @@
  * parse as an ES module, so a syntax error is reported with its line and column and costs no
  * sandbox. The parsed module is then turned into one async function (module-to-function.ts).
  */
-import { stripTypeScriptTypes } from 'node:module';
+import { transformSync } from 'amaro';
 import { parse, type Node } from 'acorn';
 import { AirlockError } from '../core/errors.ts';
 import { moduleToFunction } from './module-to-function.ts';
@@ -46,7 +46,8 @@ export function prepareCode(code: string | Uint8Array, language: 'js' | 'ts' | '
   let js = text;
   if (language === 'ts') {
     try {
-      js = stripTypeScriptTypes(text, { mode: 'strip' });
+      // amaro is what Node's own type stripping runs; called directly it prints no ExperimentalWarning.
+      js = transformSync(text, { mode: 'strip-only' }).code;
     } catch (error) {
       throw new AirlockError('SYNTAX_ERROR', `TypeScript could not be stripped: ${(error as Error).message}. Use only erasable type syntax`);
     }

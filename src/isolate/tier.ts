@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
-import type { RunResult, Usage } from '../core/result.ts';
+import type { TierResult, Usage } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { seccompProgram } from '../os/seccomp.ts';
 import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
@@ -81,7 +81,7 @@ export class IsolateTier {
     return this.#pool.workers(tenant);
   }
 
-  async run(req: IsolateRun): Promise<RunResult> {
+  async run(req: IsolateRun): Promise<TierResult> {
     const started = performance.now();
     const { policy, tenant, sandbox, id } = req;
     const { handlers, audit, egress } = this.#options;

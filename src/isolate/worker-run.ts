@@ -173,6 +173,5 @@ function fromThrow(error: unknown, stop: Stop | null, disposed: boolean): Outcom
   // An isolate we did not dispose was disposed by isolated-vm: its heap limit was hit.
   if (disposed) return { kind: 'stopped', reason: 'memory' };
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  if (error instanceof SyntaxError) return { kind: 'invalid', code: 'SYNTAX_ERROR', message };
   return { kind: 'threw', message, code: null };
 }

@@ -9,77 +9,45 @@ import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { checkpointingFor, type CheckpointSettings } from '../audit/checkpoint-config.ts';
 import { CheckpointedStore } from '../audit/checkpointed-store.ts';
-import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ExecOptions, type ContainerSandboxOptions as ContainerCreateOptions } from '../container/index.ts';
-import { forwarderPlan } from '../egress/forwarder.ts';
-import { EgressGateway, type EgressGatewayOptions } from '../egress/gateway.ts';
+import type { ContainerSandbox } from '../container/index.ts';
+import { EgressGateway } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { RunResult, Tier } from '../core/result.ts';
+import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
-import { parseRunRequest, plainInput, TENANT_ID, type RunRequest } from '../policy/request.ts';
-import { DENY_ALL, type PolicyDocument } from '../policy/schema.ts';
-import { prepareCode } from '../isolate/prepare.ts';
-import { IsolateTier, type IsolateRun } from '../isolate/tier.ts';
+import { parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
+import { DENY_ALL } from '../policy/schema.ts';
+import { IsolateTier } from '../isolate/tier.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
-import { failedResult } from './failed-result.ts';
+import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { runInContainer, watchedRun } from './container-run.ts';
-import { checkAirlockOptions, checkRunOptions, checkSandboxOptions } from './options.ts';
-import { resultCheck } from './result-check.ts';
+import { ContainerRunTier } from './container-run-tier.ts';
+import { DenialTap } from './denials.ts';
+import { IsolateRunTier, type PreparedIsolateRun } from './isolate-run-tier.ts';
+import { ManagedContainer } from './managed-container.ts';
+import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
+import type { Prepared, RunInput, RunTier } from './tier.ts';
+import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
+import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
-import type { QuotaOptions } from './quotas.ts';
 import type { ReapReport } from './reaper.ts';
-import { managedContainer, runStarted, Supervisor, type RunStarted, type SandboxLease } from './supervisor.ts';
+import { Supervisor, type SandboxLease } from './supervisor.ts';
 
-export interface AirlockOptions {
-  /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
-  readonly home?: string;
-  /**
-   * Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db, its head
-   * signed at intervals and at close into checkpoints kept outside AIRLOCK_HOME (see `checkpoint`).
-   */
-  readonly audit?: AuditSink;
-  /**
-   * Signed checkpoints of the default audit log: the key's and the file witness's directory
-   * (default $AIRLOCK_CHECKPOINT_DIR or /var/lib/airlock), more witnesses, and how often to sign.
-   * Not allowed with `audit` (a sink of your own is yours to checkpoint).
-   */
-  readonly checkpoint?: CheckpointSettings;
-  /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
-  readonly tools?: Readonly<Record<string, ToolHandler>>;
-  readonly isolate?: { readonly workersPerTenant?: number };
-  /**
-   * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
-   * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
-   */
-  readonly secrets?: SecretSource;
-  /** Egress gateway settings: a resolver or an extra CA (tests, private upstreams). */
-  readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
-  /** Per-tenant quotas (src/runtime/quotas.ts), counted across every host using this home. */
-  readonly quotas?: QuotaOptions;
-}
+export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
 const NO_SECRETS: SecretSource = { get: () => undefined };
 
-/** The SQLite log at <home>/audit.db, checkpointed with a key and a witness outside `home`. */
-function defaultAuditSink(home: string, settings: CheckpointSettings | undefined): AuditSink {
-  // The key is loaded (or made) before the database is opened, so a refused key leaves nothing open.
-  const checkpointing = checkpointingFor({ home, env: process.env, ...(settings === undefined ? {} : { settings }) });
-  return new DurableAuditSink(new CheckpointedStore(SqliteAuditStore.open({ path: join(home, 'audit.db') }), checkpointing));
+/**
+ * The run.started of a run its tier refused to prepare: the code as given (WebAssembly bytes as
+ * base64, as a prepared module keeps them) and its hash.
+ */
+function refusedStarted(input: RunInput, tier: Tier): RunStarted {
+  const code = input.language === 'wasm' && typeof input.code !== 'string' ? Buffer.from(input.code).toString('base64') : input.code;
+  return runStarted({ ...input, code }, tier, input.tierReason);
 }
-
-type PreparedRun = IsolateRun & { readonly started: RunStarted };
-
-export interface SandboxOptions {
-  readonly tenant?: string;
-  readonly tier?: Tier;
-  readonly policy?: PolicyDocument;
-}
-
-export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'container' };
 
 export interface Airlock extends AsyncDisposable {
   /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
@@ -100,14 +68,25 @@ export interface Airlock extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The SQLite log at <home>/audit.db, checkpointed with a key and a witness outside `home`. */
+function defaultAuditSink(home: string, settings: CheckpointSettings | undefined): AuditSink {
+  // The key is loaded (or made) before the database is opened, so a refused key leaves nothing open.
+  const checkpointing = checkpointingFor({ home, env: process.env, ...(settings === undefined ? {} : { settings }) });
+  return new DurableAuditSink(new CheckpointedStore(SqliteAuditStore.open({ path: join(home, 'audit.db') }), checkpointing));
+}
+
 class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   readonly #tools: Readonly<Record<string, ToolHandler>>;
-  readonly #home: string;
   readonly #gateway: EgressGateway;
-  readonly #containers = new Set<ContainerSandbox>();
-  #pool: ContainerPool | null = null;
+  /** What the gateway and the container tier record their decisions through: a run's denials are its violations. */
+  readonly #tap: DenialTap;
+  /** The two tiers behind one interface (runtime/tier.ts); `#oneShot` drives either. */
+  readonly #isolateTier: IsolateRunTier;
+  readonly #containerTier: ContainerRunTier;
+  /** Container sandboxes handed out by sandbox(): close() destroys them, each recorded. */
+  readonly #containers = new Set<ManagedContainer>();
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
   readonly #schemas = new BoundedCache<ValidateFunction>(64);
   readonly #supervisor: Supervisor;
@@ -118,12 +97,12 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
-    this.#home = home;
     this.audit = options.audit ?? defaultAuditSink(home, options.checkpoint);
     this.#tools = options.tools ?? {};
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
-    this.#gateway = new EgressGateway({ audit: this.audit, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
+    this.#tap = new DenialTap(this.audit);
+    this.#gateway = new EgressGateway({ audit: this.#tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
     const gateway = this.#gateway;
     this.isolate = new IsolateTier({
       home,
@@ -132,6 +111,8 @@ class AirlockImpl implements Airlock, SandboxHost {
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
+    this.#isolateTier = new IsolateRunTier(this.isolate, this.#schemas);
+    this.#containerTier = new ContainerRunTier({ home, gateway, tap: this.#tap, closing: this.#inFlight.signal });
   }
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
@@ -142,32 +123,6 @@ class AirlockImpl implements Airlock, SandboxHost {
       throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);
     }
     return policy;
-  }
-
-  /**
-   * How a container sandbox is made: from the pool (sandboxes made ahead) when it needs no egress;
-   * otherwise here, with a proxy socket private to its uid and a forwarder in its network namespace.
-   */
-  #containerWay(tenant: string, sandbox: string, policy: CompiledPolicy): { with: Pick<ContainerCreateOptions, 'pool' | 'egress'>; done: () => Promise<void> } {
-    if (policy.routes.length === 0) {
-      this.#pool ??= new ContainerPool({ home: this.#home });
-      return { with: { pool: this.#pool }, done: () => Promise.resolve() };
-    }
-    const gateway = this.#gateway;
-    const held: { close?: () => Promise<void> } = {};
-    const egress: ContainerCreateOptions['egress'] = async (owner) => {
-      const socket = await gateway.socketFor({ tenant, sandbox, policy }, { owner: { uid: owner.uid, gid: owner.gid } });
-      held.close = () => socket.close();
-      const plan = forwarderPlan({ socketPath: socket.path });
-      return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv, stop: socket.stop };
-    };
-    return {
-      with: { egress },
-      done: async () => {
-        await held.close?.();
-        gateway.release({ tenant, sandbox });
-      },
-    };
   }
 
   sandbox(options: ContainerSandboxOptions): Promise<ContainerSandbox>;
@@ -188,28 +143,17 @@ class AirlockImpl implements Airlock, SandboxHost {
     if (this.#inFlight.stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
     const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
     if (tier === 'container') {
-      let box: ContainerSandbox;
-      const way = this.#containerWay(tenant, lease.id, policy);
+      let managed: ManagedContainer;
       try {
-        box = await createContainerSandbox({ tenant, sandboxId: lease.id, policy, audit: this.audit, home: this.#home, ...way.with });
+        managed = await this.#makeContainer(tenant, lease, policy);
       } catch (error) {
         lease.end();
-        await way.done();
         throw error;
       }
       if (this.#inFlight.stopping()) {
-        await box.destroy().catch(() => undefined);
-        lease.end();
-        await way.done();
+        await managed.destroy().catch(() => undefined);
         throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: it was destroyed again; create a new one');
       }
-      const managed = managedContainer(box, lease, policy, () => {
-        this.#containers.delete(managed);
-        void way.done();
-      });
-      const exec = managed.exec.bind(managed);
-      Object.assign(managed, { exec: (argv: readonly string[], execOptions?: ExecOptions) => this.#inFlight.track(exec(argv, execOptions)) });
-      this.#containers.add(managed);
       lease.arm(() => managed.destroy());
       return managed;
     }
@@ -217,6 +161,25 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
     lease.arm(() => sandbox.destroy());
     return sandbox;
+  }
+
+  /** Makes a container sandbox for `lease` and records it; destroying it records that and ends the lease. */
+  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy): Promise<ManagedContainer> {
+    const tier = this.#containerTier;
+    const box = await tier.create({ tenant, sandbox: lease.id, policy });
+    const managed = ManagedContainer.created({
+      box: box.sandbox,
+      lease,
+      policy,
+      audit: this.audit,
+      track: (work) => this.#inFlight.track(work),
+      remove: async () => {
+        this.#containers.delete(managed);
+        await tier.destroy(box);
+      },
+    });
+    this.#containers.add(managed);
+    return managed;
   }
 
   destroyed(sandbox: Sandbox, reason: string): void {
@@ -230,22 +193,20 @@ class AirlockImpl implements Airlock, SandboxHost {
     return lease;
   }
 
-  /** Checks a run's code and options and builds its run.started event. Throws on bad input. */
-  #prepareRun(tenant: string, sandbox: string, policy: CompiledPolicy, code: string | Uint8Array, options: SandboxRunOptions): PreparedRun {
-    const language = options.language ?? 'js';
-    if (language !== 'js' && language !== 'ts' && language !== 'wasm') {
-      throw new AirlockError('UNSUPPORTED_LANGUAGE', `${language} runs on the container tier: the isolate tier runs js, ts and wasm`);
-    }
-    const prepared = prepareCode(code, language, policy.limits.codeBytes);
-    const input = plainInput(options.input);
-    const checkResult = resultCheck(options.resultSchema, this.#schemas, tenant);
-    const id = newId('run');
-    const started = runStarted({ id, tenant, sandbox, policy, code: prepared.original, language }, 'isolate');
-    return { id, tenant, sandbox, policy, code: prepared, input, checkResult, started };
+  /**
+   * A run refused by its own checks before any sandbox was made (code too large, not UTF-8, a
+   * syntax error): recorded on both tiers as run.started (the code as given) and run.ended.
+   */
+  async #refused(started: RunStarted, error: unknown, startedAt: number): Promise<RunResult> {
+    const result = failedResult(started.run ?? newId('run'), started.tier, error, startedAt, started.tierReason ?? NOT_CHOSEN);
+    this.audit.append(started);
+    this.#ended(started, result);
+    await this.audit.flush().catch(() => undefined);
+    return result;
   }
 
-  #ended(run: { readonly tenant: string; readonly sandbox: string }, result: RunResult): void {
-    this.audit.append({ kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage });
+  #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
+    this.audit.append(runEnded(run, result));
   }
 
   runIn(sandbox: Sandbox, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
@@ -254,20 +215,25 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async #runIn(sandbox: Sandbox, code: string | Uint8Array, given: SandboxRunOptions): Promise<RunResult> {
     const started = performance.now();
-    let id = newId('run');
+    const id = newId('run');
     const { tenant, policy } = sandbox;
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const run = this.#prepareRun(tenant, sandbox.id, policy, code, options);
-      id = run.id;
+      const input: RunInput = { id, tenant, sandbox: sandbox.id, policy, code, language: options.language ?? 'js', input: options.input, resultSchema: options.resultSchema, tierReason: SANDBOX_TIER };
+      let run: PreparedIsolateRun;
+      try {
+        run = this.#isolateTier.prepare(input);
+      } catch (error) {
+        return await this.#refused(refusedStarted(input, 'isolate'), error, started);
+      }
       this.audit.append(run.started);
-      const result = await this.#leaseOf(sandbox).run(run.started, () => this.isolate.run(run));
+      const result = await this.#leaseOf(sandbox).run(run.started, () => this.#isolateTier.run({ sandbox: sandbox.id }, run));
       this.#ended(run, result);
       await this.audit.flush();
-      return result;
+      return { ...result, tierReason: SANDBOX_TIER };
     } catch (error) {
-      const result = failedResult(id, sandbox.tier, error, started);
+      const result = failedResult(id, sandbox.tier, error, started, SANDBOX_TIER);
       this.#ended({ tenant, sandbox: sandbox.id }, result);
       await this.audit.flush().catch(() => undefined);
       return result;
@@ -275,51 +241,65 @@ class AirlockImpl implements Airlock, SandboxHost {
   }
 
   /**
-   * A one-shot isolate run: the sandbox exists only for it, so its registry rows are written in
-   * one transaction each way, and the way out overlaps the audit's fsync. Code that does not
-   * prepare takes the general path (sandbox, run, destroy), which records the refusal.
+   * One run in a sandbox made for it, on either tier, recorded the same way: sandbox.created,
+   * run.started (the code and its hash), the decisions, run.ended, sandbox.destroyed. Its sandbox
+   * and its run are admitted, and later ended, in one registry transaction each way; the way out
+   * overlaps the audit's fsync. A run refused before its sandbox is recorded under the id its
+   * result carries: by its code's checks, or a sandbox that could not be made, as run.started and
+   * run.ended; by a quota, as the decision and run.ended (it never started).
    */
-  async #runOnce(tenant: string, policyDoc: PolicyDocument, code: string | Uint8Array, options: SandboxRunOptions): Promise<RunResult> {
-    if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
-    const policy = this.#compile(policyDoc, tenant);
-    const sandbox = newId('sbx');
-    let run: PreparedRun;
+  async #oneShot<P extends Prepared, B>(tier: RunTier<P, B>, input: RunInput): Promise<RunResult> {
+    const startedAt = performance.now();
+    let prepared: P;
     try {
-      run = this.#prepareRun(tenant, sandbox, policy, code, options);
-    } catch {
-      await using general = await this.sandbox({ tenant, tier: 'isolate', policy: policyDoc });
-      return await general.run(code, options);
+      prepared = tier.prepare(input);
+    } catch (error) {
+      return await this.#refused(refusedStarted(input, tier.name), error, startedAt);
     }
+    const { started } = prepared;
     await this.#supervisor.ready();
-    const started = performance.now();
     let end: () => void;
     try {
-      end = this.#supervisor.admitOneShot({ id: sandbox, tenant, policy }, run.started);
+      end = this.#supervisor.admitOneShot({ id: input.sandbox, tenant: input.tenant, policy: input.policy }, started);
     } catch (error) {
-      // Refused (a quota): the decision is recorded, and so is the run that did not happen.
-      const refused = failedResult(run.id, 'isolate', error, started);
-      this.#ended(run, refused);
+      // Refused (a quota): the decision is recorded, and so is the end of the run that never started.
+      const result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+      this.#ended(started, result);
       await this.audit.flush().catch(() => undefined);
-      return refused;
+      return result;
     }
-    this.audit.append({ kind: 'sandbox.created', tenant, sandbox, tier: 'isolate', policyHash: policy.hash });
-    this.audit.append(run.started);
-    let result: RunResult;
+    let box: B;
     try {
-      result = await this.isolate.run(run);
+      box = await tier.create(input);
     } catch (error) {
-      result = failedResult(run.id, 'isolate', error, started);
+      end();
+      return await this.#refused(started, error, startedAt);
     }
-    this.#ended(run, result);
-    this.audit.append({ kind: 'sandbox.destroyed', tenant, sandbox, reason: 'destroyed by its owner' });
+    this.audit.append({ kind: 'sandbox.created', tenant: input.tenant, sandbox: input.sandbox, tier: tier.name, policyHash: input.policy.hash });
+    this.audit.append(started);
+    let result: TierResult;
+    try {
+      result = await tier.run(box, prepared);
+    } catch (error) {
+      result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+    }
+    this.#ended(started, result);
+    let violations = result.violations;
+    try {
+      violations = [...violations, ...(await tier.destroy(box))];
+      this.audit.append({ kind: 'sandbox.destroyed', tenant: input.tenant, sandbox: input.sandbox, reason: DESTROYED_BY_OWNER });
+    } catch (error) {
+      // Not all of it could be removed: the run answers with that, and no sandbox.destroyed is claimed.
+      result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
+    }
     const durable = this.audit.flush();
     end();
     try {
       await durable;
     } catch (error) {
-      return failedResult(run.id, 'isolate', error, started);
+      return failedResult(input.id, tier.name, error, startedAt, input.tierReason);
     }
-    return result;
+    return { ...result, violations, tierReason: input.tierReason };
   }
 
   run(request: RunRequest): Promise<RunResult> {
@@ -328,44 +308,25 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   async #run(request: RunRequest): Promise<RunResult> {
     const started = performance.now();
-    let tier: Tier = 'isolate';
+    // A request refused before it parses still answers with the tier it named, if it named one.
+    const raw: unknown = request;
+    const named = typeof raw === 'object' && raw !== null ? (raw as { tier?: unknown }).tier : undefined;
+    let tier: Tier = named === 'container' ? 'container' : 'isolate';
+    let tierReason = NOT_CHOSEN;
     try {
       const req = parseRunRequest(request);
-      tier = req.tier ?? 'isolate';
+      tier = req.tier ?? tier;
       const tenant = req.tenant ?? 'default';
-      if (tier === 'container') {
-        if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
-        const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
-        await this.#supervisor.ready();
-        const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
-        const language = req.language ?? 'js';
-        const way = this.#containerWay(tenant, lease.id, policy);
-        const id = newId('run');
-        const watched = watchedRun(this.audit, id);
-        const run = { id, tenant, sandbox: lease.id, policy, code: req.code, language, audit: watched.sink, home: this.#home, with: way.with, closing: this.#inFlight.signal };
-        const startedEvent = runStarted(run, 'container');
-        try {
-          // A failure before the command ran still answers under this run's id (the registry's),
-          // and is in the log: the exec records its own run, a run that never reached one is recorded here.
-          const result = await lease.run(startedEvent, () => runInContainer(run)).catch((error: unknown) => failedResult(id, 'container', error, started));
-          if (!watched.seen.started) this.audit.append(startedEvent);
-          if (!watched.seen.ended) this.#ended(run, result);
-          await this.audit.flush();
-          return result;
-        } finally {
-          lease.end();
-          await way.done();
-        }
-      }
-      return await this.#runOnce(tenant, req.policy ?? DENY_ALL, req.code, {
-        ...(req.language === undefined ? {} : { language: req.language }),
-        input: req.input,
-        ...(req.resultSchema === undefined ? {} : { resultSchema: req.resultSchema }),
-      });
+      if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one');
+      // The policy is checked first (INVALID_POLICY), so the choice reads a document compile() accepted.
+      const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
+      ({ tier, reason: tierReason } = chooseTier(req));
+      const input: RunInput = { id: newId('run'), tenant, sandbox: newId('sbx'), policy, code: req.code, language: req.language ?? 'js', input: req.input, resultSchema: req.resultSchema, tierReason };
+      return await (tier === 'container' ? this.#oneShot(this.#containerTier, input) : this.#oneShot(this.#isolateTier, input));
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
       await this.audit.flush().catch(() => undefined);
-      return failedResult(newId('run'), tier, error, started);
+      return failedResult(newId('run'), tier, error, started, tierReason);
     }
   }
 
@@ -392,11 +353,12 @@ class AirlockImpl implements Airlock, SandboxHost {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#inFlight.stop();
-    await Promise.all([...this.#containers].map((box) => box.destroy().catch(() => undefined)));
+    await Promise.all([...this.#containers].map((managed) => managed.destroy().catch(() => undefined)));
+    await this.#containerTier.destroyAll();
     await this.isolate.close();
     await this.#inFlight.settled();
     await this.#supervisor.close().catch(() => undefined);
-    await this.#pool?.close();
+    await this.#containerTier.close();
     await this.#gateway.close();
     await this.audit.close();
   }

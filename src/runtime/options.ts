@@ -7,8 +7,51 @@ import { z } from 'zod';
 import { checkOptions, fn, withMethods } from '../core/options.ts';
 import { DEFAULT_LIMITS } from '../egress/exchange.ts';
 import { LANGUAGES } from '../policy/request.ts';
-import type { AirlockOptions, SandboxOptions } from './airlock.ts';
+import type { CheckpointSettings } from '../audit/checkpoint-config.ts';
+import type { AuditSink } from '../audit/event.ts';
+import type { Tier } from '../core/result.ts';
+import type { EgressGatewayOptions } from '../egress/gateway.ts';
+import type { SecretSource } from '../egress/secrets.ts';
+import type { ToolHandler } from '../isolate/tool-bridge.ts';
+import type { PolicyDocument } from '../policy/schema.ts';
+import type { QuotaOptions } from './quotas.ts';
 import type { SandboxRunOptions } from './sandbox.ts';
+
+export interface AirlockOptions {
+  /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
+  readonly home?: string;
+  /**
+   * Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db, its head
+   * signed at intervals and at close into checkpoints kept outside AIRLOCK_HOME (see `checkpoint`).
+   */
+  readonly audit?: AuditSink;
+  /**
+   * Signed checkpoints of the default audit log: the key's and the file witness's directory
+   * (default $AIRLOCK_CHECKPOINT_DIR or /var/lib/airlock), more witnesses, and how often to sign.
+   * Not allowed with `audit` (a sink of your own is yours to checkpoint).
+   */
+  readonly checkpoint?: CheckpointSettings;
+  /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
+  readonly tools?: Readonly<Record<string, ToolHandler>>;
+  readonly isolate?: { readonly workersPerTenant?: number };
+  /**
+   * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
+   * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
+   */
+  readonly secrets?: SecretSource;
+  /** Egress gateway settings: a resolver or an extra CA (tests, private upstreams). */
+  readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
+  /** Per-tenant quotas (src/runtime/quotas.ts), counted across every host using this home. */
+  readonly quotas?: QuotaOptions;
+}
+
+export interface SandboxOptions {
+  readonly tenant?: string;
+  readonly tier?: Tier;
+  readonly policy?: PolicyDocument;
+}
+
+export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'container' };
 
 const positive = z.number().int().min(1);
 const gatewayLimits = z.strictObject(Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((k) => [k, positive.optional()])));

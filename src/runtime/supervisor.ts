@@ -3,13 +3,9 @@
  * reaper run, once, before this host makes its first sandbox), the tenant quotas, and one lease
  * per live sandbox that pairs its registry row with its idle and lifetime clocks.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { AuditEventBody, AuditSink } from '../audit/event.ts';
-import type { ContainerSandbox } from '../container/index.ts';
-import { checkExecOptions } from '../container/exec-options.ts';
-import { RUN_ID } from '../container/launch.ts';
+import { randomUUID } from 'node:crypto';
+import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
 import type { Tier } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { decide } from '../policy/decide.ts';
@@ -17,8 +13,7 @@ import { LifeTimer, type Expiry } from './lifecycle.ts';
 import { Quotas, type QuotaOptions } from './quotas.ts';
 import { reap, type ReapReport } from './reaper.ts';
 import { Registry } from './registry.ts';
-
-export type RunStarted = Extract<AuditEventBody, { kind: 'run.started' }>;
+import type { RunStarted } from './run-events.ts';
 
 export interface SupervisorOptions {
   readonly home: string;
@@ -27,12 +22,6 @@ export interface SupervisorOptions {
 }
 
 const LIMIT_OF: Record<string, string> = { QUOTA_SANDBOXES: 'quotas.sandboxes', QUOTA_MEMORY: 'quotas.memoryMiB', QUOTA_RUNS: 'quotas.runsPerMinute' };
-
-/** The run.started event of a one-shot run: the code itself and its hash, as the log keeps them. */
-export function runStarted(run: { readonly id: string; readonly tenant: string; readonly sandbox: string; readonly policy: CompiledPolicy; readonly code: string | Uint8Array; readonly language: string }, tier: Tier): RunStarted {
-  const code = typeof run.code === 'string' ? run.code : Buffer.from(run.code).toString('utf8');
-  return { kind: 'run.started', tenant: run.tenant, sandbox: run.sandbox, run: run.id, tier, codeHash: createHash('sha256').update(run.code).digest('hex'), code, language: run.language, policyHash: run.policy.hash };
-}
 
 /** One live sandbox's registry row and clocks. `end()` once it is gone. */
 export class SandboxLease {
@@ -244,34 +233,3 @@ export class Supervisor {
   }
 }
 
-/**
- * A container sandbox whose work goes through its lease: execs are runs (quota, in-flight record,
- * idle clock) carrying the lease's run id into the audit log, file operations are activity, and
- * destroy ends the lease once everything is gone.
- */
-export function managedContainer(box: ContainerSandbox, lease: SandboxLease, policy: CompiledPolicy, onGone: () => void): ContainerSandbox {
-  const exec = box.exec.bind(box);
-  const writeFile = box.writeFile.bind(box);
-  const readFile = box.readFile.bind(box);
-  const listFiles = box.listFiles.bind(box);
-  const destroy = box.destroy.bind(box);
-  const started = (run: string, argv: readonly string[]): RunStarted =>
-    runStarted({ id: run, tenant: box.tenant, sandbox: box.id, policy, code: JSON.stringify(argv), language: 'argv' }, 'container');
-  const managed: ContainerSandbox = Object.assign(box, {
-    exec: async (argv: readonly string[], given?: Parameters<ContainerSandbox['exec']>[1]) => {
-      // Checked before the lease records a run; the run id is airlock's (the package does not export RUN_ID).
-      const options = checkExecOptions(given);
-      const runId = newId('run');
-      return lease.run(started(runId, argv), () => exec(argv, { ...options, [RUN_ID]: runId }));
-    },
-    writeFile: (path: string, data: string | Uint8Array) => lease.busy(() => writeFile(path, data)),
-    readFile: (path: string) => lease.busy(() => readFile(path)),
-    listFiles: (path?: string) => lease.busy(() => listFiles(path)),
-    destroy: async () => {
-      await destroy();
-      lease.end();
-      onGone();
-    },
-  });
-  return managed;
-}

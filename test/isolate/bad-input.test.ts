@@ -22,7 +22,7 @@ test('bad code, requests and policies get coded errors; good ones beside them wo
     ['non-erasable TypeScript', { code: 'enum E { A }\nexport default E.A', language: 'ts' }, 'invalid', 'SYNTAX_ERROR'],
     ['wasm with imports', { code: WASM_IMPORTS, language: 'wasm' }, 'invalid', 'WASM_IMPORTS_NOT_GRANTED'],
     ['not wasm', { code: Uint8Array.from([1, 2, 3, 4]), language: 'wasm' }, 'invalid', 'SYNTAX_ERROR'],
-    ['python on the isolate tier', { code: 'print(1)', language: 'python' }, 'invalid', 'UNSUPPORTED_LANGUAGE'],
+    ['python on the isolate tier', { code: 'print(1)', language: 'python', tier: 'isolate' }, 'invalid', 'UNSUPPORTED_LANGUAGE'],
     ['result schema mismatch', { code: 'export default { n: "seven" }', resultSchema: { type: 'object', properties: { n: { type: 'number' } } } }, 'error', 'RESULT_SCHEMA_MISMATCH'],
     ['not JSON data', { code: 'export default () => 10n' }, 'error', 'RESULT_NOT_PLAIN'],
   ];

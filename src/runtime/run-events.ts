@@ -1,0 +1,49 @@
+/**
+ * The lifecycle events of a run, built in one place for both tiers: the runtime is their only
+ * writer (sandbox.created, run.started, run.ended, sandbox.destroyed), so a run looks the same in
+ * the log whichever tier ran it.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEventBody } from '../audit/event.ts';
+import { canonicalJson } from '../core/canonical-json.ts';
+import type { Tier, TierResult } from '../core/result.ts';
+import type { CompiledPolicy } from '../policy/compile.ts';
+
+export type RunStarted = Extract<AuditEventBody, { kind: 'run.started' }>;
+export type RunEnded = Extract<AuditEventBody, { kind: 'run.ended' }>;
+
+/** How a sandbox the runtime made ends in the log, on both tiers (an expiry's decision says why). */
+export const DESTROYED_BY_OWNER = 'destroyed by its owner';
+
+export interface RunOf {
+  readonly id: string;
+  readonly tenant: string;
+  readonly sandbox: string;
+  readonly policy: CompiledPolicy;
+  /** What runs: the code itself (text, or bytes kept as UTF-8 text), hashed as given. */
+  readonly code: string | Uint8Array;
+  readonly language: string;
+}
+
+/** run.started: the code that runs, its SHA-256, the policy's hash, and why this tier runs it. */
+export function runStarted(run: RunOf, tier: Tier, tierReason: string): RunStarted {
+  const code = typeof run.code === 'string' ? run.code : Buffer.from(run.code).toString('utf8');
+  return { kind: 'run.started', tenant: run.tenant, sandbox: run.sandbox, run: run.id, tier, codeHash: createHash('sha256').update(run.code).digest('hex'), code, language: run.language, policyHash: run.policy.hash, tierReason };
+}
+
+export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Pick<TierResult, 'id' | 'status' | 'error' | 'usage'>): RunEnded {
+  return { kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage };
+}
+
+/**
+ * What a container exec runs, as run.started records it: the argv and every file the caller wrote
+ * into the workspace since the previous exec, each by its SHA-256 (path → hash, sorted), as
+ * canonical JSON, so the same command over the same files always hashes the same.
+ */
+export function execCode(argv: readonly string[], written: ReadonlyMap<string, string>): string {
+  return canonicalJson({ argv, files: Object.fromEntries(written) }, 'the exec');
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
