@@ -51,7 +51,7 @@ function checked(where: string, given: Partial<TenantQuota> | undefined, base: T
 /**
  * @example
  *   const quotas = new Quotas({ default: { sandboxes: 4 }, tenants: { acme: { runsPerMinute: 600 } } });
- *   registry.admitSandbox(row, (usage) => quotas.admit('acme', usage, 64));
+ *   registry.admitSandbox(row, (usage) => quotas.admit('acme', usage, policy));
  */
 export class Quotas {
   readonly #default: TenantQuota;
