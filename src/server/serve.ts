@@ -49,6 +49,9 @@ export interface ServeOptions {
 
 export const SERVE_DEFAULTS = { hostname: '127.0.0.1', port: 7878, maxBodyBytes: 2 * 1024 * 1024, ratePerMinute: 600, drainMs: 30_000 } as const;
 
+/** After the airlock closed, how long the stopped requests' answers get to be written. */
+const ANSWER_GRACE_MS = 5000;
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -98,17 +101,22 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   server.on('request', (req, res) => void listener(req, res));
   const drainMs = options.drainMs ?? SERVE_DEFAULTS.drainMs;
 
+  /** Resolves when the server has closed, or after `ms`, whichever is first. */
+  const closedWithin = async (closed: Promise<void>, ms: number): Promise<void> => {
+    const timer: { id?: NodeJS.Timeout } = {};
+    await Promise.race([closed, new Promise<void>((resolve) => (timer.id = setTimeout(resolve, ms)))]);
+    clearTimeout(timer.id);
+  };
   const drain = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections between requests hold the server open: close them as they go idle.
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 100);
-    const expiry: { timer?: NodeJS.Timeout } = {};
-    const expired = new Promise<void>((resolve) => (expiry.timer = setTimeout(resolve, drainMs)));
-    await Promise.race([closed, expired]);
-    clearTimeout(expiry.timer);
-    // Past drainMs the airlock's close stops what still runs, recorded as stopped, and its streams end.
+    await closedWithin(closed, drainMs);
+    // Past drainMs the airlock's close stops what still runs, recorded as stopped; the answers
+    // (and command streams) then end by themselves, given a moment to be written.
     await airlock.close();
+    await closedWithin(closed, ANSWER_GRACE_MS);
     server.closeAllConnections();
     await closed;
     clearInterval(idle);
