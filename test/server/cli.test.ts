@@ -81,7 +81,8 @@ test('`airlock keys` shows a key once and stores only its hash; list shows ids, 
   const made = cli(home, ['keys', 'create', '--tenant', 'acme', '--json']);
   assert.equal(made.code, 0, made.err);
   const { id, key } = JSON.parse(made.out) as { id: string; key: string };
-  const secret = key.slice(key.lastIndexOf('_') + 1);
+  const secret = key.slice('alk_'.length + id.length + 1);
+  assert.equal(secret.length, 43);
   const stored = readdirSync(home).filter((f) => f.startsWith('keys.db')).map((f) => readFileSync(join(home, f)).toString('latin1')).join('');
   assert.ok(stored.includes(id), 'control: the key id is in the file');
   assert.ok(!stored.includes(secret), 'the secret part of the key is nowhere in the file');

@@ -21,8 +21,9 @@ test('a run needs a live key: none, a forged one and a revoked one are 401 AUTH_
   const before = await runsStarted(t.records);
   assert.equal(before, 1, 'control: the live key ran, and it is in the log');
 
-  // A forged key: right shape and a real id, wrong secret.
-  const forged = `${key.slice(0, key.lastIndexOf('_') + 1)}${'A'.repeat(43)}`;
+  // A forged key: right shape and a real id (alk_<16 hex>_<43 base64url>), wrong secret.
+  const forged = `${key.slice(0, 'alk_'.length + 16 + 1)}${'A'.repeat(43)}`;
+  assert.equal(forged.length, key.length);
   for (const bad of [null, forged, 'alk_nonsense', key.toUpperCase()]) {
     const r = await call(base, bad, 'POST', '/v1/runs', RUN);
     assert.equal(r.status, 401, String(bad));
