@@ -55,6 +55,25 @@ export class SandboxTable {
     return live;
   }
 
+  /**
+   * Runs `op` on the tenant's sandbox `id`. A sandbox its idle timeout or lifetime destroyed answers
+   * SANDBOX_CLOSED (409) once, and leaves the table then, so dead entries don't pile up.
+   */
+  async use<T>(tenant: string, id: string, op: (live: LiveSandbox) => Promise<T>): Promise<T> {
+    const live = this.get(tenant, id);
+    try {
+      return await op(live);
+    } catch (error) {
+      this.forgetIfClosed(tenant, id, error);
+      throw error;
+    }
+  }
+
+  /** Drops the entry when `error` says the sandbox is gone (SANDBOX_CLOSED). */
+  forgetIfClosed(tenant: string, id: string, error: unknown): void {
+    if (error instanceof AirlockError && error.code === 'SANDBOX_CLOSED' && this.#byTenant.get(tenant)?.has(id) === true) this.remove(tenant, id);
+  }
+
   /** The tenant's command `cmd` in sandbox `id`, or NOT_FOUND. */
   command(tenant: string, id: string, cmd: string): CommandRecord {
     const record = this.get(tenant, id).commands.get(cmd);

@@ -132,3 +132,24 @@ test("tenant B holding tenant A's sandbox, command and run ids gets 404 from eve
   assert.ok(!aEvents.some((e) => e.code?.includes('rm') === true), "B's rm never started");
   assert.equal((await call(base, a, 'GET', `/v1/sandboxes/${box}`)).status, 200, "control: A still sees its sandbox");
 });
+
+test('a sandbox its lifetime destroyed answers 409 SANDBOX_CLOSED, then leaves the list (control: it served files while alive)', async () => {
+  await using t = await testServer();
+  const base = t.server.url;
+  const key = t.key('acme');
+  const id = ((await call(base, key, 'POST', '/v1/sandboxes', { policy: { version: 1, limits: { lifetimeMs: 4000 } } })).json as { id: string }).id;
+  assert.equal((await call(base, key, 'PUT', `/v1/sandboxes/${id}/files`, { path: 'a.txt', content: 'x' })).status, 204, 'control: alive, it serves files');
+  const untilClosed = async (): Promise<{ status: number; json: unknown }> => {
+    for (let i = 0; i < 300; i++) {
+      const r = await call(base, key, 'GET', `/v1/sandboxes/${id}/files`);
+      if (r.status !== 200) return r;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return assert.fail('the sandbox outlived its lifetime');
+  };
+  const closed = await untilClosed();
+  assert.equal(closed.status, 409, JSON.stringify(closed.json));
+  assert.equal(code(closed), 'SANDBOX_CLOSED');
+  assert.equal((await call(base, key, 'GET', `/v1/sandboxes/${id}`)).status, 404, 'then it is gone from the table');
+  assert.deepEqual(((await call(base, key, 'GET', '/v1/sandboxes')).json as { sandboxes: unknown[] }).sandboxes, []);
+});

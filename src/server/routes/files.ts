@@ -59,21 +59,21 @@ export function fileRoutes(app: App, parts: RouteParts): void {
   app.openapi(write, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    await sandboxes.get(c.var.caller.tenant, id).box.writeFile(body.path, decode(body.content, body.encoding ?? 'utf8'));
+    await sandboxes.use(c.var.caller.tenant, id, (live) => live.box.writeFile(body.path, decode(body.content, body.encoding ?? 'utf8')));
     return c.body(null, 204);
   });
 
   app.openapi(list, async (c) => {
     const { id } = c.req.valid('param');
     const { path } = c.req.valid('query');
-    const entries = await sandboxes.get(c.var.caller.tenant, id).box.listFiles(path);
+    const entries = await sandboxes.use(c.var.caller.tenant, id, (live) => live.box.listFiles(path));
     return c.json({ entries: entries.map((e) => ({ path: e.path, type: e.type, size: e.size })) }, 200);
   });
 
   app.openapi(read, async (c) => {
     const { id } = c.req.valid('param');
     const { path, encoding = 'utf8' } = c.req.valid('query');
-    const data = await sandboxes.get(c.var.caller.tenant, id).box.readFile(path);
+    const data = await sandboxes.use(c.var.caller.tenant, id, (live) => live.box.readFile(path));
     return c.json({ path, encoding, content: encode(path, data, encoding) }, 200);
   });
 }

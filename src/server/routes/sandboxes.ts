@@ -135,7 +135,8 @@ export function sandboxRoutes(app: App, parts: RouteParts): void {
   app.openapi(exec, (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const live = sandboxes.get(c.var.caller.tenant, id);
+    const tenant = c.var.caller.tenant;
+    const live = sandboxes.get(tenant, id);
     const record = new CommandRecord(newId('cmd'));
     sandboxes.keep(live, record);
     live.box
@@ -145,7 +146,13 @@ export function sandboxRoutes(app: App, parts: RouteParts): void {
         onStdout: (text) => record.push('stdout', text),
         onStderr: (text) => record.push('stderr', text),
       })
-      .then((result) => record.end(result), (error: unknown) => record.fail(error));
+      .then(
+        (result) => record.end(result),
+        (error: unknown) => {
+          sandboxes.forgetIfClosed(tenant, id, error);
+          record.fail(error);
+        },
+      );
     return stream(c, record, id, 0);
   });
 
