@@ -124,6 +124,12 @@ test('run errors answer with their code from the one table: a bad policy is 400 
   assert.equal(threw.status, 422);
   assert.equal((threw.json as { status: string; error: { code: string } }).error.code, 'GUEST_ERROR');
   assert.equal((threw.json as { status: string }).status, 'error');
+  for (const [body, type] of [['{', 'application/json'], [JSON.stringify(RUN), 'text/plain']] as const) {
+    const r = await call(base, key, 'POST', '/v1/runs', body, { 'content-type': type });
+    assert.equal(r.status, 400, `${type} ${body}`);
+    assert.equal((r.json as { error: { code: string } }).error.code, 'INVALID_REQUEST');
+  }
+  assert.deepEqual(t.logs, [], 'nothing was an internal error');
   const none = await call(base, key, 'GET', '/v1/nothing');
   assert.equal(none.status, 404);
   assert.equal((none.json as { error: { code: string } }).error.code, 'NOT_FOUND');
