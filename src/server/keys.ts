@@ -17,6 +17,8 @@ import { tenantId, type TenantId } from '../audit/store.ts';
 import { AirlockError } from '../core/errors.ts';
 
 const KEY = /^alk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** The suffix of the neighbour tenant src/check/ makes beside the one it probes. */
+const NEIGHBOUR_SUFFIX = '-nbr';
 const KEY_ID = /^(?:alk_)?([0-9a-f]{16})$/;
 
 const SCHEMA = `
@@ -62,8 +64,13 @@ export class KeyStore {
     return new KeyStore(join(home, 'keys.db'));
   }
 
-  /** Makes a key for `tenant`; the returned `key` is the only copy there will ever be. */
+  /**
+   * Makes a key for `tenant`; the returned `key` is the only copy there will ever be. Tenant ids
+   * ending in `-nbr` are refused: `airlock check` (POST /v1/check) probes isolation from a
+   * neighbour tenant of that name, which must never be a tenant someone holds a key for.
+   */
   create(tenant: TenantId): { id: string; key: string; tenant: string } {
+    if (tenant.endsWith(NEIGHBOUR_SUFFIX)) throw new AirlockError('INVALID_REQUEST', `tenant ids ending in "${NEIGHBOUR_SUFFIX}" are reserved for airlock check's neighbour probes: choose another tenant id`);
     const id = randomBytes(8).toString('hex');
     const key = `alk_${id}_${randomBytes(32).toString('base64url')}`;
     this.#db.prepare('INSERT INTO api_keys (id, tenant, hash, created_at) VALUES (?, ?, ?, ?)').run(id, tenant, digest(key).toString('hex'), new Date().toISOString());

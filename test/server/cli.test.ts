@@ -76,7 +76,7 @@ function post(url: string, key: string, body: unknown): Promise<Response> {
 
 const LONG = { version: 1, limits: { wallMs: 30_000, cpuMs: 30_000 } };
 
-test('`airlock keys` shows a key once and stores only its hash; list shows ids, revoke refuses another tenant\'s key', () => {
+test('`airlock keys` shows a key once and stores only its hash; list shows ids, revoke refuses another tenant\'s key, a check neighbour\'s name gets none', () => {
   const home = mkdtempSync(join(tmpdir(), 'airlock-keys-'));
   const made = cli(home, ['keys', 'create', '--tenant', 'acme', '--json']);
   assert.equal(made.code, 0, made.err);
@@ -93,6 +93,9 @@ test('`airlock keys` shows a key once and stores only its hash; list shows ids, 
   assert.equal(foreign.code, 2, "another tenant can't revoke it");
   assert.match(cli(home, ['keys', 'list', '--tenant', 'acme']).out, /\tlive$/m);
   assert.equal(cli(home, ['keys', 'revoke', '--tenant', 'acme', id]).code, 0);
+  const neighbour = cli(home, ['keys', 'create', '--tenant', 'acme-nbr']);
+  assert.equal(neighbour.code, 2, "the check's neighbour tenant names are reserved: no key acts as one");
+  assert.equal(neighbour.out, '');
   assert.match(cli(home, ['keys', 'list', '--tenant', 'acme']).out, /\trevoked /);
 });
 
