@@ -66,3 +66,21 @@ test('/v1/check answers for the key\'s tenant from the policy and a live probe (
   const probes = (await t.records()).filter((rec) => rec.event.kind === 'run.started').map((rec) => rec.event.tenant);
   assert.ok(probes.includes('checker'), `the probes ran as the key's tenant: ${probes.join(', ')}`);
 });
+
+test('one check at a time per tenant: a second one while the first runs is 429 RATE_LIMITED (control: another tenant\'s check runs beside it)', async () => {
+  await using t = await testServer();
+  const a = t.key('checker');
+  const b = t.key('other');
+  const body = { tier: 'isolate', questions: ['network', 'files', 'secrets'] };
+  // Sent together: the first one's probes take far longer than the second takes to arrive.
+  const [first, second, beside] = await Promise.all([
+    call(t.server.url, a, 'POST', '/v1/check', body),
+    call(t.server.url, a, 'POST', '/v1/check', body),
+    call(t.server.url, b, 'POST', '/v1/check', body),
+  ]);
+  assert.deepEqual([first.status, second.status].sort(), [200, 429], JSON.stringify([first.json, second.json]));
+  const refused = first.status === 429 ? first : second;
+  assert.equal((refused.json as { error: { code: string } }).error.code, 'RATE_LIMITED');
+  assert.equal(refused.headers.get('retry-after'), '5');
+  assert.equal(beside.status, 200, "control: another tenant's check is not held up");
+});

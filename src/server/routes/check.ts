@@ -1,5 +1,6 @@
 /** POST /v1/check: the five-question threat report for a policy, answered from the policy and live probes. */
 import { createRoute } from '@hono/zod-openapi';
+import { AirlockError } from '../../core/errors.ts';
 import { runCheck } from '../../check/check.ts';
 import { reportJson } from '../../check/questions.ts';
 import type { Tier } from '../../core/result.ts';
@@ -26,16 +27,28 @@ function tierFor(policy: PolicyDocument, tier: Tier | undefined): Tier {
 }
 
 export function checkRoutes(app: App, parts: RouteParts): void {
+  // A check runs bombs (loop, memory, fork, disk, output) for seconds: one at a time per tenant.
+  const checking = new Set<string>();
   app.openapi(check, async (c) => {
     const body = c.req.valid('json');
+    const tenant = c.var.caller.tenant;
     const policy = body.policy ?? DENY_ALL;
-    const report = await runCheck(parts.airlock, {
-      tier: tierFor(policy, body.tier),
-      policy,
-      tenant: c.var.caller.tenant,
-      home: parts.home,
-      ...(body.questions === undefined ? {} : { questions: body.questions }),
-    });
-    return c.json(reportJson(report), 200);
+    if (checking.has(tenant)) {
+      c.header('Retry-After', '5');
+      throw new AirlockError('RATE_LIMITED', 'a check for this tenant is already running: wait for its report, then ask again');
+    }
+    checking.add(tenant);
+    try {
+      const report = await runCheck(parts.airlock, {
+        tier: tierFor(policy, body.tier),
+        policy,
+        tenant,
+        home: parts.home,
+        ...(body.questions === undefined ? {} : { questions: body.questions }),
+      });
+      return c.json(reportJson(report), 200);
+    } finally {
+      checking.delete(tenant);
+    }
   });
 }
