@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { AirlockError } from '../core/errors.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { airlockHome } from '../runtime/home.ts';
@@ -67,7 +68,10 @@ function hostOf(hostname: string, port: number): string {
 async function listen(hostname: string, port: number): Promise<Server> {
   const server = createServer();
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // A port in use or an address this host lacks is the caller's to change, not a crash.
+      reject(new AirlockError('INVALID_REQUEST', `cannot listen on ${hostOf(hostname, port)} (${error.code ?? error.message}): choose another --host or --port`));
+    });
     server.listen(port, hostname, () => resolve(server));
   });
 }
