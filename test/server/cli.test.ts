@@ -14,6 +14,7 @@ import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
 import { verifyChain } from '../../src/audit/verify.ts';
 import { RUN_DIR } from '../../src/os/uids.ts';
 import { REGISTRY_FILE } from '../../src/runtime/registry.ts';
+import { readEvents, startCommand, type SseEvent } from './helpers.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
@@ -54,9 +55,9 @@ function runsInFlight(home: string): number {
   }
 }
 
-async function inFlight(home: string): Promise<void> {
-  for (let i = 0; i < 400 && runsInFlight(home) === 0; i++) await sleep(25);
-  assert.ok(runsInFlight(home) > 0, 'the run never started');
+async function inFlight(home: string, runs = 1): Promise<void> {
+  for (let i = 0; i < 400 && runsInFlight(home) < runs; i++) await sleep(25);
+  assert.ok(runsInFlight(home) >= runs, 'the runs never started');
 }
 
 async function ended(home: string, run: string): Promise<{ status: string; errorCode: string | null } | undefined> {
@@ -99,16 +100,22 @@ test('`airlock keys` shows a key once and stores only its hash; list shows ids, 
   assert.match(cli(home, ['keys', 'list', '--tenant', 'acme']).out, /\trevoked /);
 });
 
-test('SIGTERM to `airlock serve` during a run: no new connections, the run ends ok and is recorded, the server exits 0 (control: a run before it)', async () => {
+test('SIGTERM to `airlock serve` during a run and a streamed command: no new connections, both end ok and are recorded, the server exits 0 (control: a run before it)', async () => {
   const home = mkdtempSync(join(tmpdir(), 'airlock-serve-cli-'));
   const key = cli(home, ['keys', 'create', '--tenant', 'acme']).out.trim();
   const server = await serve(home);
   const before = await post(server.url, key, { code: 'export default 6 * 7' });
   assert.equal(before.status, 200, 'control: the server runs code');
 
-  // A run that takes 3 s of its own (a clock loop), well inside its limits.
+  // A command whose output streams, and a run that takes 3 s of its own (a clock loop), well inside their limits.
+  const made = await fetch(`${server.url}/v1/sandboxes`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ policy: LONG }) });
+  const box = ((await made.json()) as { id: string }).id;
+  const stream = await startCommand(server.url, key, box, { argv: ['sh', '-c', 'echo begun; sleep 3; echo done'] });
+  const events: SseEvent[] = [];
+  const streamed = readEvents(stream, (e) => (events.push(e), 'more'));
   const pending = post(server.url, key, { code: 'const t = Date.now(); while (Date.now() - t < 3000) {} export default "done"', policy: LONG });
-  await inFlight(home);
+  await inFlight(home, 2);
+  for (let i = 0; i < 400 && !events.some((e) => e.event === 'stdout'); i++) await sleep(25);
   server.child.kill('SIGTERM');
   let refused = false;
   for (let i = 0; i < 200 && !refused; i++) {
@@ -121,8 +128,15 @@ test('SIGTERM to `airlock serve` during a run: no new connections, the run ends 
   assert.equal(res.status, 200, JSON.stringify(result));
   assert.equal(result.status, 'ok', 'the run in flight went on to its end');
   assert.equal(result.result, 'done');
+  await streamed;
+  const last = events[events.length - 1];
+  assert.equal(last?.event, 'ended', JSON.stringify(events));
+  const exec = JSON.parse(last.data) as { runId: string; status: string; stdout: string };
+  assert.equal(exec.status, 'ok', 'the streamed command went on to its end');
+  assert.equal(exec.stdout, 'begun\ndone\n');
   assert.equal(await server.exited, 0, 'the server exits 0');
-  assert.deepEqual(await ended(home, result.id), { status: 'ok', errorCode: null }, 'its run.ended is in the log');
+  assert.deepEqual(await ended(home, result.id), { status: 'ok', errorCode: null }, "the run's run.ended is in the log");
+  assert.deepEqual(await ended(home, exec.runId), { status: 'ok', errorCode: null }, "the command's run.ended is in the log");
   assert.equal(runsInFlight(home), 0, 'no run is left registered');
 });
 

@@ -153,3 +153,25 @@ test('a sandbox its lifetime destroyed answers 409 SANDBOX_CLOSED, then leaves t
   assert.equal((await call(base, key, 'GET', `/v1/sandboxes/${id}`)).status, 404, 'then it is gone from the table');
   assert.deepEqual(((await call(base, key, 'GET', '/v1/sandboxes')).json as { sandboxes: unknown[] }).sandboxes, []);
 });
+
+test('a one-shot run on the container tier, and the audit a page at a time', async () => {
+  await using t = await testServer();
+  const base = t.server.url;
+  const key = t.key('acme');
+  const r = await call(base, key, 'POST', '/v1/runs', { tier: 'container', language: 'python', code: 'print(6 * 7)' });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal((r.json as { stdout: string }).stdout, '42\n');
+  assert.equal((r.json as { tier: string }).tier, 'container');
+
+  const all = ((await call(base, key, 'GET', '/v1/audit')).json as { records: { seq: number }[]; next: number | null });
+  assert.ok(all.records.length >= 3, 'the run is in the audit');
+  assert.equal(all.next, null, 'one page holds it all');
+  const first = (await call(base, key, 'GET', '/v1/audit?limit=2')).json as { records: { seq: number }[]; next: number | null };
+  assert.deepEqual(first.records.map((x) => x.seq), all.records.slice(0, 2).map((x) => x.seq));
+  assert.equal(first.next, all.records[1]?.seq);
+  const second = (await call(base, key, 'GET', `/v1/audit?limit=2&afterSeq=${String(first.next)}`)).json as { records: { seq: number }[] };
+  assert.deepEqual(second.records.map((x) => x.seq), all.records.slice(2, 4).map((x) => x.seq), 'the next page follows on');
+  const bad = await call(base, key, 'GET', '/v1/audit?since=yesterday');
+  assert.equal(bad.status, 400);
+  assert.equal(code(bad), 'INVALID_REQUEST');
+});
