@@ -97,9 +97,14 @@ function stream(c: Context<ServerEnv>, record: CommandRecord, sandbox: string, a
   return streamSSE(c, async (out) => {
     const left = new AbortController();
     out.onAbort(() => left.abort());
-    if (afterSeq === 0) await out.writeSSE({ event: 'command', id: '0', data: JSON.stringify({ id: record.id, sandbox }) });
-    for await (const e of record.follow(afterSeq, left.signal)) {
-      await out.writeSSE({ event: e.event, id: String(e.seq), data: e.data });
+    try {
+      if (afterSeq === 0) await out.writeSSE({ event: 'command', id: '0', data: JSON.stringify({ id: record.id, sandbox }) });
+      for await (const e of record.follow(afterSeq, left.signal)) {
+        await out.writeSSE({ event: e.event, id: String(e.seq), data: e.data });
+      }
+    } catch (error) {
+      // A write to a client that has gone is no fault: the command goes on, and can be attached to again.
+      if (!left.signal.aborted && !out.aborted) throw error;
     }
   });
 }
