@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
-import { SERVE_DEFAULTS, startServer } from '../server/serve.ts';
+import { SERVE_DEFAULTS } from '../server/defaults.ts';
 
 interface ServeFlags {
   readonly host: string;
@@ -39,6 +39,8 @@ export function serveCommand(): Command {
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
     .action(async (flags: ServeFlags) => {
+      // Loaded when serving only: the other commands start without the HTTP stack.
+      const { startServer } = await import('../server/serve.ts');
       const server = await startServer({
         hostname: flags.host,
         port: count('--port', flags.port, 0, 65_535),

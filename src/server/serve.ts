@@ -22,6 +22,7 @@ import { airlockHome } from '../runtime/home.ts';
 import { createAirlock } from '../runtime/airlock.ts';
 import type { QuotaOptions } from '../runtime/quotas.ts';
 import { buildApp } from './app.ts';
+import { SERVE_DEFAULTS } from './defaults.ts';
 import { KeyStore } from './keys.ts';
 import { RateLimiter } from './rate.ts';
 import { SandboxTable } from './sandboxes.ts';
@@ -48,7 +49,7 @@ export interface ServeOptions {
   readonly log?: (line: string) => void;
 }
 
-export const SERVE_DEFAULTS = { hostname: '127.0.0.1', port: 7878, maxBodyBytes: 2 * 1024 * 1024, ratePerMinute: 600, drainMs: 30_000 } as const;
+export { SERVE_DEFAULTS };
 
 /** After the airlock closed, how long the stopped requests' answers get to be written. */
 const ANSWER_GRACE_MS = 5000;
