@@ -5,6 +5,7 @@ import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
 import { benchLabels } from './labels.ts';
 import { benchSeccomp } from './seccomp.ts';
+import { benchServer } from './server.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   audit: benchAudit,
   seccomp: benchSeccomp,
   labels: benchLabels,
+  server: benchServer,
 };
 
 const args = process.argv.slice(2);

@@ -5,7 +5,9 @@ import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { keysCommand } from './keys.ts';
 import { runCommand } from './run.ts';
+import { serveCommand } from './serve.ts';
 
 const program = new Command('airlock')
   .description('run code nobody trusts: default deny, grant by name, everything recorded')
@@ -14,7 +16,9 @@ const program = new Command('airlock')
   .addCommand(runCommand())
   .addCommand(demoCommand())
   .addCommand(auditCommand())
-  .addCommand(checkCommand());
+  .addCommand(checkCommand())
+  .addCommand(serveCommand())
+  .addCommand(keysCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).

@@ -77,6 +77,11 @@ export const ERROR_CODES = {
   STOPPED_BY_HOST: { status: 'killed', exit: 6, http: 409, rpc: -32007, hint: 'the host stopped this run: its sandbox was destroyed or reached its lifetime, or airlock was closed (SIGTERM or SIGINT to the CLI); it was recorded as stopped: run it again' },
   HOST_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the host died while this ran; the reaper recorded it at the next start: run it again' },
   CHECK_INCONSISTENT: { status: 'error', exit: 7, http: 409, rpc: -32030, hint: 'the policy and the live probe disagree: the report shows the worse answer; fix the host or the policy until they agree' },
+  AUTH_REQUIRED: { status: 'denied', exit: 3, http: 401, rpc: -32001, hint: 'send a live API key as "Authorization: Bearer KEY" (airlock keys create --tenant T prints one)' },
+  RATE_LIMITED: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "wait the Retry-After seconds, or raise the server's per-key rate (airlock serve --rate)" },
+  REQUEST_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: "send a smaller request body, or raise the server's limit (airlock serve --max-body)" },
+  HOST_NOT_ALLOWED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'call the server by a Host it serves, from no browser Origin or a listed one (airlock serve --allow-host, --allow-origin)' },
+  NOT_FOUND: { status: 'invalid', exit: 2, http: 404, rpc: -32602, hint: 'name a route, sandbox or command that exists within your tenant' },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 
