@@ -8,6 +8,7 @@ export type { RunRequest } from './policy/request.ts';
 export type { PolicyDocument } from './policy/schema.ts';
 export { compilePolicy, type CompiledPolicy } from './policy/compile.ts';
 export type { ToolHandler, ToolContext } from './isolate/tool-bridge.ts';
+export type { ToolDeclaration, ToolEntry } from './runtime/tool-catalog.ts';
 export type { AuditEvent, AuditSink } from './audit/event.ts';
 export type { Checkpoint } from './audit/checkpoint.ts';
 export type { CheckpointWitness } from './audit/checkpoint-witness.ts';

@@ -19,7 +19,6 @@ import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compi
 import { parseRunRequest, TENANT_ID, type RunRequest } from '../policy/request.ts';
 import { DENY_ALL } from '../policy/schema.ts';
 import { IsolateTier } from '../isolate/tier.ts';
-import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { BoundedCache } from './bounded-cache.ts';
 import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
@@ -35,6 +34,7 @@ import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { ReapReport } from './reaper.ts';
 import { Supervisor, type SandboxLease } from './supervisor.ts';
+import { ToolCatalog } from './tool-catalog.ts';
 
 export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
@@ -78,7 +78,7 @@ function defaultAuditSink(home: string, settings: CheckpointSettings | undefined
 class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
-  readonly #tools: Readonly<Record<string, ToolHandler>>;
+  readonly #tools: ToolCatalog;
   readonly #gateway: EgressGateway;
   /** What the gateway and the container tier record their decisions through: a run's denials are its violations. */
   readonly #tap: DenialTap;
@@ -98,7 +98,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
     this.audit = options.audit ?? defaultAuditSink(home, options.checkpoint);
-    this.#tools = options.tools ?? {};
+    this.#tools = new ToolCatalog(options.tools ?? {});
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
     this.#tap = new DenialTap(this.audit);
@@ -107,7 +107,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.isolate = new IsolateTier({
       home,
       audit: this.audit,
-      handlers: this.#tools,
+      handlers: this.#tools.handlers,
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
@@ -118,10 +118,7 @@ class AirlockImpl implements Airlock, SandboxHost {
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
   #compile(doc: unknown, tenant: string): CompiledPolicy {
     const policy = this.#policies.get(`${tenant}\n${documentKey(doc, 'INVALID_POLICY', 'the policy')}`, () => compilePolicy(doc));
-    const missing = [...policy.tools.keys()].filter((name) => !Object.hasOwn(this.#tools, name));
-    if (missing.length > 0) {
-      throw new AirlockError('INVALID_POLICY', `the policy grants ${missing.map((n) => `"${n}"`).join(', ')}, which this host has no handler for: register them in createAirlock({ tools })`);
-    }
+    this.#tools.check(policy);
     return policy;
   }
 

@@ -12,10 +12,10 @@ import type { AuditSink } from '../audit/event.ts';
 import type { Tier } from '../core/result.ts';
 import type { EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
-import type { ToolHandler } from '../isolate/tool-bridge.ts';
-import type { PolicyDocument } from '../policy/schema.ts';
+import { TOOL_OPERATION, type PolicyDocument } from '../policy/schema.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { SandboxRunOptions } from './sandbox.ts';
+import type { ToolEntry } from './tool-catalog.ts';
 
 export interface AirlockOptions {
   /** State directory; default $AIRLOCK_HOME or ~/.airlock. */
@@ -32,7 +32,7 @@ export interface AirlockOptions {
    */
   readonly checkpoint?: CheckpointSettings;
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
-  readonly tools?: Readonly<Record<string, ToolHandler>>;
+  readonly tools?: Readonly<Record<string, ToolEntry>>;
   readonly isolate?: { readonly workersPerTenant?: number };
   /**
    * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
@@ -67,7 +67,21 @@ const airlockOptionsSchema = z.strictObject({
       everyMs: positive.optional(),
     })
     .optional(),
-  tools: z.record(z.string(), fn('a tool handler: a function (args, context)')).optional(),
+  tools: z
+    .record(
+      z.string(),
+      z.union([
+        fn('a tool handler: a function (args, context)'),
+        z.strictObject({
+          handler: fn('a tool handler: a function (args, context)'),
+          operation: z.string().regex(TOOL_OPERATION, 'an operation is a lowercase verb: a-z, digits, _ or -, up to 32 (read, write, send, pay…)'),
+          resources: z.array(z.string().min(1).max(512)).max(32).optional(),
+          labels: z.unknown().optional(),
+          description: z.string().max(1000).optional(),
+        }),
+      ]),
+    )
+    .optional(),
   isolate: z.strictObject({ workersPerTenant: positive.max(256).optional() }).optional(),
   secrets: withMethods(['get'], 'a SecretSource').optional(),
   egress: z.strictObject({ resolve: fn('a resolver function').optional(), ca: z.string().optional(), limits: gatewayLimits.optional() }).optional(),

@@ -54,3 +54,19 @@ test('a tool name must be identifiers joined by dots; an operation is a lowercas
     assert.equal(r.error?.code, 'INVALID_POLICY', `${name} / ${operation}`);
   }
 });
+
+test("a tool's operation is the host's: a policy that calls a declared delete a read is refused; repeating it works", async () => {
+  let deleted = 0;
+  const declared = {
+    'mail.delete': { handler: () => ++deleted, operation: 'delete', resources: ['mail:thread/{threadId}'] },
+  };
+  await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-test-')), tools: declared, isolate: { workersPerTenant: 1 } });
+  const code = 'export default await tools.mail.delete({ threadId: "t1" })';
+  const lying = await airlock.run({ code, policy: { version: 1, tools: { 'mail.delete': { operation: 'read', args: { type: 'object' } } } } });
+  assert.equal(lying.error?.code, 'INVALID_POLICY');
+  assert.match(lying.error.message, /host declares it "delete"/);
+  assert.equal(deleted, 0, 'the handler never ran');
+  const honest = await airlock.run({ code, policy: { version: 1, tools: { 'mail.delete': { operation: 'delete', args: { type: 'object' } } } } });
+  assert.equal(honest.status, 'ok', JSON.stringify(honest.error));
+  assert.equal(deleted, 1);
+});
