@@ -69,6 +69,13 @@ export const ERROR_CODES = {
   STOPPED_BY_HOST: { status: 'killed', exit: 6, http: 409, rpc: -32007, hint: 'the host stopped this run: its sandbox was destroyed or reached its lifetime, or airlock was closed (SIGTERM or SIGINT to the CLI); it was recorded as stopped: run it again' },
   HOST_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the host died while this ran; the reaper recorded it at the next start: run it again' },
   CHECK_INCONSISTENT: { status: 'error', exit: 7, http: 409, rpc: -32030, hint: 'the policy and the live probe disagree: the report shows the worse answer; fix the host or the policy until they agree' },
+  WARRANT_INVALID: { status: 'invalid', exit: 2, http: 401, rpc: -32040, hint: 'the warrant does not verify (bad encoding, signature or chain): use the token as it was issued or attenuated, unchanged' },
+  WARRANT_KEY_UNTRUSTED: { status: 'invalid', exit: 2, http: 401, rpc: -32041, hint: "the warrant's root key id is not among the trusted keys: trust that key, or mint the warrant with a trusted one" },
+  WARRANT_EXPIRED: { status: 'denied', exit: 3, http: 401, rpc: -32042, hint: 'the warrant (or a link of its chain) has expired: get a new one' },
+  WARRANT_REVOKED: { status: 'denied', exit: 3, http: 403, rpc: -32043, hint: 'a link of the warrant was revoked by id: get a new one' },
+  WARRANT_DENIED: { status: 'denied', exit: 3, http: 403, rpc: -32044, hint: 'the warrant does not grant this call at the level named: ask the level that issued it for a grant that covers it' },
+  WARRANT_WIDENING: { status: 'invalid', exit: 2, http: 400, rpc: -32045, hint: 'an attenuation may only narrow: ask for no more than the parent grants (tools, ops, resources, where, expiry, depth)' },
+  WARRANT_PROOF_REQUIRED: { status: 'denied', exit: 3, http: 401, rpc: -32046, hint: "this warrant is bound to its holder: present a proof signed by the leaf holder's key over the challenge" },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 
