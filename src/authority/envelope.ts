@@ -28,6 +28,19 @@ export interface RawLink {
   readonly preimage: Buffer;
 }
 
+/**
+ * How a token proves possession of its leaf holder's key. A chain's prefix is itself a chain, so
+ * without this whoever received a child token could drop its last link and use the parent's
+ * authority; the prefix's holder key is not in the token, so its proof can't be made.
+ */
+export type TokenProof =
+  /** The leaf holder's Ed25519 private key (RFC 8032 seed) travels in the token: whoever holds it may use and attenuate it. */
+  | { readonly kind: 'bearer'; readonly seed: Buffer }
+  /** The presenter proves possession with a signature over the verifier's challenge (docs §7). */
+  | { readonly kind: 'bound' };
+
+export const SEED_BYTES = 32;
+
 const invalid = (why: string): AirlockError => new AirlockError('WARRANT_INVALID', `the warrant is not a well-formed token: ${why}`);
 
 /** The link's bytes before its signature (kidLen kid payloadLen payload). */
@@ -53,21 +66,23 @@ export function makeLink(kid: string, payload: Buffer, signature: Buffer): RawLi
   return { kid, payload, signature, bytes: Buffer.concat([body, signature]), preimage };
 }
 
-/** Token text for these links, in chain order. */
-export function encodeToken(links: readonly RawLink[]): string {
+/** Token text for these links, in chain order, with the leaf holder's proof. */
+export function encodeToken(links: readonly RawLink[], proof: TokenProof): string {
   if (links.length === 0 || links.length > MAX_LINKS) throw invalid(`a chain holds 1 to ${MAX_LINKS} links, not ${links.length}`);
-  const text = TOKEN_PREFIX + Buffer.concat([Buffer.of(ENVELOPE_VERSION, links.length), ...links.map((l) => l.bytes)]).toString('base64url');
+  if (proof.kind === 'bearer' && proof.seed.length !== SEED_BYTES) throw invalid(`a bearer seed is ${SEED_BYTES} bytes`);
+  const tail = proof.kind === 'bearer' ? Buffer.concat([Buffer.of(1), proof.seed]) : Buffer.of(0);
+  const text = TOKEN_PREFIX + Buffer.concat([Buffer.of(ENVELOPE_VERSION, links.length), ...links.map((l) => l.bytes), tail]).toString('base64url');
   if (text.length > MAX_TOKEN_CHARS) throw invalid(`it would be ${text.length} characters, over ${MAX_TOKEN_CHARS}`);
   return text;
 }
 
 /**
- * The links of a token, framing checked, nothing verified or parsed.
+ * The links of a token and its proof, framing checked, nothing verified or parsed.
  *
  * @example
- *   const links = decodeToken(token);   // throws WARRANT_INVALID on any framing fault
+ *   const { links, proof } = decodeToken(token);   // throws WARRANT_INVALID on any framing fault
  */
-export function decodeToken(token: unknown): RawLink[] {
+export function decodeToken(token: unknown): { readonly links: RawLink[]; readonly proof: TokenProof } {
   if (typeof token !== 'string') throw invalid('it is not a string');
   if (token.length > MAX_TOKEN_CHARS) throw invalid(`it is ${token.length} characters, over ${MAX_TOKEN_CHARS}`);
   if (!token.startsWith(TOKEN_PREFIX)) throw invalid(`it does not start with ${TOKEN_PREFIX}`);
@@ -103,6 +118,14 @@ export function decodeToken(token: unknown): RawLink[] {
     const preimage = Buffer.concat([SIGN_DOMAIN, Buffer.of(ENVELOPE_VERSION), linkBytes.subarray(0, linkBytes.length - SIGNATURE_BYTES)]);
     links.push({ kid, payload, signature, bytes: linkBytes, preimage });
   }
-  if (at !== bytes.length) throw invalid(`${bytes.length - at} bytes follow the last link`);
-  return links;
+  const kind = bytes[at];
+  at += 1;
+  let proof: TokenProof;
+  if (kind === 0) proof = { kind: 'bound' };
+  else if (kind === 1 && bytes.length - at >= SEED_BYTES) {
+    proof = { kind: 'bearer', seed: bytes.subarray(at, at + SEED_BYTES) };
+    at += SEED_BYTES;
+  } else throw invalid('its holder proof is missing or malformed');
+  if (at !== bytes.length) throw invalid(`${bytes.length - at} bytes follow the holder proof`);
+  return { links, proof };
 }

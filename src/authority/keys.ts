@@ -57,6 +57,21 @@ export function signingKey(privateKey: KeyObject): SigningKey {
   return { kid: ref.kid, privateKey, publicKey: ref.key };
 }
 
+// PKCS#8 DER of an Ed25519 private key is this prefix and the 32-byte seed (RFC 8410).
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The 32-byte seed of a signing key, as a bearer token carries it. */
+export function seedOf(key: SigningKey): Buffer {
+  const der = key.privateKey.export({ format: 'der', type: 'pkcs8' });
+  return der.subarray(der.length - 32);
+}
+
+/** A signing key from a 32-byte seed. */
+export function signingKeyFromSeed(seed: Buffer): SigningKey {
+  if (seed.length !== 32) throw new AirlockError('WARRANT_INVALID', 'a holder seed is 32 bytes');
+  return signingKey(createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' }));
+}
+
 /** A fresh Ed25519 key pair. */
 export function generateSigningKey(): SigningKey {
   return signingKey(generateKeyPairSync('ed25519').privateKey);

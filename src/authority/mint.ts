@@ -6,8 +6,8 @@
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
-import { encodeToken, makeLink, signingPreimage } from './envelope.ts';
-import { publicRef, type PublicKeyRef, type SigningKey } from './keys.ts';
+import { encodeToken, makeLink, signingPreimage, type TokenProof } from './envelope.ts';
+import { generateSigningKey, publicRef, seedOf, type PublicKeyRef, type SigningKey } from './keys.ts';
 import { ABSOLUTE_MAX_DEPTH, payloadSchema, problemsOf, type FlowDoc, type GrantDoc } from './payload.ts';
 import type { VerifiedWarrant } from './verify.ts';
 import { flowWidenings, grantCovers } from './widening.ts';
@@ -16,15 +16,17 @@ import { flowWidenings, grantCovers } from './widening.ts';
 export const DEFAULT_MAX_DEPTH = 4;
 
 interface LinkOptions {
-  /** Who may use the new link and sign the next one. */
-  readonly holder: PublicKeyRef | KeyObject;
+  /**
+   * Who may use the new link and sign the next one. Given: the token is bound to that key, and its
+   * presenter proves possession at each use (for tokens that leave the host). Omitted: a fresh key
+   * is made and travels in the token (a bearer token: keep it on the host, or short-lived).
+   */
+  readonly holder?: PublicKeyRef | KeyObject;
   /** Milliseconds since the epoch. */
   readonly now: number;
   readonly expiresAt: number;
   readonly flow?: FlowDoc;
   readonly maxDepth?: number;
-  /** `required`: a presenter must prove possession of the holder's key (for tokens leaving the host). */
-  readonly pop?: 'required';
 }
 
 export interface MintOptions extends LinkOptions {
@@ -35,16 +37,19 @@ export interface MintOptions extends LinkOptions {
 }
 
 export interface AttenuateOptions extends LinkOptions {
-  /** The parent's holder key: only the holder of a link may attenuate it. */
-  readonly signer: SigningKey;
+  /** The parent's holder key: only the holder of a link may attenuate it. Omitted: the key a bearer token carries. */
+  readonly signer?: SigningKey;
   /** Omitted: this level adds no tool constraint (it inherits its parent's grants). */
   readonly grants?: readonly GrantDoc[];
 }
 
 const newWarrantId = (): string => `wr_${randomBytes(16).toString('base64url')}`;
 
-function holderRef(holder: PublicKeyRef | KeyObject): PublicKeyRef {
-  return 'raw' in holder ? holder : publicRef(holder);
+/** The new link's holder, and the proof its token carries. */
+function holderOf(holder: PublicKeyRef | KeyObject | undefined): { readonly ref: PublicKeyRef; readonly proof: TokenProof } {
+  if (holder !== undefined) return { ref: 'raw' in holder ? holder : publicRef(holder), proof: { kind: 'bound' } };
+  const fresh = generateSigningKey();
+  return { ref: publicRef(fresh.publicKey), proof: { kind: 'bearer', seed: seedOf(fresh) } };
 }
 
 /** Checks the payload against the format and signs its canonical bytes. */
@@ -55,10 +60,9 @@ function signLink(signer: SigningKey, document: Record<string, unknown>): Return
   return makeLink(signer.kid, payload, sign(null, signingPreimage(signer.kid, payload), signer.privateKey));
 }
 
-function common(o: LinkOptions, signer: SigningKey): Record<string, unknown> {
+function common(o: LinkOptions, signer: SigningKey, holder: PublicKeyRef): Record<string, unknown> {
   if (!Number.isSafeInteger(o.now) || !Number.isSafeInteger(o.expiresAt)) throw new AirlockError('INVALID_REQUEST', 'now and expiresAt are whole milliseconds since the epoch');
   if (o.expiresAt <= o.now) throw new AirlockError('INVALID_REQUEST', 'expiresAt must be after now: a warrant that is already expired grants nothing');
-  const holder = holderRef(o.holder);
   return {
     v: 1,
     id: newWarrantId(),
@@ -74,21 +78,13 @@ function common(o: LinkOptions, signer: SigningKey): Record<string, unknown> {
  * A root link, signed by a root key.
  *
  * @example
- *   const token = mintWarrant({ signer: rootKey, holder: hostKey.publicKey, tenant: 'acme', now, expiresAt: now + 3_600_000,
+ *   const token = mintWarrant({ signer: rootKey, tenant: 'acme', now, expiresAt: now + 3_600_000,
  *     grants: [{ tool: 'mail.*', ops: ['read'], resources: ['mail:thread/*'] }] });
  */
 export function mintWarrant(o: MintOptions): string {
-  return encodeToken([
-    signLink(o.signer, {
-      ...common(o, o.signer),
-      depth: 0,
-      maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH,
-      parent: null,
-      tenant: o.tenant,
-      grants: o.grants,
-      ...(o.pop === 'required' && { pop: true }),
-    }),
-  ]);
+  const holder = holderOf(o.holder);
+  const link = signLink(o.signer, { ...common(o, o.signer, holder.ref), depth: 0, maxDepth: o.maxDepth ?? DEFAULT_MAX_DEPTH, parent: null, tenant: o.tenant, grants: o.grants });
+  return encodeToken([link], holder.proof);
 }
 
 const widening = (message: string): AirlockError => new AirlockError('WARRANT_WIDENING', message);
@@ -97,12 +93,14 @@ const widening = (message: string): AirlockError => new AirlockError('WARRANT_WI
  * A child link appended to a verified chain, signed by the chain's holder.
  *
  * @example
- *   const child = attenuateWarrant(verified, { signer: hostKey, holder: subAgentKey.publicKey, now, expiresAt: now + 60_000,
+ *   const child = attenuateWarrant(verified, { now, expiresAt: now + 60_000,
  *     grants: [{ tool: 'mail.read', ops: ['read'], resources: ['mail:thread/7'] }] });
  */
 export function attenuateWarrant(parent: VerifiedWarrant, o: AttenuateOptions): string {
-  if (o.signer.kid !== parent.holder.kid) {
-    throw new AirlockError('WARRANT_INVALID', `only the chain's holder ${parent.holder.kid} may attenuate it; this key is ${o.signer.kid}`);
+  const signer = o.signer ?? parent.bearer;
+  if (signer === null) throw new AirlockError('INVALID_REQUEST', `the warrant is bound to holder ${parent.holder.kid}: attenuate it with that key (signer)`);
+  if (signer.kid !== parent.holder.kid) {
+    throw new AirlockError('WARRANT_INVALID', `only the chain's holder ${parent.holder.kid} may attenuate it; this key is ${signer.kid}`);
   }
   const depth = parent.depth + 1;
   if (depth > parent.maxDepth || depth > ABSOLUTE_MAX_DEPTH) throw widening(`the chain may grow to depth ${parent.maxDepth}; a link at depth ${depth} is past it`);
@@ -120,13 +118,13 @@ export function attenuateWarrant(parent: VerifiedWarrant, o: AttenuateOptions): 
   }
   const leaf = parent.links.at(-1);
   if (leaf === undefined) throw new AirlockError('INTERNAL', 'a verified chain has links');
-  const link = signLink(o.signer, {
-    ...common(o, o.signer),
+  const holder = holderOf(o.holder);
+  const link = signLink(signer, {
+    ...common(o, signer, holder.ref),
     depth,
     maxDepth,
     parent: createHash('sha256').update(leaf.bytes).digest('hex'),
     ...(o.grants !== undefined && { grants: o.grants }),
-    ...((parent.pop || o.pop === 'required') && { pop: true }),
   });
-  return encodeToken([...parent.links, link]);
+  return encodeToken([...parent.links, link], holder.proof);
 }

@@ -66,7 +66,6 @@ export const payloadSchema = z.strictObject({
   tenant: z.string().regex(TENANT_ID).optional(),
   iat: ms,
   exp: ms,
-  pop: z.literal(true).optional(),
   grants: z.array(grantSchema).max(64).optional(),
   flow: flowSchema.optional(),
 });

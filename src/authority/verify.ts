@@ -7,10 +7,10 @@
  */
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { AirlockError } from '../core/errors.ts';
-import { decodeToken, type RawLink } from './envelope.ts';
+import { decodeToken, type RawLink, type TokenProof } from './envelope.ts';
 import { compileFlow, type CompiledFlow } from './flow.ts';
 import { compileGrants, type CompiledGrant } from './grants.ts';
-import { publicFromRaw, publicRef, type PublicKeyRef } from './keys.ts';
+import { publicFromRaw, publicRef, signingKeyFromSeed, type PublicKeyRef, type SigningKey } from './keys.ts';
 import { parsePayload, type Payload } from './payload.ts';
 import { proofHolds, type HolderProof } from './proof.ts';
 
@@ -30,7 +30,7 @@ export interface VerifyOptions {
   readonly revoked: RevocationSet;
   /** The tenant the caller acts for: a chain rooted for another tenant is refused. */
   readonly tenant: string;
-  /** Required when a link of the chain is holder-bound (`pop`). */
+  /** Required for a bound token (one that carries no holder key): the holder's proof of possession. */
   readonly proof?: HolderProof;
 }
 
@@ -49,6 +49,7 @@ interface WarrantParts {
   readonly levels: readonly WarrantLevel[];
   readonly rootKey: KeyObject;
   readonly holder: PublicKeyRef;
+  readonly bearer: SigningKey | null;
 }
 
 const BUILD: unique symbol = Symbol('VerifiedWarrant');
@@ -73,8 +74,11 @@ export class VerifiedWarrant {
   readonly rootKey: KeyObject;
   /** The key that may use this chain and sign its next link. */
   readonly holder: PublicKeyRef;
-  /** Whether a presenter must prove possession of the holder's key. */
-  readonly pop: boolean;
+  /**
+   * The holder's key when the token carried it (a bearer token): what attenuation signs with.
+   * null for a bound token, whose presenter proves possession of the holder key on each use.
+   */
+  readonly bearer: SigningKey | null;
   readonly levels: readonly WarrantLevel[];
   readonly flows: readonly CompiledFlow[];
   /** The links exactly as received, for attenuation to append to. */
@@ -97,7 +101,7 @@ export class VerifiedWarrant {
     this.rootKid = root.payload.iss;
     this.rootKey = parts.rootKey;
     this.holder = parts.holder;
-    this.pop = leaf.payload.pop === true;
+    this.bearer = parts.bearer;
     this.levels = Object.freeze([...parts.levels]);
     this.flows = Object.freeze(parts.levels.map((l) => l.flow));
     this.links = Object.freeze([...parts.links]);
@@ -119,7 +123,7 @@ function signerOf(link: RawLink, index: number, previous: { readonly holder: Pub
   return key;
 }
 
-/** C1–C6 of docs/warrant-format.md §5, for a payload whose signature already verified. */
+/** C1–C5 of docs/warrant-format.md §5, for a payload whose signature already verified. */
 function checkLink(p: Payload, link: RawLink, index: number, previous: { readonly payload: Payload; readonly link: RawLink } | undefined): void {
   if (p.iss !== link.kid) throw invalid(`link ${index} names issuer ${p.iss} but was signed by ${link.kid}`);
   if (p.iat > p.exp) throw invalid(`link ${index} expires before it was issued`);
@@ -135,11 +139,19 @@ function checkLink(p: Payload, link: RawLink, index: number, previous: { readonl
   if (p.maxDepth > up.maxDepth) throw invalid(`link ${index} raises the depth limit from ${up.maxDepth} to ${p.maxDepth}`);
   if (p.exp > up.exp) throw invalid(`link ${index} expires after its parent: expiry only shrinks`);
   if (p.tenant !== undefined) throw invalid(`link ${index} states a tenant: only the root does`);
-  if (up.pop === true && p.pop !== true) throw invalid(`link ${index} drops its parent's holder binding`);
 }
 
-/** The chain's signatures and invariants; no clock, revocation or tenant yet. */
-function verifyChain(links: readonly RawLink[], trustedKeys: ReadonlyMap<string, KeyObject>): WarrantParts {
+/** The bearer key a token carries, checked against the leaf holder; null for a bound token. */
+function bearerOf(proof: TokenProof, holder: PublicKeyRef): SigningKey | null {
+  if (proof.kind === 'bound') return null;
+  const key = signingKeyFromSeed(proof.seed);
+  if (!key.publicKey.equals(holder.key)) throw invalid("the token's holder key is not the leaf's holder: links were removed, or the key was changed");
+  return key;
+}
+
+/** The chain's signatures and invariants, and its holder proof; no clock, revocation or tenant yet. */
+function verifyChain(token: unknown, trustedKeys: ReadonlyMap<string, KeyObject>): WarrantParts {
+  const { links, proof } = decodeToken(token);
   const levels: WarrantLevel[] = [];
   let previous: { readonly payload: Payload; readonly link: RawLink; readonly holder: PublicKeyRef } | undefined;
   let rootKey: KeyObject | undefined;
@@ -161,7 +173,7 @@ function verifyChain(links: readonly RawLink[], trustedKeys: ReadonlyMap<string,
     previous = { payload, link, holder };
   }
   if (previous === undefined || rootKey === undefined) throw invalid('the token holds no links');
-  return { links, levels, rootKey, holder: previous.holder };
+  return { links, levels, rootKey, holder: previous.holder, bearer: bearerOf(proof, previous.holder) };
 }
 
 /**
@@ -176,7 +188,7 @@ export function checkStanding(w: VerifiedWarrant, options: VerifyOptions): void 
   if (w.issuedAt > options.now + IAT_SKEW_MS) throw invalid('the warrant was issued in the future: check the issuing host\'s clock');
   const revoked = w.ids.find((id) => options.revoked.has(id));
   if (revoked !== undefined) throw new AirlockError('WARRANT_REVOKED', `warrant ${revoked} of this chain was revoked: get a new one`);
-  if (w.pop) {
+  if (w.bearer === null) {
     if (options.proof === undefined) throw new AirlockError('WARRANT_PROOF_REQUIRED', `the warrant is bound to holder ${w.holder.kid}: present a proof of possession with it`);
     if (!proofHolds(w.holder, w.chainHash, options.proof)) throw new AirlockError('WARRANT_PROOF_REQUIRED', `the proof is not holder ${w.holder.kid}'s signature over this chain and challenge`);
   }
@@ -188,7 +200,7 @@ export function checkStanding(w: VerifiedWarrant, options: VerifyOptions): void 
  *   authorize(w, { tool: 'mail.read', op: 'read', resources: ['mail:thread/7'], args: { threadId: '7' } });
  */
 export function verifyWarrant(token: unknown, options: VerifyOptions): VerifiedWarrant {
-  const warrant = new VerifiedWarrant(BUILD, verifyChain(decodeToken(token), options.trustedKeys));
+  const warrant = new VerifiedWarrant(BUILD, verifyChain(token, options.trustedKeys));
   checkStanding(warrant, options);
   return warrant;
 }
