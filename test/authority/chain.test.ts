@@ -35,7 +35,6 @@ test('read mail, never write, delete or move: each denial names the level and gr
   for (const [tool, op] of [['mail.write', 'write'], ['mail.delete', 'delete'], ['mail.move', 'move'], ['mail.read', 'write']] as const) {
     const denied = authorize(verified, call(tool, op));
     assert.equal(denied.allow, false, `${tool} ${op}`);
-    if (denied.allow) continue;
     assert.equal(denied.code, 'WARRANT_DENIED');
     assert.equal(denied.level, 0);
     assert.equal(denied.grant, 0);
@@ -44,7 +43,7 @@ test('read mail, never write, delete or move: each denial names the level and gr
   }
   const calendar = authorize(verified, { tool: 'cal.read', op: 'read', resources: [], args: {} });
   assert.equal(calendar.allow, false);
-  assert.ok(!calendar.allow && calendar.grant === undefined, 'no grant of the level names the tool: none is blamed');
+  assert.ok(calendar.grant === undefined, 'no grant of the level names the tool: none is blamed');
 });
 
 test('a child narrows: what it names is allowed; what its parent allows but it does not, and anything its parent lacks, is denied', () => {
