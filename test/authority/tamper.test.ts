@@ -1,0 +1,39 @@
+// Every single-byte change of a real token is refused, exhaustively: each position of a two-link
+// bearer token's text, set to each of the 255 other byte values. The unchanged token verifies.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AirlockError } from '../../src/core/errors.ts';
+import { attenuateWarrant } from '../../src/authority/mint.ts';
+import { verifyWarrant } from '../../src/authority/verify.ts';
+import { HOUR, NOW, rootToken, world } from './helpers.ts';
+
+test('every single-byte change of a two-link token is refused with a warrant code', () => {
+  const w = world();
+  const parent = verifyWarrant(rootToken(w), w.options);
+  const token = attenuateWarrant(parent, { now: NOW, expiresAt: NOW + HOUR / 2, grants: [{ tool: 'mail.read', ops: ['read'], resources: ['mail:thread/7'] }] });
+  assert.equal(verifyWarrant(token, w.options).depth, 1, 'control: the token as minted verifies');
+  const bytes = Buffer.from(token, 'latin1');
+  const codes = new Map<string, number>();
+  let tried = 0;
+  for (let at = 0; at < bytes.length; at++) {
+    const original = bytes[at]!;
+    for (let value = 0; value < 256; value++) {
+      if (value === original) continue;
+      bytes[at] = value;
+      tried++;
+      try {
+        verifyWarrant(bytes.toString('latin1'), w.options);
+        assert.fail(`setting byte ${at} to ${value} still verified`);
+      } catch (error) {
+        assert.ok(error instanceof AirlockError && error.code.startsWith('WARRANT_'), `byte ${at} = ${value}: ${String(error)}`);
+        const kind = /not a well-formed token/.test(error.message) ? 'framing' : /signature does not verify/.test(error.message) ? 'signature' : error.code;
+        codes.set(kind, (codes.get(kind) ?? 0) + 1);
+      }
+    }
+    bytes[at] = original;
+  }
+  assert.equal(tried, bytes.length * 255);
+  // Most base64url-preserving changes get past the framing and are caught by the signature.
+  assert.ok((codes.get('signature') ?? 0) > bytes.length * 40, JSON.stringify([...codes]));
+  process.stdout.write(`# ${tried} single-byte changes of a ${bytes.length}-character token, all refused: ${JSON.stringify(Object.fromEntries(codes))}\n`);
+});
