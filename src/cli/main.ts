@@ -6,6 +6,7 @@ import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { runCommand } from './run.ts';
+import { warrantCommand } from './warrant.ts';
 
 const program = new Command('airlock')
   .description('run code nobody trusts: default deny, grant by name, everything recorded')
@@ -14,7 +15,8 @@ const program = new Command('airlock')
   .addCommand(runCommand())
   .addCommand(demoCommand())
   .addCommand(auditCommand())
-  .addCommand(checkCommand());
+  .addCommand(checkCommand())
+  .addCommand(warrantCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).
