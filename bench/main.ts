@@ -4,6 +4,7 @@ import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
 import { benchSeccomp } from './seccomp.ts';
+import { benchWarrant } from './warrant.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   egress: benchEgress,
   audit: benchAudit,
   seccomp: benchSeccomp,
+  warrant: benchWarrant,
 };
 
 const args = process.argv.slice(2);
