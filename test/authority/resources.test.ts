@@ -70,6 +70,18 @@ test('an argument cannot forge "/" or "*": escaped, it stays inside its own segm
   assert.equal(authorize(days, { tool: 'cal.read', op: 'read', resources: names(['cal:day/{date|*}'], {}), args: {} }).allow, false, 'every day is more than 2026');
 });
 
+test('a grant that names resources denies a call that names none (an absent argument without a default)', () => {
+  const w = world();
+  const verified = verifyWarrant(rootToken(w, { grants: [{ tool: 'mail.read', ops: ['read'], resources: ['mail:thread/*'] }] }), w.options);
+  const templates = ['mail:thread/{threadId}'];
+  const read = (args: Record<string, unknown>) => authorize(verified, { tool: 'mail.read', op: 'read', resources: names(templates, args), args });
+  assert.equal(read({ threadId: '7' }).allow, true, 'control');
+  const none = read({});
+  assert.ok(!none.allow && /names none/.test(none.message), JSON.stringify(none));
+  const open = verifyWarrant(rootToken(w, { grants: [{ tool: 'mail.read', ops: ['read'] }] }), w.options);
+  assert.equal(authorize(open, { tool: 'mail.read', op: 'read', resources: [], args: {} }).allow, true, 'a grant without resources does not ask for any');
+});
+
 test('routes are resources: a warrant narrows the network like a tool', () => {
   assert.equal(routeResource({ scheme: 'https', host: 'API.Example.com', port: 443, path: '/v1/a b/*' }), 'net:https://api.example.com:443/v1/a%20b/%2A');
   assert.equal(routeResource({ scheme: 'http', host: 'example.com', port: 8080, path: '/' }), 'net:http://example.com:8080/');
