@@ -4,7 +4,7 @@
  * is this argument's integrity check waived. Every level that states a kind must allow the item;
  * a level that omits it inherits; a kind no level states allows nothing.
  */
-import { compileGlob } from './glob.ts';
+import { compileGlob, type Glob } from './glob.ts';
 import type { FlowDoc, Scalar } from './payload.ts';
 
 export type FlowItem =
@@ -13,12 +13,12 @@ export type FlowItem =
   | { readonly kind: 'waive'; readonly arg: string };
 
 export interface CompiledFlow {
-  readonly declassify: readonly { readonly from: readonly RegExp[]; readonly to: readonly RegExp[] }[] | null;
-  readonly endorse: readonly { readonly arg: RegExp; readonly values: ReadonlySet<Scalar> }[] | null;
-  readonly waive: readonly RegExp[] | null;
+  readonly declassify: readonly { readonly from: readonly Glob[]; readonly to: readonly Glob[] }[] | null;
+  readonly endorse: readonly { readonly arg: Glob; readonly values: ReadonlySet<Scalar> }[] | null;
+  readonly waive: readonly Glob[] | null;
 }
 
-const globs = (patterns: readonly string[]): RegExp[] => patterns.map((p) => compileGlob(p, null));
+const globs = (patterns: readonly string[]): Glob[] => patterns.map((p) => compileGlob(p, null));
 
 export function compileFlow(doc: FlowDoc | undefined): CompiledFlow {
   return {

@@ -2,7 +2,7 @@
  * What one level of a warrant allows (docs/warrant-format.md §6.1): its grants compiled once,
  * when the chain is verified, so that a call costs only the match.
  */
-import { compileGlob } from './glob.ts';
+import { compileGlob, type Glob } from './glob.ts';
 import type { ConstraintDoc, GrantDoc, Scalar } from './payload.ts';
 
 /** One call as the host sees it: which tool, what it does, what it touches, with what. */
@@ -27,11 +27,11 @@ interface CompiledConstraint {
 export interface CompiledGrant {
   readonly index: number;
   readonly doc: GrantDoc;
-  readonly tool: RegExp;
+  readonly tool: Glob;
   /** null: any op. */
   readonly ops: ReadonlySet<string> | null;
   /** null: any resources. */
-  readonly resources: readonly RegExp[] | null;
+  readonly resources: readonly Glob[] | null;
   readonly where: readonly CompiledConstraint[];
 }
 

@@ -210,3 +210,46 @@ test(`glob containment is sound over every short string (seed ${SEED})`, () => {
   process.stdout.write(`# glob containment, seed ${SEED}: ${JSON.stringify(counts)}\n`);
   assert.ok(counts.covered > 100 && counts.covered < counts.pairs && counts.checked > 1000, JSON.stringify(counts));
 });
+
+/** The backtracking RegExp a glob would be: the reference, safe on short strings only. */
+function referenceRegExp(pattern: string, sep: '/' | null): RegExp {
+  const star = sep === null ? '[\\s\\S]*' : '[^/]*';
+  const body = pattern
+    .split(/(\*+)/)
+    .filter((p) => p !== '')
+    .map((p) => (p.startsWith('*') ? (p.length === 1 ? star : '[\\s\\S]*') : p.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`);
+}
+
+test(`the linear glob matcher agrees with the regular expression it stands for (seed ${SEED})`, () => {
+  const g = new Gen(SEED + 3);
+  let matched = 0;
+  let checked = 0;
+  for (let round = 0; round < 3000; round++) {
+    const pattern = Array.from({ length: 1 + g.int(6) }, () => g.pick(['a', 'b', '/', '*', '**', 'ab', '.', 'é'])).join('');
+    const sep = g.chance(0.7) ? '/' : null;
+    const ours = compileGlob(pattern, sep);
+    const reference = referenceRegExp(pattern, sep);
+    for (let i = 0; i < 30; i++) {
+      const text = Array.from({ length: g.int(8) }, () => g.pick(['a', 'b', '/', '.', 'é', 'ab'])).join('');
+      checked++;
+      const expected = reference.test(text);
+      if (expected) matched++;
+      assert.equal(ours.test(text), expected, `seed ${SEED}: ${JSON.stringify(pattern)} (sep ${String(sep)}) on ${JSON.stringify(text)}`);
+    }
+  }
+  assert.ok(matched > 1000 && matched < checked - 1000, `${matched} of ${checked} matched`);
+});
+
+test('a glob written by a delegate cannot hold the host: a pathological pattern over a long argument answers', () => {
+  const w = world();
+  const root = verifyWarrant(tokenOf(linksOf(mintWarrant({ signer: w.root, holder: w.host.publicKey, tenant: 'acme', now: NOW, expiresAt: NOW + HOUR, grants: [{ tool: 'mail.send', ops: ['send'] }] })), w.host), w.options);
+  // A backtracking engine takes exponential time on this pattern against a run of "a"s.
+  const evil = `${'*a'.repeat(40)}*c`;
+  const { token } = childOf(w, root, [{ tool: 'mail.send', ops: ['send'], resources: [evil], where: { body: { glob: evil } } }]);
+  const child = verifyWarrant(token, w.options);
+  const long = 'a'.repeat(100_000);
+  assert.equal(authorize(child, { tool: 'mail.send', op: 'send', resources: [long], args: { body: long } }).allow, false);
+  assert.equal(authorize(child, { tool: 'mail.send', op: 'send', resources: [`${'a'.repeat(40)}c`], args: { body: `${'a'.repeat(40)}c` } }).allow, true, 'control: the pattern still matches what it names');
+});
