@@ -8,7 +8,7 @@ import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
 import { encodeToken, makeLink, signingPreimage, type TokenProof } from './envelope.ts';
 import { generateSigningKey, publicRef, seedOf, type PublicKeyRef, type SigningKey } from './keys.ts';
-import { ABSOLUTE_MAX_DEPTH, payloadSchema, problemsOf, type FlowDoc, type GrantDoc } from './payload.ts';
+import { ABSOLUTE_MAX_DEPTH, payloadSchema, problemsOf, protoKeyPath, type FlowDoc, type GrantDoc } from './payload.ts';
 import type { VerifiedWarrant } from './verify.ts';
 import { flowWidenings, grantCovers } from './widening.ts';
 
@@ -54,6 +54,8 @@ function holderOf(holder: PublicKeyRef | KeyObject | undefined): { readonly ref:
 
 /** Checks the payload against the format and signs its canonical bytes. */
 function signLink(signer: SigningKey, document: Record<string, unknown>): ReturnType<typeof makeLink> {
+  const proto = protoKeyPath(document);
+  if (proto !== null) throw new AirlockError('INVALID_REQUEST', `the warrant holds a "__proto__" key at ${proto}: it names an object's prototype, choose another name`);
   const parsed = payloadSchema.safeParse(document);
   if (!parsed.success) throw new AirlockError('INVALID_REQUEST', `the warrant does not fit the format: ${problemsOf(parsed.error)}`);
   const payload = Buffer.from(canonicalJson(document, 'a warrant'), 'utf8');

@@ -14,8 +14,11 @@ export const WARRANT_ID = /^wr_[A-Za-z0-9_-]{22}$/;
 /** `mail.read`, `mail.*`, `**`: dotted segments of identifier characters and stars. */
 export const TOOL_GLOB = /^[A-Za-z0-9_*]{1,64}(\.[A-Za-z0-9_*]{1,64}){0,7}$/;
 export const VERB = /^[a-z][a-z0-9_-]{0,31}$/;
-/** `to`, `options.folder`, `to[]`: where an argument is, with `[]` for every element of an array. */
-export const ARG_PATH = /^[A-Za-z_$][\w$]{0,63}(\[\])?(\.[A-Za-z_$][\w$]{0,63}(\[\])?){0,7}$/;
+/**
+ * `to`, `options.folder`, `to[]`: where an argument is, with `[]` for every element of an array.
+ * Never `__proto__`: an object built from the document would lose that key, and with it the constraint.
+ */
+export const ARG_PATH = /^(?!(?:.*\.)?__proto__(?:\[\])?(?:\.|$))[A-Za-z_$][\w$]{0,63}(\[\])?(\.[A-Za-z_$][\w$]{0,63}(\[\])?){0,7}$/;
 /** Resource globs and flow globs: printable ASCII (resources are escaped to it, §8). */
 const PRINTABLE = /^[\x21-\x7e]{1,512}$/;
 const MAX_MS = 2 ** 47;
@@ -83,6 +86,21 @@ export function problemsOf(error: z.ZodError): string {
     .join('; ');
 }
 
+/**
+ * The path of the first own `__proto__` key in a parsed document, or null. Copying such a key into
+ * an object sets the prototype instead, so schema parsing would drop it without a word: a `where`
+ * constraint named so would vanish, widening its grant. Such documents are refused instead.
+ */
+export function protoKeyPath(value: unknown, at = '$', depth = 0): string | null {
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return `${at}.__proto__`;
+    const found = protoKeyPath((value as Record<string, unknown>)[key], `${at}.${key}`, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 /** A verified link's payload bytes, parsed: strict UTF-8, strict JSON, the schema. */
 export function parsePayload(bytes: Buffer, index: number): Payload {
   let text: string;
@@ -93,6 +111,8 @@ export function parsePayload(bytes: Buffer, index: number): Payload {
   }
   const json = parseStrictJson(text);
   if (!json.ok) throw new AirlockError('WARRANT_INVALID', `link ${index}'s payload is not strict JSON: ${json.problem}`);
+  const proto = protoKeyPath(json.value);
+  if (proto !== null) throw new AirlockError('WARRANT_INVALID', `link ${index}'s payload holds a "__proto__" key at ${proto}`);
   const parsed = payloadSchema.safeParse(json.value);
   if (!parsed.success) throw new AirlockError('WARRANT_INVALID', `link ${index}'s payload does not fit the format: ${problemsOf(parsed.error)}`);
   return parsed.data;

@@ -5,13 +5,14 @@
  * the host's own text. Pure.
  */
 import { AirlockError } from '../core/errors.ts';
+import { ARG_PATH } from './payload.ts';
 
 /** Resources one call may name; a call past it is refused rather than cut short. */
 export const MAX_RESOURCES = 256;
 const MAX_PLACEHOLDERS = 8;
 const LITERAL = /^[\x21-\x7a\x7c\x7e]*$/; // printable ASCII without { }
 const DEFAULT = /^[\x21-\x7a\x7e]*$/; // and without |
-const PATH = /^[A-Za-z_$][\w$]{0,63}(\[\])?(\.[A-Za-z_$][\w$]{0,63}(\[\])?){0,7}$/;
+
 const UNRESERVED = /^[A-Za-z0-9\-._~@:+=,]$/;
 
 interface Placeholder {
@@ -64,7 +65,7 @@ export function compileResourceTemplate(template: string): ResourceTemplate {
     const bar = inner.indexOf('|');
     const path = bar < 0 ? inner : inner.slice(0, bar);
     const fallback = bar < 0 ? null : inner.slice(bar + 1);
-    if (!PATH.test(path)) throw badTemplate(template, `names ${JSON.stringify(path)}, which is not an argument path (a.b, to[])`);
+    if (!ARG_PATH.test(path)) throw badTemplate(template, `names ${JSON.stringify(path)}, which is not an argument path (a.b, to[])`);
     if (fallback !== null && !DEFAULT.test(fallback)) throw badTemplate(template, 'has a default holding | or a character outside printable ASCII');
     const steps = path.split('.').map((s) => (s.endsWith('[]') ? { key: s.slice(0, -2), each: true } : { key: s, each: false }));
     fanouts += steps.filter((s) => s.each).length;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { keyFromPem, keyPem, type PublicKeyRef, type SigningKey } from '../authority/keys.ts';
 import { KID, MAX_TOKEN_CHARS } from '../authority/envelope.ts';
-import { WARRANT_ID } from '../authority/payload.ts';
+import { protoKeyPath, WARRANT_ID } from '../authority/payload.ts';
 import { AirlockError } from '../core/errors.ts';
 import { parseStrictJson } from '../core/strict-json.ts';
 import { readBounded } from './read-bounded.ts';
@@ -120,5 +120,7 @@ export function readDocument(source: string, what: string): unknown {
   const text = /^\s*[[{]/.test(source) ? source : readSmall(source, MAX_DOCUMENT, what);
   const parsed = parseStrictJson(text);
   if (!parsed.ok) throw new AirlockError('INVALID_REQUEST', `${what} is not strict JSON: ${parsed.problem}`);
+  const proto = protoKeyPath(parsed.value);
+  if (proto !== null) throw new AirlockError('INVALID_REQUEST', `${what} holds a "__proto__" key at ${proto}: choose another name`);
   return parsed.value;
 }

@@ -9,7 +9,7 @@ import { generateSigningKey } from '../../src/authority/keys.ts';
 import { attenuateWarrant, mintWarrant } from '../../src/authority/mint.ts';
 import { proveHolder } from '../../src/authority/proof.ts';
 import { verifyWarrant, type VerifyOptions } from '../../src/authority/verify.ts';
-import { forgeLink, HOUR, linksOf, NOW, payloadOf, READ_MAIL, rootToken, throwsCode, tokenOf, world, type World } from './helpers.ts';
+import { forgeLink, forgeRawLink, HOUR, linksOf, NOW, payloadOf, READ_MAIL, rootToken, throwsCode, tokenOf, world, type World } from './helpers.ts';
 
 const hashOf = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const call = (tool: string, op: string, thread = '7') => ({ tool, op, resources: [`mail:thread/${thread}`], args: { threadId: thread } });
@@ -196,4 +196,18 @@ test('a bound token verifies only with its holder\'s proof over the challenge gi
   const sub = verifyWarrant(attenuateWarrant(verified, { signer: w.sub, now: NOW, expiresAt: NOW + 1000 }), w.options);
   assert.equal(sub.depth, 1);
   assert.notEqual(sub.bearer, null);
+});
+
+test('a "__proto__" key, which schema parsing would drop with its constraint, is refused at mint and at verify', () => {
+  const w = world();
+  const where = JSON.parse('{"__proto__": {"eq": "inbox"}, "folder": {"eq": "inbox"}}') as Record<string, unknown>;
+  const grants = [{ tool: 'mail.read', ops: ['read'], where }] as unknown as typeof READ_MAIL;
+  throwsCode(() => mintWarrant({ signer: w.root, tenant: 'acme', now: NOW, expiresAt: NOW + HOUR, grants }), 'INVALID_REQUEST', /__proto__/);
+  // Signed anyway by the root key: the verifier refuses it rather than dropping the constraint.
+  const links = linksOf(rootToken(w));
+  const payload = { ...payloadOf(links[0]!), grants: [{ tool: 'mail.read', ops: ['read'], where }] };
+  assert.match(JSON.stringify(payload), /__proto__/);
+  throwsCode(() => verifyWarrant(tokenOf([forgeRawLink(w.root, JSON.stringify(payload))], w.host), w.options), 'WARRANT_INVALID', /__proto__/);
+  const control = { ...payloadOf(links[0]!), grants: [{ tool: 'mail.read', ops: ['read'], where: { folder: { eq: 'inbox' } } }] };
+  assert.equal(verifyWarrant(tokenOf([forgeRawLink(w.root, JSON.stringify(control))], w.host), w.options).depth, 0, 'control');
 });

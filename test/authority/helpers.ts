@@ -54,6 +54,12 @@ export function forgeLink(signer: SigningKey, payload: unknown): RawLink {
   return makeLink(signer.kid, bytes, sign(null, signingPreimage(signer.kid, bytes), signer.privateKey));
 }
 
+/** A link over exact payload text (JSON.stringify keeps an own "__proto__" key; canonicalJson would not). */
+export function forgeRawLink(signer: SigningKey, text: string): RawLink {
+  const bytes = Buffer.from(text, 'utf8');
+  return makeLink(signer.kid, bytes, sign(null, signingPreimage(signer.kid, bytes), signer.privateKey));
+}
+
 export const payloadOf = (link: RawLink): Record<string, unknown> => JSON.parse(link.payload.toString('utf8')) as Record<string, unknown>;
 export const linksOf = (token: string): RawLink[] => decodeToken(token).links;
 export const proofOf = (token: string): TokenProof => decodeToken(token).proof;
