@@ -60,7 +60,7 @@ export function benchWarrant(): Promise<Record<string, number>> {
     ed25519_verify_p50_us: perCallUs(SAMPLES, 1, () => verify(null, message, root.publicKey, signature)),
     warrant_mint_p50_us: perCallUs(SAMPLES, 1, () => mintWarrant({ signer: root, holder: holder.publicKey, tenant: 'acme', now, expiresAt: now + 3_600_000, grants })),
     warrant_mint_bearer_p50_us: perCallUs(SAMPLES, 1, mint),
-    warrant_attenuate_p50_us: perCallUs(SAMPLES, 1, () => attenuateWarrant(leaf, { holder: holder.publicKey, now, expiresAt: now + 60_000, grants: [{ tool: 'mail.read', ops: ['read'], resources: ['mail:thread/7'] }] })),
+    warrant_attenuate_p50_us: perCallUs(SAMPLES, 1, () => attenuateWarrant(leaf, { holder: holder.publicKey, now, expiresAt: now + 60_000, grants: [{ tool: 'mail.read', ops: ['read'], resources: ['mail:thread/7'], where: { folder: { eq: 'inbox' } } }] })),
     warrant_verify_depth2_p50_us: perCallUs(SAMPLES, 1, () => verifyWarrant(chains[1], options)),
     warrant_verify_depth4_p50_us: perCallUs(SAMPLES, 1, () => verifyWarrant(deepest, options)),
     warrant_authorize_p50_us: perCallUs(SAMPLES, BATCH, () => authorize(cache.verify(deepest, options), call)),

@@ -66,10 +66,12 @@ export function seedOf(key: SigningKey): Buffer {
   return der.subarray(der.length - 32);
 }
 
-/** A signing key from a 32-byte seed. */
-export function signingKeyFromSeed(seed: Buffer): SigningKey {
+/** The signing key of a 32-byte seed, with the raw public key it gives (to compare without hashing a kid). */
+export function signingKeyFromSeed(seed: Buffer): { readonly privateKey: KeyObject; readonly publicKey: KeyObject; readonly raw: string } {
   if (seed.length !== 32) throw new AirlockError('WARRANT_INVALID', 'a holder seed is 32 bytes');
-  return signingKey(createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' }));
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, raw: rawOf(publicKey) };
 }
 
 /** A fresh Ed25519 key pair. */

@@ -145,8 +145,8 @@ function checkLink(p: Payload, link: RawLink, index: number, previous: { readonl
 function bearerOf(proof: TokenProof, holder: PublicKeyRef): SigningKey | null {
   if (proof.kind === 'bound') return null;
   const key = signingKeyFromSeed(proof.seed);
-  if (!key.publicKey.equals(holder.key)) throw invalid("the token's holder key is not the leaf's holder: links were removed, or the key was changed");
-  return key;
+  if (key.raw !== holder.raw) throw invalid("the token's holder key is not the leaf's holder: links were removed, or the key was changed");
+  return { kid: holder.kid, privateKey: key.privateKey, publicKey: key.publicKey };
 }
 
 /** The chain's signatures and invariants, and its holder proof; no clock, revocation or tenant yet. */
