@@ -47,7 +47,17 @@ export function publicFromRaw(raw: string): PublicKeyRef {
   if (!RAW_KEY.test(raw) || Buffer.from(raw, 'base64url').toString('base64url') !== raw) {
     throw new AirlockError('WARRANT_INVALID', 'a holder key is not 32 bytes of canonical base64url');
   }
-  return { kid: keyIdOf(raw), key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw }, format: 'jwk' }), raw };
+  // Made when first used: a leaf holder's key object is needed only for a bound token's proof,
+  // and building one is a large share of a verification.
+  let key: KeyObject | undefined;
+  return {
+    kid: keyIdOf(raw),
+    raw,
+    get key(): KeyObject {
+      key ??= createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw }, format: 'jwk' });
+      return key;
+    },
+  };
 }
 
 /** A signing key from a private key object. */
@@ -66,12 +76,13 @@ export function seedOf(key: SigningKey): Buffer {
   return der.subarray(der.length - 32);
 }
 
-/** The signing key of a 32-byte seed, with the raw public key it gives (to compare without hashing a kid). */
-export function signingKeyFromSeed(seed: Buffer): { readonly privateKey: KeyObject; readonly publicKey: KeyObject; readonly raw: string } {
+/** The private key of a 32-byte seed, with the raw public key it gives (its JWK carries it as `x`). */
+export function privateKeyFromSeed(seed: Buffer): { readonly privateKey: KeyObject; readonly raw: string } {
   if (seed.length !== 32) throw new AirlockError('WARRANT_INVALID', 'a holder seed is 32 bytes');
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
-  const publicKey = createPublicKey(privateKey);
-  return { privateKey, publicKey, raw: rawOf(publicKey) };
+  const { x } = privateKey.export({ format: 'jwk' });
+  if (typeof x !== 'string') throw new AirlockError('WARRANT_INVALID', 'a holder seed gives no public key');
+  return { privateKey, raw: x };
 }
 
 /** A fresh Ed25519 key pair. */

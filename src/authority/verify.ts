@@ -10,7 +10,7 @@ import { AirlockError } from '../core/errors.ts';
 import { decodeToken, type RawLink, type TokenProof } from './envelope.ts';
 import { compileFlow, type CompiledFlow } from './flow.ts';
 import { compileGrants, type CompiledGrant } from './grants.ts';
-import { publicFromRaw, publicRef, signingKeyFromSeed, type PublicKeyRef, type SigningKey } from './keys.ts';
+import { publicFromRaw, publicRef, privateKeyFromSeed, type PublicKeyRef, type SigningKey } from './keys.ts';
 import { parsePayload, type Payload } from './payload.ts';
 import { proofHolds, type HolderProof } from './proof.ts';
 
@@ -144,9 +144,15 @@ function checkLink(p: Payload, link: RawLink, index: number, previous: { readonl
 /** The bearer key a token carries, checked against the leaf holder; null for a bound token. */
 function bearerOf(proof: TokenProof, holder: PublicKeyRef): SigningKey | null {
   if (proof.kind === 'bound') return null;
-  const key = signingKeyFromSeed(proof.seed);
+  const key = privateKeyFromSeed(proof.seed);
   if (key.raw !== holder.raw) throw invalid("the token's holder key is not the leaf's holder: links were removed, or the key was changed");
-  return { kid: holder.kid, privateKey: key.privateKey, publicKey: key.publicKey };
+  return {
+    kid: holder.kid,
+    privateKey: key.privateKey,
+    get publicKey(): KeyObject {
+      return holder.key;
+    },
+  };
 }
 
 /** The chain's signatures and invariants, and its holder proof; no clock, revocation or tenant yet. */
