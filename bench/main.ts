@@ -6,6 +6,7 @@ import { benchIsolate } from './isolate.ts';
 import { benchLabels } from './labels.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
+import { benchWarrant } from './warrant.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   seccomp: benchSeccomp,
   labels: benchLabels,
   server: benchServer,
+  warrant: benchWarrant,
 };
 
 const args = process.argv.slice(2);

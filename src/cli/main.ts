@@ -8,6 +8,7 @@ import { demoCommand } from './demo.ts';
 import { keysCommand } from './keys.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
+import { warrantCommand } from './warrant.ts';
 
 const program = new Command('airlock')
   .description('run code nobody trusts: default deny, grant by name, everything recorded')
@@ -18,7 +19,8 @@ const program = new Command('airlock')
   .addCommand(auditCommand())
   .addCommand(checkCommand())
   .addCommand(serveCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(warrantCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).

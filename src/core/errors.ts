@@ -82,6 +82,13 @@ export const ERROR_CODES = {
   REQUEST_TOO_LARGE: { status: 'invalid', exit: 2, http: 413, rpc: -32602, hint: "send a smaller request body, or raise the server's limit (airlock serve --max-body)" },
   HOST_NOT_ALLOWED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: 'call the server by a Host it serves, from no browser Origin or a listed one (airlock serve --allow-host, --allow-origin)' },
   NOT_FOUND: { status: 'invalid', exit: 2, http: 404, rpc: -32602, hint: 'name a route, sandbox or command that exists within your tenant' },
+  WARRANT_INVALID: { status: 'invalid', exit: 2, http: 401, rpc: -32040, hint: 'the warrant does not verify (bad encoding, signature or chain): use the token as it was issued or attenuated, unchanged' },
+  WARRANT_KEY_UNTRUSTED: { status: 'invalid', exit: 2, http: 401, rpc: -32041, hint: "the warrant's root key id is not among the trusted keys: trust that key, or mint the warrant with a trusted one" },
+  WARRANT_EXPIRED: { status: 'denied', exit: 3, http: 401, rpc: -32042, hint: 'the warrant (or a link of its chain) has expired: get a new one' },
+  WARRANT_REVOKED: { status: 'denied', exit: 3, http: 403, rpc: -32043, hint: 'a link of the warrant was revoked by id: get a new one' },
+  WARRANT_DENIED: { status: 'denied', exit: 3, http: 403, rpc: -32044, hint: 'the warrant does not grant this call at the level named: ask the level that issued it for a grant that covers it' },
+  WARRANT_WIDENING: { status: 'invalid', exit: 2, http: 400, rpc: -32045, hint: 'an attenuation may only narrow: ask for no more than the parent grants (tools, ops, resources, where, expiry, depth)' },
+  WARRANT_PROOF_REQUIRED: { status: 'denied', exit: 3, http: 401, rpc: -32046, hint: "this warrant is bound to its holder: present a proof signed by the leaf holder's key over the challenge" },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 
