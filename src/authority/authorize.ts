@@ -78,7 +78,7 @@ export function authorizeFlow(warrant: VerifiedWarrant, item: FlowItem): Authori
     warrantId: id,
     message:
       answer.level === null
-        ? `no level of the warrant states ${item.kind} rules: ${JSON.stringify(item)} is not allowed`
+        ? `the warrant's root states no ${item.kind} rules, so no level may: ${JSON.stringify(item)} is not allowed`
         : `warrant level ${level} (${id}) has ${item.kind} rules that do not allow ${JSON.stringify(item)}`,
   };
 }

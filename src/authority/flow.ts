@@ -2,7 +2,7 @@
  * The data-flow rules a warrant carries (docs/warrant-format.md §6.3), for the information-flow
  * layer to ask: may this source reach this principal, is this value endorsed for this argument,
  * is this argument's integrity check waived. Every level that states a kind must allow the item;
- * a level that omits it inherits; a kind no level states allows nothing.
+ * a level that omits it inherits; a kind the root does not state allows nothing.
  */
 import { compileGlob, type Glob } from './glob.ts';
 import type { FlowDoc, Scalar } from './payload.ts';
@@ -45,6 +45,10 @@ function levelAllows(flow: CompiledFlow, item: FlowItem): boolean | null {
  *   flowAllows(levels, { kind: 'declassify', source: 'mail:thread/7', principal: 'mail:to/bob@example.com' })
  */
 export function flowAllows(levels: readonly CompiledFlow[], item: FlowItem): { readonly allow: true } | { readonly allow: false; readonly level: number | null } {
+  // The root has no parent to inherit from: a kind it does not state allows nothing, whatever a
+  // level below states (a delegate signs its own links, so stating a kind there would widen).
+  const root = levels[0];
+  if (root === undefined || levelAllows(root, item) === null) return { allow: false, level: null };
   let stated = false;
   for (const [level, flow] of levels.entries()) {
     const allows = levelAllows(flow, item);

@@ -1,8 +1,9 @@
 // The data-flow rules a warrant carries (docs/warrant-format.md §6.3): every level that states a
-// kind must allow the item, a level that omits it inherits, and a kind no level states allows nothing.
+// kind must allow the item, a level that omits it inherits, and a kind the root does not state allows nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { authorizeFlow } from '../../src/authority/authorize.ts';
+import { compileFlow, flowAllows } from '../../src/authority/flow.ts';
 import { attenuateWarrant, mintWarrant } from '../../src/authority/mint.ts';
 import type { FlowDoc } from '../../src/authority/payload.ts';
 import { verifyWarrant } from '../../src/authority/verify.ts';
@@ -39,5 +40,16 @@ test('a kind no level states allows nothing', () => {
   const w = world();
   const root = verifyWarrant(tokenOf(linksOf(mintWarrant({ signer: w.root, holder: w.host.publicKey, tenant: 'acme', now: NOW, expiresAt: NOW + HOUR, grants: READ_MAIL })), w.host), w.options);
   const answer = authorizeFlow(root, { kind: 'waive', arg: 'calendar.create.title' });
-  assert.ok(!answer.allow && /no level/.test(answer.message), JSON.stringify(answer));
+  assert.ok(!answer.allow && /root states no/.test(answer.message), JSON.stringify(answer));
+});
+
+test('a kind the root does not state stays shut whatever a lower link states (a delegate signs its own links)', () => {
+  // attenuateWarrant refuses to write such a link, but a delegate holding its key can sign one
+  // itself: the rule holds where the chain is read, not only where it is written.
+  const levels = [compileFlow(undefined), compileFlow({ waive: ['**'], declassify: [{ from: ['**'], to: ['**'] }] })];
+  assert.deepEqual(flowAllows(levels, { kind: 'waive', arg: 'pay.send.recipient' }), { allow: false, level: null });
+  assert.deepEqual(flowAllows(levels, { kind: 'declassify', source: 'mail:thread/7', principal: 'eve@evil.com' }), { allow: false, level: null });
+  // Control: stated by the root, the same child rule narrows nothing away.
+  const rooted = [compileFlow({ waive: ['**'] }), compileFlow({ waive: ['**'] })];
+  assert.deepEqual(flowAllows(rooted, { kind: 'waive', arg: 'pay.send.recipient' }), { allow: true });
 });

@@ -16,7 +16,10 @@
  */
 import { z } from 'zod';
 import { AirlockError } from '../../core/errors.ts';
-import { compileFlowGlob } from './glob.ts';
+import { compileGlob, type Glob } from '../glob.ts';
+
+/** Flow globs have no separator: `*` matches anything (the warrants' linear-time globs). */
+const compileFlowGlob = (pattern: string): Glob => compileGlob(pattern, null);
 
 const glob = z.string().min(1).max(512);
 const scalar = z.union([z.string().max(1024), z.number(), z.boolean()]);
@@ -29,9 +32,9 @@ export type FlowLevel = z.input<typeof flowLevelSchema>;
 export type Scalar = string | number | boolean;
 
 interface CompiledLevel {
-  readonly declassify: readonly { readonly from: readonly RegExp[]; readonly to: readonly RegExp[] }[] | undefined;
-  readonly endorse: readonly { readonly tool: RegExp; readonly argument: RegExp; readonly values: ReadonlySet<Scalar> }[] | undefined;
-  readonly waive: readonly { readonly tool: RegExp; readonly argument: RegExp }[] | undefined;
+  readonly declassify: readonly { readonly from: readonly Glob[]; readonly to: readonly Glob[] }[] | undefined;
+  readonly endorse: readonly { readonly tool: Glob; readonly argument: Glob; readonly values: ReadonlySet<Scalar> }[] | undefined;
+  readonly waive: readonly { readonly tool: Glob; readonly argument: Glob }[] | undefined;
 }
 
 export interface FlowRules {
@@ -43,7 +46,7 @@ export interface FlowRules {
   waives(tool: string, argument: string): boolean;
 }
 
-const any = (globs: readonly RegExp[], text: string): boolean => globs.some((g) => g.test(text));
+const any = (globs: readonly Glob[], text: string): boolean => globs.some((g) => g.test(text));
 
 /** The root states the field, and every level that states it allows the item. */
 function chainAllows<T>(levels: readonly CompiledLevel[], field: (l: CompiledLevel) => readonly T[] | undefined, pred: (item: T) => boolean): boolean {
