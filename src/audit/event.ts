@@ -4,7 +4,7 @@
  * secret's name, never its value.
  */
 import type { ErrorCode } from '../core/errors.ts';
-import type { RunStatus, Tier, Usage } from '../core/result.ts';
+import type { LabelAtom, RunStatus, Tier, Usage } from '../core/result.ts';
 
 interface Base {
   readonly tenant: string;
@@ -24,12 +24,16 @@ export type AuditEventBody =
       readonly policyHash: string;
       /** Why this tier runs it (src/runtime/tier-choice.ts). */
       readonly tierReason?: string;
+      /** The warrant the run holds: its leaf id and the hash of its whole chain. */
+      readonly warrant?: { readonly id: string; readonly chainHash: string };
     })
   | (Base & {
       readonly kind: 'run.ended';
       readonly status: RunStatus;
       readonly errorCode: ErrorCode | null;
       readonly usage: Usage;
+      /** The run's information-flow label when it ended (docs/labels.md). */
+      readonly label?: LabelAtom[];
     })
   | (Base & {
       readonly kind: 'decision';

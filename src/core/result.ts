@@ -20,6 +20,13 @@ export interface Usage {
 }
 
 /** What a tier returns for one run; the runtime adds why that tier ran it (RunResult). */
+/** One atom of an information-flow label, as results and the audit log carry it (docs/labels.md). */
+export interface LabelAtom {
+  readonly source: string;
+  readonly readers: '*' | string[];
+  readonly integrity: 'trusted' | 'untrusted';
+}
+
 export interface TierResult {
   readonly id: string;
   readonly tier: Tier;
@@ -31,6 +38,11 @@ export interface TierResult {
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
   readonly usage: Usage;
   readonly violations: readonly Violation[];
+  /**
+   * What the run read, as its information-flow label (docs/labels.md): one atom per source, with
+   * its readers and integrity. Present when the host keeps labels.
+   */
+  readonly label?: readonly LabelAtom[];
 }
 
 export interface RunResult extends TierResult {

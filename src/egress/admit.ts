@@ -11,6 +11,7 @@
  */
 import { AirlockError, type ErrorCode } from '../core/errors.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import { decide } from '../policy/decide.ts';
 import type { CompiledRoute } from '../policy/network.ts';
 import type { Upstream } from './connect.ts';
@@ -25,6 +26,8 @@ export interface EgressContext extends UsageKey {
   readonly policy: CompiledPolicy;
   /** Called once, when this context's denial budget (limits.denials) is spent: stop what runs. */
   readonly onDenialsSpent?: (() => void) | undefined;
+  /** The run's (or sandbox's) warrant: a request must be granted by it too (policy/authority.ts). */
+  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
 }
 
 export interface AdmitDeps {
@@ -51,7 +54,12 @@ function denied(why: string, code: ErrorCode, message: string, route: CompiledRo
 
 /** Runs the admission steps for one request (or CONNECT) of one sandbox. */
 export async function admit(deps: AdmitDeps, ctx: EgressContext, kind: 'request' | 'tunnel', method: string, target: Target, bodyBytes = 0): Promise<Admission> {
-  const decision = decide(ctx.policy, { door: 'egress', request: { kind, method, ...target, usage: deps.ledger.view(ctx) } });
+  const authority = ctx.authority;
+  const decision = decide(ctx.policy, {
+    door: 'egress',
+    request: { kind, method, ...target, usage: deps.ledger.view(ctx) },
+    ...(authority === undefined ? {} : { authority: () => authority.route({ scheme: target.scheme, host: target.host, port: target.port, path: target.path, method: kind === 'tunnel' ? 'connect' : method }) }),
+  });
   if (!decision.allow) return denied(decision.why ?? decision.code, decision.code, decision.message, decision.route ?? null);
   const route = decision.route;
   if (route === undefined) throw new AirlockError('INTERNAL', 'an allowed egress decision carried no route');

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { denialsSpentMessage } from '../policy/denials.ts';
 import { HTTP_METHODS } from '../policy/network.ts';
@@ -53,6 +54,8 @@ export interface GatewayContext {
   readonly policy: CompiledPolicy;
   /** Called once, when the context's denial budget (limits.denials) is spent: stop what runs. */
   readonly onDenialsSpent?: () => void;
+  /** The run's warrant: a request must be granted by it too (policy/authority.ts). */
+  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
 }
 
 export interface GatewayRequest {

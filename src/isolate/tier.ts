@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { TierResult, Usage } from '../core/result.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { seccompProgram } from '../os/seccomp.ts';
 import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
@@ -39,6 +40,8 @@ export interface IsolateRun {
   readonly input: unknown;
   /** Checks the result; returns a problem to report, or null. */
   readonly checkResult: (value: unknown) => string | null;
+  /** The run's warrant and labels; null: the policy alone decides. */
+  readonly authority: CallAuthority | null;
 }
 
 export class IsolateTier {
@@ -87,7 +90,7 @@ export class IsolateTier {
     const { handlers, audit, egress } = this.#options;
     const worker = await this.#pool.acquire(tenant);
     const stopRun = (): void => worker.stop(id);
-    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, stopRun, ...(egress === undefined ? {} : { egress }) });
+    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, stopRun, ...(egress === undefined ? {} : { egress }), ...(req.authority === null ? {} : { authority: req.authority }) });
     const limits = policy.limits;
     let end: RunEnd;
     try {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AirlockError, codeInfo, toAirlockError, type ErrorCode } from '../core/errors.ts';
 import type { Violation } from '../core/result.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import { decide } from '../policy/decide.ts';
 import { boundedText } from '../audit/bounded.ts';
 import { RunDenials } from './denial-budget.ts';
@@ -37,6 +38,7 @@ export interface FetchScope {
   readonly sandbox: string;
   readonly run: string;
   readonly policy: CompiledPolicy;
+  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
 }
 
 /** The egress gateway's isolate-tier entry (src/egress/gateway.ts EgressGateway.fetch and release). */
@@ -71,6 +73,8 @@ export interface BridgeScope {
   readonly egress?: FetchDoor;
   /** Ends the run: it called the host again after being told its tool-call limit was reached. */
   readonly stopRun?: () => void;
+  /** The run's warrant and labels (policy/authority.ts); absent, the policy alone decides. */
+  readonly authority?: CallAuthority;
 }
 
 /**
@@ -146,10 +150,15 @@ export class ToolBridgeHost {
       this.#calls++;
       return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" hold the key "${protoKey}", which is refused (a merge could reach a prototype): rename it`);
     }
-    const decision = decide(policy, { door: 'tool', name, args, callsSoFar: this.#calls });
+    // Counted before anything is awaited: parallel calls can't all pass the same count.
+    const callsSoFar = this.#calls;
     this.#calls++;
-    if (!decision.allow) return this.#deny(name, decision.code, decision.message);
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code });
+    // The warrant and the labels are asked only about a call the policy would allow.
+    const { authority } = this.#scope;
+    const judged = authority !== undefined && policy.tools.has(name) && callsSoFar < policy.limits.toolCalls ? await authority.judge(name, args) : undefined;
+    const decision = decide(policy, { door: 'tool', name, args, callsSoFar, ...(judged === undefined ? {} : { authority: () => judged }) });
+    if (!decision.allow) return this.#deny(name, decision.code, decision.message, judged !== undefined && !judged.allow ? judged.detail : undefined);
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...(authority?.warrant == null ? {} : { detail: { warrant: authority.warrant.id } }) });
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();
@@ -173,6 +182,8 @@ export class ToolBridgeHost {
       // JSON.stringify answers undefined for functions, symbols and undefined itself.
       const json = value === undefined ? null : (JSON.stringify(value) as string | undefined);
       if (json === undefined) return this.#fail('TOOL_FAILED', `tool "${name}" returned something that is not JSON data`);
+      // What the result revealed raises the run's label (the guest sees the result only after this).
+      if (authority !== undefined && judged !== undefined) authority.observe(name, args, json === null ? null : (JSON.parse(json) as unknown), judged);
       return { ok: true, json };
     } catch (error) {
       if (error instanceof AirlockError && error.code === 'TOOL_TIMEOUT') return this.#fail('TOOL_TIMEOUT', error.message);
@@ -211,7 +222,7 @@ export class ToolBridgeHost {
     const { method, url, headers, bodyText, bodyBytes } = req.data;
     const body = bodyText !== undefined ? Buffer.from(bodyText) : bodyBytes !== undefined ? Uint8Array.from(bodyBytes) : undefined;
     try {
-      const res = await egress.fetch({ tenant, sandbox, run, policy }, { method, url, headers, signal: this.#endSignal(), ...(body === undefined ? {} : { body }) });
+      const res = await egress.fetch({ tenant, sandbox, run, policy, authority: this.#scope.authority }, { method, url, headers, signal: this.#endSignal(), ...(body === undefined ? {} : { body }) });
       const bytes = Buffer.from(res.body);
       return { ok: true, json: JSON.stringify({ status: res.status, headers: res.headers, text: bytes.toString('utf8'), base64: bytes.toString('base64') }) };
     } catch (error) {
@@ -239,12 +250,12 @@ export class ToolBridgeHost {
   }
 
   /** A denied call: spends the run's denial budget, and is recorded while that lasts. */
-  #deny(name: string, denied: ErrorCode, why: string): ToolAnswer {
+  #deny(name: string, denied: ErrorCode, why: string, more?: Readonly<Record<string, unknown>>): ToolAnswer {
     const { audit, tenant, sandbox, run } = this.#scope;
     const verdict = this.#denials.spend();
     if (verdict === 'stopped') return { ok: false, code: 'LIMIT_DENIALS', message: this.#denials.message };
     const [code, reason]: [ErrorCode, string] = verdict === 'stop' ? ['LIMIT_DENIALS', this.#denials.message] : [denied, why];
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: false, reason: code, detail: { message: boundedText(reason, 512) } });
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: false, reason: code, detail: { message: boundedText(reason, 512), ...more } });
     this.violations.push({ door: code === 'LIMIT_TOOL_CALLS' || code === 'LIMIT_DENIALS' ? 'limit' : 'tool', detail: reason, code });
     return { ok: false, code, message: reason };
   }

@@ -10,6 +10,7 @@
  * to this one function.
  */
 import type { ErrorCode } from '../core/errors.ts';
+import type { AuthorityVerdict } from './authority.ts';
 import type { CompiledPolicy } from './compile.ts';
 import { schemaMismatch } from './json-schema.ts';
 import { decideEgress, type CompiledRoute, type EgressAsk } from './network.ts';
@@ -18,10 +19,13 @@ import { decideEgress, type CompiledRoute, type EgressAsk } from './network.ts';
 export type Budget = 'sandboxes' | 'runsPerMinute' | 'memoryMiB';
 
 export type Ask =
-  /** A guest calls a host tool by name. */
-  | { readonly door: 'tool'; readonly name: string; readonly args: unknown; readonly callsSoFar: number }
-  /** A guest's request (or CONNECT) leaves through the egress gateway. */
-  | { readonly door: 'egress'; readonly request: EgressAsk }
+  /**
+   * A guest calls a host tool by name. `authority`: the run's warrant and labels on this call
+   * (policy/authority.ts), asked only once the policy allows it; absent, the policy alone decides.
+   */
+  | { readonly door: 'tool'; readonly name: string; readonly args: unknown; readonly callsSoFar: number; readonly authority?: () => AuthorityVerdict }
+  /** A guest's request (or CONNECT) leaves through the egress gateway; `authority` as for tools. */
+  | { readonly door: 'egress'; readonly request: EgressAsk; readonly authority?: () => AuthorityVerdict }
   /** The host reads or writes a path of a sandbox's workspace for a caller. */
   | { readonly door: 'file'; readonly path: string; readonly root: string }
   /** A tenant asks for one more of a quota'd thing: `used` so far, `asking` more, `max` allowed. */
@@ -57,11 +61,14 @@ function deny(code: ErrorCode, message: string): Decision {
  */
 export function decide(policy: CompiledPolicy, ask: Ask): Decision {
   switch (ask.door) {
-    case 'tool':
-      return decideTool(policy, ask);
+    case 'tool': {
+      const d = decideTool(policy, ask);
+      return d.allow ? withAuthority(d, ask.authority) : d;
+    }
     case 'egress': {
       const d = decideEgress(policy.routes, ask.request);
-      return d.allow ? { allow: true, code: d.reason, route: d.route } : { allow: false, code: d.code, message: d.reason, route: d.route, why: d.why };
+      if (!d.allow) return { allow: false, code: d.code, message: d.reason, route: d.route, why: d.why };
+      return withAuthority({ allow: true, code: d.reason, route: d.route }, ask.authority);
     }
     case 'file':
       return decideFile(ask.path, ask.root);
@@ -76,6 +83,13 @@ export function decide(policy: CompiledPolicy, ask: Ask): Decision {
     case 'lifetime':
       return ask.state === 'open' ? { allow: true, code: 'SANDBOX_OPEN' } : deny('SANDBOX_CLOSED', `sandbox ${ask.sandbox} ${LIFETIME_ENDS[ask.state]}: create a new one`);
   }
+}
+
+/** What the policy allowed, unless the run's warrant or labels deny it (their code and message). */
+function withAuthority(allowed: Decision, authority: (() => AuthorityVerdict) | undefined): Decision {
+  if (authority === undefined) return allowed;
+  const verdict = authority();
+  return verdict.allow ? allowed : { allow: false, code: verdict.code, message: verdict.message, ...(allowed.route === undefined ? {} : { route: allowed.route }) };
 }
 
 function decideTool(policy: CompiledPolicy, ask: Extract<Ask, { door: 'tool' }>): Decision {

@@ -22,6 +22,8 @@ export const runRequestSchema = z.strictObject({
   policy: z.custom<PolicyDocument>(() => true).optional(),
   /** JSON Schema the result must match. */
   resultSchema: z.record(z.string(), z.unknown()).optional(),
+  /** A warrant token (docs/warrant-format.md): every tool call and egress request must be granted by it too. */
+  warrant: z.string().min(1).max(65_536).optional(),
 });
 
 export type RunRequest = z.input<typeof runRequestSchema>;

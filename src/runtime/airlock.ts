@@ -12,7 +12,7 @@ import { CheckpointedStore } from '../audit/checkpointed-store.ts';
 import type { ContainerSandbox } from '../container/index.ts';
 import { EgressGateway } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
-import { AirlockError } from '../core/errors.ts';
+import { AirlockError, toAirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
@@ -35,6 +35,8 @@ import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts'
 import type { ReapReport } from './reaper.ts';
 import { Supervisor, type SandboxLease } from './supervisor.ts';
 import { ToolCatalog } from './tool-catalog.ts';
+import { AuthorityHost } from './authority-host.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 
 export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
@@ -75,6 +77,12 @@ function defaultAuditSink(home: string, settings: CheckpointSettings | undefined
   return new DurableAuditSink(new CheckpointedStore(SqliteAuditStore.open({ path: join(home, 'audit.db') }), checkpointing));
 }
 
+/** The run's label, when it keeps one, in its result (and so in run.ended). */
+function withLabel(result: TierResult, authority: CallAuthority | null): TierResult {
+  const label = authority?.label() ?? null;
+  return label === null ? result : { ...result, label };
+}
+
 class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
@@ -93,12 +101,15 @@ class AirlockImpl implements Airlock, SandboxHost {
   #closed = false;
   /** Runs, execs and sandboxes being made: close() stops them, then waits for each to record how it ended. */
   readonly #inFlight = new InFlight();
+  /** Warrants and labels: each run's authority beyond its policy (authority-host.ts). */
+  readonly #authority: AuthorityHost;
   #closedDone: Promise<void> | null = null;
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
     this.audit = options.audit ?? defaultAuditSink(home, options.checkpoint);
     this.#tools = new ToolCatalog(options.tools ?? {});
+    this.#authority = new AuthorityHost({ home, catalog: this.#tools, warrants: options.warrants, labels: options.labels, audit: this.audit });
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
     this.#tap = new DenialTap(this.audit);
@@ -202,6 +213,20 @@ class AirlockImpl implements Airlock, SandboxHost {
     return result;
   }
 
+  /**
+   * A run's warrant is verified before anything of it is made: a refused warrant (invalid, expired,
+   * revoked, an untrusted key) is a decision on the record, and the run never starts.
+   */
+  #authorityFor(run: { readonly tenant: string; readonly sandbox: string; readonly id: string; readonly warrant?: string | undefined }): CallAuthority | null {
+    try {
+      return this.#authority.forRun(run);
+    } catch (error) {
+      const refused = toAirlockError(error, 'WARRANT_INVALID');
+      this.audit.append({ kind: 'decision', tenant: run.tenant, sandbox: run.sandbox, run: run.id, door: 'tool', subject: 'warrant', allow: false, reason: refused.code, detail: { message: refused.message.slice(0, 512) } });
+      throw refused;
+    }
+  }
+
   #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
     this.audit.append(runEnded(run, result));
   }
@@ -217,7 +242,8 @@ class AirlockImpl implements Airlock, SandboxHost {
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const input: RunInput = { id, tenant, sandbox: sandbox.id, policy, code, language: options.language ?? 'js', input: options.input, resultSchema: options.resultSchema, tierReason: SANDBOX_TIER };
+      const authority = this.#authority.forRun({ tenant, sandbox: sandbox.id, id });
+      const input: RunInput = { id, tenant, sandbox: sandbox.id, policy, code, language: options.language ?? 'js', input: options.input, resultSchema: options.resultSchema, tierReason: SANDBOX_TIER, authority };
       let run: PreparedIsolateRun;
       try {
         run = this.#isolateTier.prepare(input);
@@ -226,9 +252,10 @@ class AirlockImpl implements Airlock, SandboxHost {
       }
       this.audit.append(run.started);
       const result = await this.#leaseOf(sandbox).run(run.started, () => this.#isolateTier.run({ sandbox: sandbox.id }, run));
-      this.#ended(run, result);
+      const labelled = withLabel(result, authority);
+      this.#ended(run, labelled);
       await this.audit.flush();
-      return { ...result, tierReason: SANDBOX_TIER };
+      return { ...labelled, tierReason: SANDBOX_TIER };
     } catch (error) {
       const result = failedResult(id, sandbox.tier, error, started, SANDBOX_TIER);
       this.#ended({ tenant, sandbox: sandbox.id }, result);
@@ -276,7 +303,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.audit.append(started);
     let result: TierResult;
     try {
-      result = await tier.run(box, prepared);
+      result = withLabel(await tier.run(box, prepared), input.authority ?? null);
     } catch (error) {
       result = failedResult(input.id, tier.name, error, startedAt, input.tierReason);
     }
@@ -318,7 +345,9 @@ class AirlockImpl implements Airlock, SandboxHost {
       // The policy is checked first (INVALID_POLICY), so the choice reads a document compile() accepted.
       const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
       ({ tier, reason: tierReason } = chooseTier(req));
-      const input: RunInput = { id: newId('run'), tenant, sandbox: newId('sbx'), policy, code: req.code, language: req.language ?? 'js', input: req.input, resultSchema: req.resultSchema, tierReason };
+      const [id, sandbox] = [newId('run'), newId('sbx')];
+      const authority = this.#authorityFor({ tenant, sandbox, id, warrant: req.warrant });
+      const input: RunInput = { id, tenant, sandbox, policy, code: req.code, language: req.language ?? 'js', input: req.input, resultSchema: req.resultSchema, tierReason, authority };
       return await (tier === 'container' ? this.#oneShot(this.#containerTier, input) : this.#oneShot(this.#isolateTier, input));
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
@@ -357,6 +386,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     await this.#supervisor.close().catch(() => undefined);
     await this.#containerTier.close();
     await this.#gateway.close();
+    this.#authority[Symbol.dispose]();
     await this.audit.close();
   }
 

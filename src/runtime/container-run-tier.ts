@@ -104,7 +104,7 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
     const { gateway } = this.#options;
     const held: { close?: () => Promise<void> } = {};
     const egress: ContainerSandboxOptions['egress'] = async (owner) => {
-      const socket = await gateway.socketFor({ tenant: of.tenant, sandbox: of.sandbox, policy: of.policy }, { owner: { uid: owner.uid, gid: owner.gid } });
+      const socket = await gateway.socketFor({ tenant: of.tenant, sandbox: of.sandbox, policy: of.policy, authority: of.authority ?? undefined }, { owner: { uid: owner.uid, gid: owner.gid } });
       held.close = () => socket.close();
       const plan = forwarderPlan({ socketPath: socket.path });
       return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv, stop: socket.stop };

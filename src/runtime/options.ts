@@ -13,6 +13,7 @@ import type { Tier } from '../core/result.ts';
 import type { EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { TOOL_OPERATION, type PolicyDocument } from '../policy/schema.ts';
+import type { LabelOptions, WarrantOptions } from './authority-host.ts';
 import type { QuotaOptions } from './quotas.ts';
 import type { SandboxRunOptions } from './sandbox.ts';
 import type { ToolEntry } from './tool-catalog.ts';
@@ -43,6 +44,10 @@ export interface AirlockOptions {
   readonly egress?: Pick<EgressGatewayOptions, 'resolve' | 'ca' | 'limits'>;
   /** Per-tenant quotas (src/runtime/quotas.ts), counted across every host using this home. */
   readonly quotas?: QuotaOptions;
+  /** Task-scoped warrants (docs/warrant-format.md): the root keys a run's warrant must chain to, and revocations. */
+  readonly warrants?: WarrantOptions;
+  /** Information-flow labels (docs/labels.md): a run's user and trusted principals, and objects' current readers. */
+  readonly labels?: LabelOptions;
 }
 
 export interface SandboxOptions {
@@ -87,6 +92,18 @@ const airlockOptionsSchema = z.strictObject({
   egress: z.strictObject({ resolve: fn('a resolver function').optional(), ca: z.string().optional(), limits: gatewayLimits.optional() }).optional(),
   // The quotas' values are checked by Quotas itself (quotas.ts), which names each one.
   quotas: z.strictObject({ default: z.unknown().optional(), tenants: z.unknown().optional() }).optional(),
+  warrants: z
+    .strictObject({
+      trustedKeys: z.union([z.instanceof(Map), fn('a function answering the trusted keys by key id')]),
+      revoked: fn('a function answering the revoked warrant ids').optional(),
+    })
+    .optional(),
+  labels: z
+    .strictObject({
+      principals: fn('a function (tenant) answering { user, trusted }').optional(),
+      kinds: z.record(z.string(), withMethods(['currentLabel'], 'a kind lookup { currentLabel(id) }')).optional(),
+    })
+    .optional(),
 });
 
 const airlockOptionsChecked = airlockOptionsSchema.refine((o) => o.audit === undefined || o.checkpoint === undefined, {
@@ -107,7 +124,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }');
+  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }');
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {

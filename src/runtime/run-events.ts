@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { AuditEventBody } from '../audit/event.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 import type { Tier, TierResult } from '../core/result.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 
 export type RunStarted = Extract<AuditEventBody, { kind: 'run.started' }>;
@@ -23,16 +24,31 @@ export interface RunOf {
   /** What runs: the code itself (text, or bytes kept as UTF-8 text), hashed as given. */
   readonly code: string | Uint8Array;
   readonly language: string;
+  /** The run's warrant, if it has one: its id and chain hash are recorded with the run. */
+  readonly authority?: Pick<CallAuthority, 'warrant'> | null;
 }
 
 /** run.started: the code that runs, its SHA-256, the policy's hash, and why this tier runs it. */
 export function runStarted(run: RunOf, tier: Tier, tierReason: string): RunStarted {
   const code = typeof run.code === 'string' ? run.code : Buffer.from(run.code).toString('utf8');
-  return { kind: 'run.started', tenant: run.tenant, sandbox: run.sandbox, run: run.id, tier, codeHash: createHash('sha256').update(run.code).digest('hex'), code, language: run.language, policyHash: run.policy.hash, tierReason };
+  const warrant = run.authority?.warrant ?? null;
+  return {
+    kind: 'run.started',
+    tenant: run.tenant,
+    sandbox: run.sandbox,
+    run: run.id,
+    tier,
+    codeHash: createHash('sha256').update(run.code).digest('hex'),
+    code,
+    language: run.language,
+    policyHash: run.policy.hash,
+    tierReason,
+    ...(warrant === null ? {} : { warrant: { id: warrant.id, chainHash: warrant.chainHash } }),
+  };
 }
 
-export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Pick<TierResult, 'id' | 'status' | 'error' | 'usage'>): RunEnded {
-  return { kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage };
+export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Pick<TierResult, 'id' | 'status' | 'error' | 'usage' | 'label'>): RunEnded {
+  return { kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage, ...(result.label === undefined ? {} : { label: [...result.label] }) };
 }
 
 /**

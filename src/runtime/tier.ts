@@ -12,6 +12,7 @@
  *   const more = await tier.destroy(box);           // denials recorded for the sandbox meanwhile
  */
 import type { Tier, TierResult, Violation } from '../core/result.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Language } from '../policy/request.ts';
 import type { RunStarted } from './run-events.ts';
@@ -20,6 +21,8 @@ export interface SandboxOf {
   readonly tenant: string;
   readonly sandbox: string;
   readonly policy: CompiledPolicy;
+  /** The run's warrant and labels (policy/authority.ts); null: the policy alone decides. */
+  readonly authority?: CallAuthority | null;
 }
 
 /** One run as the runtime hands it to a tier: ids chosen, policy compiled, tier chosen. */

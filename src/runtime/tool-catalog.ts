@@ -55,6 +55,10 @@ export class ToolCatalog {
     this.handlers = Object.freeze(handlers);
   }
 
+  names(): readonly string[] {
+    return [...this.#declared.keys()];
+  }
+
   declared(name: string): DeclaredTool | undefined {
     return this.#declared.get(name);
   }
