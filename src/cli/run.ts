@@ -9,6 +9,7 @@ import { runRequestFromFlags, withPolicyFlags, type RunFlags } from './run-input
 import type { PolicyDocument } from '../policy/schema.ts';
 import { formatLearned, learnAfterRun } from './learn.ts';
 import { closingOnSignals } from './signals.ts';
+import { readToken, revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 export function exitCodeOf(result: RunResult): number {
   return result.error === null ? 0 : codeInfo(result.error.code).exit;
@@ -32,13 +33,16 @@ export function runCommand(): Command {
     .option('--json', 'print exactly one JSON result object')
     // --learn (src/cli/learn.ts): print the smallest policy diff that would have let this run through.
     .option('--learn', 'after the run, print the grants it was denied as a policy diff (grants nothing itself)')
-    .action(async (file: string, flags: RunFlags & { json?: boolean; learn?: boolean }) => {
+    // Verified against the root keys `airlock warrant keygen --trust` put under $AIRLOCK_HOME/warrants.
+    .option('--warrant <file>', 'a warrant token (or a file holding one): every fetch must be granted by it too')
+    .action(async (file: string, flags: RunFlags & { json?: boolean; learn?: boolean; warrant?: string }) => {
       const started = performance.now();
       let result: RunResult;
       let policy: PolicyDocument | undefined;
-      const airlock = createAirlock();
+      const dirs = warrantDirs(process.env);
+      const airlock = createAirlock({ warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) } });
       try {
-        const request = runRequestFromFlags(file, flags);
+        const request = { ...runRequestFromFlags(file, flags), ...(flags.warrant === undefined ? {} : { warrant: readToken(flags.warrant) }) };
         policy = request.policy;
         result = (await closingOnSignals(airlock, () => airlock.run(request))).value;
       } catch (error) {

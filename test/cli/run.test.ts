@@ -133,3 +133,36 @@ test('a usage error is INVALID_REQUEST, exit 2, one JSON object with --json (exi
   const control = await airlock(['run', '--json', '--tier', 'isolate', small]);
   assert.deepEqual([control.code, control.json.result], [0, 42]);
 });
+
+test('--warrant: the run may fetch only what the warrant grants (the server sees only that); a bad token refuses the run', async () => {
+  const { seen, server, port } = await recordingServer();
+  const text = async (args: string[]): Promise<string> => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    await new Promise((resolve) => child.on('exit', resolve));
+    return out;
+  };
+  try {
+    const key = JSON.parse(await text(['warrant', 'keygen', '--trust', '--json'])) as { kid: string };
+    const grants = JSON.stringify([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
+    const issued = JSON.parse(await text(['warrant', 'issue', '--key', key.kid, '--tenant', 'default', '--ttl', '1h', '--grants', grants, '--json'])) as { token: string };
+    const token = join(home, 'task.warrant');
+    writeFileSync(token, issued.token);
+    const file = join(home, 'fetch.mjs');
+    const fetchOf = (path: string): string => `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}')).status; } catch (e) { r = e.code; } export default r;`;
+    writeFileSync(file, fetchOf('/public/a'));
+    const allowed = await airlock(['run', '--json', '--allow-net', `127.0.0.1:${port}`, '--warrant', token, file]);
+    assert.equal(allowed.json.result, 200, JSON.stringify(allowed.json));
+    writeFileSync(file, fetchOf('/secret'));
+    const denied = await airlock(['run', '--json', '--allow-net', `127.0.0.1:${port}`, '--warrant', token, file]);
+    assert.equal(denied.json.result, 'WARRANT_DENIED', JSON.stringify(denied.json));
+    writeFileSync(token, `${issued.token.slice(0, -3)}AAA`);
+    const bad = await airlock(['run', '--json', '--allow-net', `127.0.0.1:${port}`, '--warrant', token, file]);
+    assert.equal(bad.json.error?.code, 'WARRANT_INVALID');
+    assert.equal(bad.code, 2);
+    assert.deepEqual(seen, ['/public/a'], 'the server saw only what the warrant grants');
+  } finally {
+    server.close();
+  }
+});
