@@ -139,7 +139,7 @@ test('--warrant: the run may fetch only what the warrant grants (the server sees
   const text = async (args: string[]): Promise<string> => {
     const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
     let out = '';
-    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     await new Promise((resolve) => child.on('exit', resolve));
     return out;
   };
