@@ -1,4 +1,5 @@
 // `npm run bench [-- --json] [-- --only isolate,audit]`: every figure with its baselines, same run.
+import { benchAuthorityCalls } from './authority-calls.ts';
 import { benchAudit } from './audit.ts';
 import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   labels: benchLabels,
   server: benchServer,
   warrant: benchWarrant,
+  authority: benchAuthorityCalls,
 };
 
 const args = process.argv.slice(2);
