@@ -4,7 +4,11 @@
  *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}]}
  *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
  *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
- * and, when a child exits, {exit: id, code, signal}.
+ * and, when a child exits, {exit: id, code, signal, signum}: `signal` is the name Python knows
+ * or null (a real-time signal has none), `signum` the number either way.
+ * The helper serves every tenant's processes, so nothing one request or one child does may end
+ * it: a request it can't read or carry out is answered with an error for that id alone (a line
+ * without a usable id is dropped), and an exit it can't name is reported by number.
  * Every fd the helper opens is close-on-exec (Python's default), so a child gets exactly the
  * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups.
  */
@@ -50,10 +54,10 @@ def spawn(req):
         pid = os.fork()
         if pid == 0:
             child(req, child_ends)
-    except OSError as e:
+    except Exception as e:
         for fd in list(parent_ends.values()):
             os.close(fd)
-        reply({'id': req['id'], 'error': str(e)})
+        reply({'id': req['id'], 'error': str(e) if isinstance(e, OSError) else 'bad request: %s' % type(e).__name__})
         return
     finally:
         for _, fd in child_ends:
@@ -74,9 +78,31 @@ def reap():
         if rid is None:
             continue
         if os.WIFSIGNALED(status):
-            reply({'exit': rid, 'code': None, 'signal': signal.Signals(os.WTERMSIG(status)).name})
+            num = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(num).name
+            except ValueError:
+                name = None
+            reply({'exit': rid, 'code': None, 'signal': name, 'signum': num})
         else:
-            reply({'exit': rid, 'code': os.WEXITSTATUS(status), 'signal': None})
+            reply({'exit': rid, 'code': os.WEXITSTATUS(status), 'signal': None, 'signum': None})
+
+def handle(line):
+    try:
+        req = json.loads(line)
+        rid = req['id']
+    except Exception:
+        return
+    try:
+        if req['op'] == 'spawn':
+            spawn(req)
+        elif req['op'] == 'release':
+            for fd in held.pop(rid, []):
+                os.close(fd)
+        else:
+            reply({'id': rid, 'error': 'unknown op'})
+    except Exception as e:
+        reply({'id': rid, 'error': 'bad request: %s' % type(e).__name__})
 
 wake_r, wake_w = os.pipe()
 os.set_blocking(wake_w, False)
@@ -106,12 +132,7 @@ while True:
         buf += chunk
         while b'\n' in buf:
             line, buf = buf.split(b'\n', 1)
-            req = json.loads(line)
-            if req['op'] == 'spawn':
-                spawn(req)
-            elif req['op'] == 'release':
-                for fd in held.pop(req['id'], []):
-                    os.close(fd)
+            handle(line)
 `;
 
 export function spawnerHelperSource(): string {

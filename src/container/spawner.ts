@@ -93,7 +93,17 @@ const PYTHON = '/usr/bin/python3';
 type Reply =
   | { readonly id: number; readonly pid: number; readonly fds: Readonly<Record<string, number>> }
   | { readonly id: number; readonly error: string }
-  | { readonly exit: number; readonly code: number | null; readonly signal: string | null };
+  | { readonly exit: number; readonly code: number | null; readonly signal: string | null; readonly signum: number | null };
+
+/**
+ * A child's end as the launcher reads it. A signal with a name is passed on by name; one Python
+ * can't name (a real-time signal) becomes the exit code a shell would report, 128 + its number.
+ */
+function endOf(reply: Extract<Reply, { exit: number }>): readonly [number | null, NodeJS.Signals | null] {
+  if (reply.signal !== null) return [null, reply.signal as NodeJS.Signals];
+  if (reply.signum !== null) return [128 + reply.signum, null];
+  return [reply.code, null];
+}
 
 interface Waiting {
   readonly resolve: (r: Reply) => void;
@@ -122,10 +132,18 @@ export class HelperSpawner implements Spawner {
     child.stdout.on('data', (chunk: string) => {
       buffered += chunk;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const reply = JSON.parse(buffered.slice(0, nl)) as Reply;
+        const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        let reply: Reply;
+        try {
+          reply = JSON.parse(line) as Reply;
+        } catch {
+          // The helper is confused: end it, and every waiter is told (close → fail) rather than left hanging.
+          child.kill('SIGKILL');
+          return;
+        }
         if ('exit' in reply) {
-          this.#exits.get(reply.exit)?.([reply.code, reply.signal as NodeJS.Signals | null]);
+          this.#exits.get(reply.exit)?.(endOf(reply));
           this.#exits.delete(reply.exit);
         } else {
           this.#waiting.get(reply.id)?.resolve(reply);
@@ -171,6 +189,9 @@ export class HelperSpawner implements Spawner {
     const id = this.#next++;
     const pipes = allPipes(request);
     this.#hold(1);
+    // Listened for before the request goes out: a child that dies at once has its exit in the
+    // same chunk as the spawn reply, handled before this function resumes.
+    const exit = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => this.#exits.set(id, resolve));
     let reply: Reply;
     try {
       reply = await new Promise<Reply>((resolve, reject) => {
@@ -178,14 +199,15 @@ export class HelperSpawner implements Spawner {
         this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes });
       });
     } catch (error) {
+      this.#exits.delete(id);
       this.#hold(-1);
       throw error;
     }
     if (!('pid' in reply)) {
+      this.#exits.delete(id);
       this.#hold(-1);
       throw new AirlockError('SANDBOX_UNAVAILABLE', `the process helper could not start ${request.argv[0] ?? ''}: ${'error' in reply ? reply.error : 'no reply'}`);
     }
-    const exit = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => this.#exits.set(id, resolve));
     const streams = new Map<number, Socket>();
     try {
       for (const p of pipes) streams.set(p.fd, this.#openEnd(helper.pid ?? 0, reply.fds[String(p.fd)] ?? -1, p.direction));
