@@ -65,7 +65,7 @@ export async function makeParts(host: HostParts, policy: CompiledPolicy, names: 
   let cgroup: Cgroup | undefined;
   try {
     await mkdir(sandboxDir, { mode: 0o711 });
-    workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, mounter: host.mounter });
+    workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, inodes: policy.limits.workspaceFiles, mounter: host.mounter });
     cgroup = await Cgroup.create(names.cgroup, cgroupLimits(cgroupResources(policy.limits)), host.layout === undefined ? {} : { layout: host.layout });
     await cgroup.allowJoin(lease.uid, lease.gid);
     return { lease, sandboxDir, workspace, cgroup };
