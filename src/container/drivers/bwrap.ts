@@ -2,7 +2,8 @@
  * The default driver: Debian's bubblewrap, run as the sandbox's unprivileged host uid. It makes
  * every namespace new (user, pid, network, ipc, uts, mount, cgroup), forbids nested user
  * namespaces, drops every capability, sets no_new_privs, loads the seccomp program from fd 3 and
- * builds the view of mounts.ts on a read-only root.
+ * builds the view of mounts.ts on a read-only root. Its arguments, the policy's environment
+ * among them, reach it on a pipe (--args), never on a command line another user could read.
  */
 import { constants as fsc } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
@@ -23,9 +24,15 @@ function shQuote(s: string): string {
 
 const SECCOMP_FD = 3;
 const STATUS_FD = 4;
+const ARGS_FD = 5;
 
 /** The bwrap argv for a spec; pure, so tests can read it. */
 export function bwrapArgs(spec: SandboxSpec): string[] {
+  return [...bwrapOptions(spec), '--', ...bwrapCommand(spec)];
+}
+
+/** Everything before the `--`: namespaces, ids, environment, mounts. */
+function bwrapOptions(spec: SandboxSpec): string[] {
   const a: string[] = ['--unshare-user', '--disable-userns'];
   for (const ns of spec.linux.namespaces) {
     switch (ns.type) {
@@ -79,14 +86,16 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     }
   }
   for (const l of spec.airlock.links) a.push('--symlink', l.target, l.path);
-  a.push('--remount-ro', '/', '--chdir', spec.process.cwd, '--');
-  const sidecar = spec.airlock.network.sidecar;
-  if (sidecar !== null) {
-    // The sidecar shares the sandbox's namespaces, cgroup and limits; it dies with the command.
-    a.push('/bin/sh', '-c', `${sidecar.map(shQuote).join(' ')} & exec "$@"`, 'airlock-sidecar');
-  }
-  a.push(...spec.process.args);
+  a.push('--remount-ro', '/', '--chdir', spec.process.cwd);
   return a;
+}
+
+/** The command after the `--`. */
+function bwrapCommand(spec: SandboxSpec): string[] {
+  const sidecar = spec.airlock.network.sidecar;
+  // The sidecar shares the sandbox's namespaces, cgroup and limits; it dies with the command.
+  const wrap = sidecar === null ? [] : ['/bin/sh', '-c', `${sidecar.map(shQuote).join(' ')} & exec "$@"`, 'airlock-sidecar'];
+  return [...wrap, ...spec.process.args];
 }
 
 /**
@@ -125,8 +134,12 @@ export function bwrapDriver(options: BwrapOptions = {}): Driver {
       }
     },
     command(spec: SandboxSpec): Promise<DriverCommand> {
+      // The options go on the pipe, each NUL-terminated as --args reads them; bwrap takes the
+      // command only from its real command line (where the command itself shows once it runs).
+      const data = Buffer.from(bwrapOptions(spec).map((a) => `${a}\0`).join(''));
       return Promise.resolve({
-        argv: [bwrap, ...bwrapArgs(spec)],
+        argv: [bwrap, '--args', String(ARGS_FD), '--', ...bwrapCommand(spec)],
+        argsPipe: { fd: ARGS_FD, data },
         fileFds: [spec.linux.seccomp.bpfPath],
         statusFd: STATUS_FD,
         readStatus: readBwrapStatus,

@@ -10,6 +10,12 @@ export interface DriverCommand {
   readonly argv: readonly string[];
   /** Host files opened read-only and passed as fds 3, 4, … in this order. */
   readonly fileFds: readonly string[];
+  /**
+   * When set, a pipe at `fd` into which the launcher writes `data` and closes it: arguments the
+   * driver reads from there (bwrap --args) rather than from its command line, which every local
+   * user can read in /proc/PID/cmdline (the policy's environment values are among them).
+   */
+  readonly argsPipe: { readonly fd: number; readonly data: Buffer } | null;
   /** When set, a pipe at this fd on which the driver reports its status (bwrap --json-status-fd). */
   readonly statusFd: number | null;
   /**
