@@ -11,7 +11,8 @@
 import { stat } from 'node:fs/promises';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
-import { RUN_DIR, SANDBOX_UIDS } from '../os/uids.ts';
+import { DEFAULT_SANDBOX_UIDS } from '../os/uid-range.ts';
+import { RUN_DIR, sandboxUids } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { TENANT_ID } from '../policy/request.ts';
 import { bwrapDriver } from './drivers/bwrap.ts';
@@ -34,7 +35,8 @@ export { ContainerPool, type ContainerPoolOptions } from './pool.ts';
 
 /** Host-wide runtime state (mount points, uid locks): outside AIRLOCK_HOME, so two homes never share a uid. */
 export const DEFAULT_RUN_DIR = RUN_DIR;
-export const DEFAULT_UIDS = SANDBOX_UIDS;
+/** The default sandbox uid range; AIRLOCK_UIDS=FIRST+COUNT or the `uids` option choose another. */
+export const DEFAULT_UIDS = DEFAULT_SANDBOX_UIDS;
 
 export interface ContainerSandboxOptions {
   readonly tenant: string;
@@ -100,7 +102,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
   } else {
     const driver = options.driver ?? bwrapDriver();
     await driver.preflight();
-    const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? DEFAULT_UIDS });
+    const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? sandboxUids() });
     const parts = await makeParts(host, policy, names);
     let egress: EgressHook | undefined;
     try {

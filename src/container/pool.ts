@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { AirlockError } from '../core/errors.ts';
 import { Cgroup } from '../os/cgroup.ts';
-import { RUN_DIR, SANDBOX_UIDS } from '../os/uids.ts';
+import { RUN_DIR, sandboxUids } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { bwrapDriver } from './drivers/bwrap.ts';
 import type { Driver } from './drivers/driver.ts';
@@ -88,7 +88,7 @@ export class ContainerPool implements AsyncDisposable {
   constructor(options: ContainerPoolOptions) {
     this.#home = options.home;
     this.#runDir = options.runDir ?? RUN_DIR;
-    this.#uids = options.uids ?? SANDBOX_UIDS;
+    this.#uids = options.uids ?? sandboxUids();
     this.#size = Math.max(0, Math.floor(options.size ?? 2));
     this.#policies = Math.max(1, Math.floor(options.policies ?? 4));
     this.#mounter = new Mounter(`${this.#runDir}/sandboxes`);
