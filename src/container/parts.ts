@@ -7,6 +7,7 @@
 import { mkdir, rename, rmdir } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
 import { Cgroup, type CgroupLayout } from '../os/cgroup.ts';
+import { assertTrustedDir } from '../os/trusted-dir.ts';
 import { UidAllocator, type UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { cgroupLimits, cgroupResources } from './cgroup.ts';
@@ -40,6 +41,8 @@ export async function hostParts(options: {
   readonly layout?: CgroupLayout;
 }): Promise<HostParts> {
   const { runDir } = options;
+  await mkdir(runDir, { recursive: true, mode: 0o711 });
+  assertTrustedDir(runDir, 'the sandboxes, their uid locks and the synthetic /etc');
   const uids = new UidAllocator({ stateDir: `${runDir}/uids`, ...options.uids });
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
