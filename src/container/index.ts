@@ -115,7 +115,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     const extraEnv = { ...options.extraEnv, ...egress?.env };
     const sidecar = egress?.sidecar ?? options.sidecar;
     const inputs: SpecInputs = {
-      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp,
+      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp,
       ...(extraBinds.length === 0 ? {} : { extraBinds }),
       ...(Object.keys(extraEnv).length === 0 ? {} : { extraEnv }),
       ...(sidecar === undefined ? {} : { sidecar }),

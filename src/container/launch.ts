@@ -166,6 +166,7 @@ export async function spawnChain(
     files: command.fileFds.map((path, i) => ({ fd: 3 + i, path })),
     pipes,
     ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
+    ...(command.view === null ? {} : { view: command.view }),
   });
   if (command.argsPipe !== null) {
     const args = proc.stream(command.argsPipe.fd);

@@ -21,6 +21,8 @@ export interface HostParts {
   readonly uids: UidAllocator;
   readonly seccomp: SeccompRef;
   readonly etc: string;
+  /** An empty root-owned directory on which each launch sees its workspace (SandboxSpec.airlock.workspace). */
+  readonly view: string;
   readonly mounter?: Mounter;
   readonly layout?: CgroupLayout;
 }
@@ -47,8 +49,10 @@ export async function hostParts(options: {
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
   await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
+  const view = `${runDir}/view`;
+  await mkdir(view, { recursive: true, mode: 0o755 });
   return {
-    runDir, uids, seccomp, etc,
+    runDir, uids, seccomp, etc, view,
     ...(options.mounter === undefined ? {} : { mounter: options.mounter }),
     ...(options.layout === undefined ? {} : { layout: options.layout }),
   };
@@ -67,7 +71,8 @@ export async function makeParts(host: HostParts, policy: CompiledPolicy, names: 
   let workspace: Workspace | undefined;
   let cgroup: Cgroup | undefined;
   try {
-    await mkdir(sandboxDir, { mode: 0o711 });
+    // Root's alone: the workspace inside is reached by path only as root, never by its uid.
+    await mkdir(sandboxDir, { mode: 0o700 });
     workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, inodes: policy.limits.workspaceFiles, mounter: host.mounter });
     cgroup = await Cgroup.create(names.cgroup, cgroupLimits(cgroupResources(policy.limits)), host.layout === undefined ? {} : { layout: host.layout });
     await cgroup.allowJoin(lease.uid, lease.gid);

@@ -122,7 +122,7 @@ export class ContainerPool implements AsyncDisposable {
 
   async #make(host: HostParts, policy: CompiledPolicy, names: PartNames): Promise<Entry> {
     const parts = await makeParts(host, policy, names);
-    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp };
+    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp };
     try {
       const standby = await Standby.launch(compileSpec(policy, inputs, waiterArgs()), this.#driver, parts.cgroup, names.dir, this.#spawner);
       return { parts, inputs, standby };

@@ -1,7 +1,7 @@
 /**
  * The program of the process helper (src/container/spawner.ts), run as `python3 -I -S -c`.
  * One JSON request per line on stdin, one reply per line on stdout:
- *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}]}
+ *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], view: {source, target} | null}
  *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
  *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
  * and, when a child exits, {exit: id, code, signal, signum}: `signal` is the name Python knows
@@ -10,10 +10,12 @@
  * it: a request it can't read or carry out is answered with an error for that id alone (a line
  * without a usable id is dropped), and an exit it can't name is reported by number.
  * Every fd the helper opens is close-on-exec (Python's default), so a child gets exactly the
- * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups.
+ * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups;
+ * with a view, in a mount namespace of its own where `source` is bind-mounted on `target`
+ * (made while still root, private so that nothing propagates back to the host's namespace).
  */
 const SOURCE = String.raw`
-import errno, fcntl, json, os, signal, sys
+import ctypes, errno, fcntl, json, os, signal, sys
 
 # Whatever the host process inherited and did not mark close-on-exec stays out of every child.
 os.closerange(3, 1 << 16)
@@ -23,11 +25,25 @@ children = {}
 def reply(obj):
     os.write(1, (json.dumps(obj) + '\n').encode())
 
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 0x1000, 0x4000, 0x40000
+
+def private_view(source, target):
+    if (libc.unshare(CLONE_NEWNS) != 0
+            or libc.mount(b'none', b'/', None, MS_REC | MS_PRIVATE, None) != 0
+            or libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0):
+        err = ctypes.get_errno()
+        raise OSError(err, 'workspace view: ' + os.strerror(err))
+
 def child(req, targets):
     try:
         moved = [(t, fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 256)) for t, src in targets]
         for t, m in moved:
             os.dup2(m, t, inheritable=True)
+        view = req.get('view')
+        if view is not None:
+            private_view(view['source'], view['target'])
         if req['gid'] is not None:
             os.setgroups([])
             os.setgid(req['gid'])
@@ -35,8 +51,11 @@ def child(req, targets):
             os.setuid(req['uid'])
         os.chdir('/')
         os.execve(req['argv'][0], req['argv'], {})
-    except BaseException:
-        pass
+    except BaseException as e:
+        try:
+            os.write(2, ('airlock process helper: %s\n' % e).encode())
+        except BaseException:
+            pass
     os._exit(127)
 
 def spawn(req):

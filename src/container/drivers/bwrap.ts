@@ -9,6 +9,7 @@ import { constants as fsc } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { assertNever } from '../../core/assert.ts';
 import { AirlockError } from '../../core/errors.ts';
+import { WORKSPACE } from '../mounts.ts';
 import type { SandboxSpec } from '../spec.ts';
 import type { Driver, DriverCommand, DriverStatus } from './driver.ts';
 
@@ -69,9 +70,12 @@ function bwrapOptions(spec: SandboxSpec): string[] {
   a.push('--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD));
   for (const m of spec.mounts) {
     switch (m.type) {
-      case 'bind':
-        a.push(m.options[0] === 'ro' ? '--ro-bind' : '--bind', m.source, m.destination);
+      case 'bind': {
+        const view = spec.airlock.workspace.viewPath;
+        const source = m.destination === WORKSPACE && view !== null ? view : m.source;
+        a.push(m.options[0] === 'ro' ? '--ro-bind' : '--bind', source, m.destination);
         break;
+      }
       case 'tmpfs':
         a.push('--size', String(m.sizeBytes), '--tmpfs', m.destination);
         break;
@@ -140,6 +144,7 @@ export function bwrapDriver(options: BwrapOptions = {}): Driver {
       return Promise.resolve({
         argv: [bwrap, '--args', String(ARGS_FD), '--', ...bwrapCommand(spec)],
         argsPipe: { fd: ARGS_FD, data },
+        view: spec.airlock.workspace.viewPath === null ? null : { source: spec.airlock.workspace.hostPath, target: spec.airlock.workspace.viewPath },
         fileFds: [spec.linux.seccomp.bpfPath],
         statusFd: STATUS_FD,
         readStatus: readBwrapStatus,

@@ -16,6 +16,12 @@ export interface DriverCommand {
    * user can read in /proc/PID/cmdline (the policy's environment values are among them).
    */
   readonly argsPipe: { readonly fd: number; readonly data: Buffer } | null;
+  /**
+   * When set, the launch gets a mount namespace of its own, made as root before the uid drop, in
+   * which `source` (a path only root can reach) is bind-mounted on `target` (one the driver's
+   * uid can reach). Nothing outside the launch sees it there.
+   */
+  readonly view: { readonly source: string; readonly target: string } | null;
   /** When set, a pipe at this fd on which the driver reports its status (bwrap --json-status-fd). */
   readonly statusFd: number | null;
   /**

@@ -116,6 +116,7 @@ export function ociDriver(options: OciOptions = {}): Driver {
         argv,
         fileFds: [],
         argsPipe: null,
+        view: null,
         statusFd: OCI_STATUS_FD,
         readStatus: (text) => readOciStatus(text, `${bundle}/pid`),
         // runc: both (the launcher's bound runc too; runc sets them again in the container).
