@@ -166,7 +166,7 @@ export async function spawnChain(
     files: command.fileFds.map((path, i) => ({ fd: 3 + i, path })),
     pipes,
     ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
-    ...(command.view === null ? {} : { view: command.view }),
+    ...(command.views.length === 0 ? {} : { views: command.views }),
   });
   if (command.argsPipe !== null) {
     const args = proc.stream(command.argsPipe.fd);

@@ -21,7 +21,11 @@ export interface HostParts {
   readonly uids: UidAllocator;
   readonly seccomp: SeccompRef;
   readonly etc: string;
-  /** An empty root-owned directory on which each launch sees its workspace (SandboxSpec.airlock.workspace). */
+  /**
+   * Empty root-owned directories on which each launch sees what it must reach below a directory
+   * only root can enter: `workspace` (SandboxSpec.airlock.workspace.viewPath) and, beside it,
+   * `bundle` (an OCI runtime's bundle).
+   */
   readonly view: string;
   readonly mounter?: Mounter;
   readonly layout?: CgroupLayout;
@@ -49,8 +53,9 @@ export async function hostParts(options: {
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
   await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
-  const view = `${runDir}/view`;
+  const view = `${runDir}/view/workspace`;
   await mkdir(view, { recursive: true, mode: 0o755 });
+  await mkdir(`${runDir}/view/bundle`, { recursive: true, mode: 0o755 });
   return {
     runDir, uids, seccomp, etc, view,
     ...(options.mounter === undefined ? {} : { mounter: options.mounter }),

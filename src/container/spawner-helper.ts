@@ -1,7 +1,7 @@
 /**
  * The program of the process helper (src/container/spawner.ts), run as `python3 -I -S -c`.
  * One JSON request per line on stdin, one reply per line on stdout:
- *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], view: {source, target} | null}
+ *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], views: [{source, target}]}
  *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
  *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
  * and, when a child exits, {exit: id, code, signal, signum}: `signal` is the name Python knows
@@ -11,7 +11,7 @@
  * without a usable id is dropped), and an exit it can't name is reported by number.
  * Every fd the helper opens is close-on-exec (Python's default), so a child gets exactly the
  * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups;
- * with a view, in a mount namespace of its own where `source` is bind-mounted on `target`
+ * with views, in a mount namespace of its own where each `source` is bind-mounted on its `target`
  * (made while still root, private so that nothing propagates back to the host's namespace).
  */
 const SOURCE = String.raw`
@@ -29,21 +29,21 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 0x1000, 0x4000, 0x40000
 
-def private_view(source, target):
-    if (libc.unshare(CLONE_NEWNS) != 0
-            or libc.mount(b'none', b'/', None, MS_REC | MS_PRIVATE, None) != 0
-            or libc.mount(os.fsencode(source), os.fsencode(target), None, MS_BIND, None) != 0):
+def private_views(views):
+    ok = libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b'none', b'/', None, MS_REC | MS_PRIVATE, None) == 0
+    for v in views:
+        ok = ok and libc.mount(os.fsencode(v['source']), os.fsencode(v['target']), None, MS_BIND, None) == 0
+    if not ok:
         err = ctypes.get_errno()
-        raise OSError(err, 'workspace view: ' + os.strerror(err))
+        raise OSError(err, 'private view: ' + os.strerror(err))
 
 def child(req, targets):
     try:
         moved = [(t, fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 256)) for t, src in targets]
         for t, m in moved:
             os.dup2(m, t, inheritable=True)
-        view = req.get('view')
-        if view is not None:
-            private_view(view['source'], view['target'])
+        if req.get('views'):
+            private_views(req['views'])
         if req['gid'] is not None:
             os.setgroups([])
             os.setgid(req['gid'])

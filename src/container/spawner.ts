@@ -24,10 +24,10 @@ export interface SpawnRequest {
   /** Host files opened read-only at these fds (the seccomp program). */
   readonly files: readonly { readonly fd: number; readonly path: string }[];
   /**
-   * A mount namespace of the child's own, made as root before the uid drop, in which `source` is
-   * bind-mounted on `target` (see DriverCommand.view).
+   * A mount namespace of the child's own, made as root before the uid drop, in which each
+   * `source` is bind-mounted on its `target` (see DriverCommand.views).
    */
-  readonly view?: { readonly source: string; readonly target: string };
+  readonly views?: readonly { readonly source: string; readonly target: string }[];
   /** Pipes besides 0, 1 and 2 (0 is to the child, 1 and 2 from it). */
   readonly pipes: readonly { readonly fd: number; readonly direction: 'to-child' | 'from-child' }[];
 }
@@ -58,11 +58,12 @@ function allPipes(request: SpawnRequest): SpawnRequest['pipes'] {
  * namespace (private propagation), mount(8) the bind, setpriv(1) then drops to the uid.
  */
 function viewed(request: SpawnRequest): readonly string[] {
-  const view = request.view;
-  if (view === undefined) return request.argv;
+  const views = request.views ?? [];
+  if (views.length === 0) return request.argv;
   const drop = request.uid === undefined ? [] : ['/usr/bin/setpriv', `--reuid=${request.uid}`, `--regid=${request.gid ?? request.uid}`, '--clear-groups', '--'];
-  const bind = 'mount --bind -- "$1" "$2" || exit 125; shift 2; exec "$@"';
-  return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', bind, 'airlock-view', view.source, view.target, ...drop, ...request.argv];
+  const binds = views.map((_, i) => `mount --bind -- "$${2 * i + 1}" "$${2 * i + 2}" || exit 125`);
+  const script = `${binds.join('; ')}; shift ${2 * views.length}; exec "$@"`;
+  return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'airlock-view', ...views.flatMap((v) => [v.source, v.target]), ...drop, ...request.argv];
 }
 
 /** node's child_process.spawn: no helper, one fork of the host per process. */
@@ -80,7 +81,7 @@ export function nodeSpawner(): Spawner {
         for (const p of allPipes(request)) stdio[p.fd] = 'pipe';
         for (let i = 0; i < stdio.length; i++) stdio[i] ??= 'ignore';
         const [program = '/bin/sh', ...args] = viewed(request);
-        const drop = request.uid === undefined || request.view !== undefined ? {} : { uid: request.uid, gid: request.gid ?? request.uid };
+        const drop = request.uid === undefined || (request.views ?? []).length > 0 ? {} : { uid: request.uid, gid: request.gid ?? request.uid };
         const child = spawn(program, args, { stdio, env: {}, cwd: '/', ...drop });
         const exited = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => {
           child.on('error', () => resolve([null, null]));
@@ -214,7 +215,7 @@ export class HelperSpawner implements Spawner {
     try {
       reply = await new Promise<Reply>((resolve, reject) => {
         this.#waiting.set(id, { resolve, reject });
-        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes, view: request.view ?? null });
+        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes, views: request.views ?? [] });
       });
     } catch (error) {
       this.#exits.delete(id);

@@ -34,8 +34,8 @@ async function attackAsItsUid(sbx: ContainerSandbox): Promise<void> {
   assert.notEqual(asIt(`ls ${dir}/workspace`).status, 0);
   assert.deepEqual((await sbx.listFiles()).map((e) => e.path).sort(), ['made-inside.txt', 'secret.txt'], 'nothing was planted');
   // Where launches see it, the host sees an empty directory and no mount.
-  assert.deepEqual(await readdir(`${DEFAULT_RUN_DIR}/view`), []);
-  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === `${DEFAULT_RUN_DIR}/view`));
+  assert.deepEqual(await readdir(`${DEFAULT_RUN_DIR}/view/workspace`), []);
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(`${DEFAULT_RUN_DIR}/view`)));
 }
 
 test("a sandbox's own uid can't reach its workspace by path from outside (one-shot launch)", { timeout: 60_000 }, async () => {

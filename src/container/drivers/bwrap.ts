@@ -144,7 +144,7 @@ export function bwrapDriver(options: BwrapOptions = {}): Driver {
       return Promise.resolve({
         argv: [bwrap, '--args', String(ARGS_FD), '--', ...bwrapCommand(spec)],
         argsPipe: { fd: ARGS_FD, data },
-        view: spec.airlock.workspace.viewPath === null ? null : { source: spec.airlock.workspace.hostPath, target: spec.airlock.workspace.viewPath },
+        views: spec.airlock.workspace.viewPath === null ? [] : [{ source: spec.airlock.workspace.hostPath, target: spec.airlock.workspace.viewPath }],
         fileFds: [spec.linux.seccomp.bpfPath],
         statusFd: STATUS_FD,
         readStatus: readBwrapStatus,

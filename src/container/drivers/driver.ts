@@ -17,11 +17,11 @@ export interface DriverCommand {
    */
   readonly argsPipe: { readonly fd: number; readonly data: Buffer } | null;
   /**
-   * When set, the launch gets a mount namespace of its own, made as root before the uid drop, in
-   * which `source` (a path only root can reach) is bind-mounted on `target` (one the driver's
-   * uid can reach). Nothing outside the launch sees it there.
+   * When not empty, the launch gets a mount namespace of its own, made as root before the uid
+   * drop, in which each `source` (a path only root can reach) is bind-mounted on its `target`
+   * (one the sandbox's uid can reach). Nothing outside the launch sees them there.
    */
-  readonly view: { readonly source: string; readonly target: string } | null;
+  readonly views: readonly View[];
   /** When set, a pipe at this fd on which the driver reports its status (bwrap --json-status-fd). */
   readonly statusFd: number | null;
   /**
@@ -40,6 +40,11 @@ export interface DriverCommand {
   readonly runAs: 'sandbox-uid' | 'root';
   /** Removes what the driver made for this command (an OCI bundle, a container record). */
   cleanup(): Promise<void>;
+}
+
+export interface View {
+  readonly source: string;
+  readonly target: string;
 }
 
 export interface DriverStatus {
