@@ -2,9 +2,15 @@
 // does may end it. Each attack runs while another process is in flight, and that process must still
 // end normally with its output (on a dead helper its end is reported at once as [null, null]).
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { AirlockError } from '../../src/core/errors.ts';
+import { newId } from '../../src/core/ids.ts';
+import { ContainerPool, createContainerSandbox, DEFAULT_RUN_DIR } from '../../src/container/index.ts';
 import { HelperSpawner, type SpawnedProcess } from '../../src/container/spawner.ts';
+import { compilePolicy } from '../../src/policy/compile.ts';
+import { hostUidOf, processesOf, tempHome } from './helpers.ts';
 
 /** A process that waits for its stdin to close, then prints "done" and exits 0. */
 async function inFlight(spawner: HelperSpawner): Promise<{ p: SpawnedProcess; out: () => string }> {
@@ -58,5 +64,45 @@ test('a request the helper cannot carry out fails alone: another exec in flight 
   } finally {
     other.p.stream(0)?.end();
     spawner.close();
+  }
+});
+
+test("one sandbox's driver killed by SIGRTMIN+3 fails its own exec only: another tenant's exec in flight on the same helper completes", { timeout: 60_000 }, async () => {
+  const home = await tempHome();
+  const pool = new ContainerPool({ home: home.home, size: 0 });
+  const policy = compilePolicy({ version: 1 });
+  const make = (tenant: string) => createContainerSandbox({ tenant, sandboxId: newId('sbx'), policy, audit: new MemoryAuditSink(), home: home.home, pool });
+  const a = await make('tenant-a');
+  const b = await make('tenant-b');
+  try {
+    // A waits for a file the test writes once B's driver is dead (bounded by A's wall limit).
+    const runA = a.exec(['sh', '-c', 'while [ ! -e go ]; do sleep 0.02; done; echo done']);
+    const runB = b.exec(['sleep', '30']);
+    const uidB = await hostUidOf(b);
+    const bwrapOfB = async (): Promise<number | undefined> => {
+      for (const pid of await processesOf(uidB)) {
+        if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).startsWith('/usr/bin/bwrap')) return pid;
+      }
+      return undefined;
+    };
+    let pid = await bwrapOfB();
+    for (let i = 0; i < 200 && pid === undefined; i++) pid = await new Promise<number | undefined>((resolve) => setTimeout(() => void bwrapOfB().then(resolve), 25));
+    assert.ok(pid !== undefined, "B's bwrap runs");
+    process.kill(pid, 37);
+    // B's exec ends: its driver died before reporting the command's end (SANDBOX_UNAVAILABLE).
+    const rb = await runB.then((r) => r.status, (e: unknown) => (e instanceof AirlockError ? e.code : 'not coded'));
+    assert.equal(rb, 'SANDBOX_UNAVAILABLE');
+    await writeFile(`${DEFAULT_RUN_DIR}/sandboxes/${a.id}/workspace/go`, '');
+    const ra = await runA;
+    assert.equal(ra.status, 'ok', `${ra.error?.code ?? ''} ${ra.error?.message ?? ''} ${ra.stderr}`);
+    assert.equal(ra.stdout, 'done\n');
+    // Control: B's sandbox still runs commands afterwards, through the same helper.
+    const again = await b.exec(['sh', '-c', 'echo again']);
+    assert.equal(again.stdout, 'again\n');
+  } finally {
+    await a.destroy();
+    await b.destroy();
+    await pool.close();
+    await home.done();
   }
 });
