@@ -2,12 +2,13 @@
 // does may end it. Each attack runs while another process is in flight, and that process must still
 // end normally with its output (on a dead helper its end is reported at once as [null, null]).
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import { ContainerPool, createContainerSandbox, DEFAULT_RUN_DIR } from '../../src/container/index.ts';
+import { Mounter } from '../../src/container/mounter.ts';
 import { HelperSpawner, type SpawnedProcess } from '../../src/container/spawner.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
 import { hostUidOf, processesOf, tempHome } from './helpers.ts';
@@ -79,15 +80,22 @@ test("one sandbox's driver killed by SIGRTMIN+3 fails its own exec only: another
     const runA = a.exec(['sh', '-c', 'while [ ! -e go ]; do sleep 0.02; done; echo done']);
     const runB = b.exec(['sleep', '30']);
     const uidB = await hostUidOf(b);
-    const bwrapOfB = async (): Promise<number | undefined> => {
-      for (const pid of await processesOf(uidB)) {
-        if ((await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).startsWith('/usr/bin/bwrap')) return pid;
+    const cmdline = (pid: number) => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const parent = async (pid: number) => Number((await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ')[2] ?? 0);
+    // Once B's command runs, its driver is the bwrap of B's uid whose parent is not a bwrap (the
+    // helper's own child; the one inside is pid 1 of B's namespace, which ignores such signals).
+    const driverOfB = async (): Promise<number | undefined> => {
+      const pids = await processesOf(uidB);
+      const lines = await Promise.all(pids.map(cmdline));
+      if (!lines.some((l) => l.startsWith('sleep\u000030'))) return undefined;
+      for (const [i, pid] of pids.entries()) {
+        if (lines[i]?.startsWith('/usr/bin/bwrap') === true && !(await cmdline(await parent(pid))).startsWith('/usr/bin/bwrap')) return pid;
       }
       return undefined;
     };
-    let pid = await bwrapOfB();
-    for (let i = 0; i < 200 && pid === undefined; i++) pid = await new Promise<number | undefined>((resolve) => setTimeout(() => void bwrapOfB().then(resolve), 25));
-    assert.ok(pid !== undefined, "B's bwrap runs");
+    let pid = await driverOfB();
+    for (let i = 0; i < 200 && pid === undefined; i++) pid = await new Promise<number | undefined>((resolve) => setTimeout(() => void driverOfB().then(resolve), 25));
+    assert.ok(pid !== undefined, "B's command runs under its bwrap");
     process.kill(pid, 37);
     // B's exec ends: its driver died before reporting the command's end (SANDBOX_UNAVAILABLE).
     const rb = await runB.then((r) => r.status, (e: unknown) => (e instanceof AirlockError ? e.code : 'not coded'));
@@ -104,5 +112,23 @@ test("one sandbox's driver killed by SIGRTMIN+3 fails its own exec only: another
     await b.destroy();
     await pool.close();
     await home.done();
+  }
+});
+
+test('the mount helper answers a request it cannot carry out with an error; the mount sent after it succeeds', { timeout: 30_000 }, async () => {
+  const base = `${DEFAULT_RUN_DIR}/sandboxes/mounter-survives-${process.pid}`;
+  await mkdir(`${base}/workspace`, { recursive: true });
+  const m = new Mounter(`${DEFAULT_RUN_DIR}/sandboxes`);
+  try {
+    // NaN travels as null: the helper's int() raises TypeError on it.
+    const bad = m.mountTmpfs(`${base}/workspace`, { bytes: Number.NaN, inodes: 64, uid: 1_900_099_999, gid: 1_900_099_999 });
+    const good = m.mountTmpfs(`${base}/workspace`, { bytes: 1 << 20, inodes: 64, uid: 1_900_099_999, gid: 1_900_099_999 });
+    await assert.rejects(bad, (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE');
+    await good;
+    assert.match(await readFile('/proc/self/mountinfo', 'utf8'), new RegExp(`${base}/workspace .*tmpfs airlock-ws .*size=1024k,nr_inodes=64`));
+  } finally {
+    await m.unmount(`${base}/workspace`).catch(() => undefined);
+    m.close();
+    await rm(base, { recursive: true, force: true });
   }
 });
