@@ -60,7 +60,8 @@ export interface ContainerSandboxOptions {
   readonly egress?: (owner: { readonly uid: number; readonly gid: number }) => Promise<EgressHook>;
   /**
    * Sandboxes made ahead (one per host process, closed with it). Used when the default driver,
-   * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here.
+   * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here,
+   * and its processes are still started through the pool's process helper.
    */
   readonly pool?: ContainerPool;
 }
@@ -121,7 +122,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
       ...(sidecar === undefined ? {} : { sidecar }),
       ...(egress === undefined ? {} : { argvPrefix: egress.argvPrefix }),
     };
-    made = { parts, inputs, driver };
+    made = { parts, inputs, driver, ...(options.pool === undefined ? {} : { spawner: options.pool.spawner }) };
   }
   audit.append({ kind: 'sandbox.created', tenant, sandbox: sandboxId, tier: 'container', policyHash: policy.hash });
   return new Session({

@@ -181,6 +181,15 @@ export class ContainerPool implements AsyncDisposable {
     };
   }
 
+  /**
+   * The pool's long-lived process helper, for sandboxes made outside the pool (with egress) too:
+   * a launch through it costs a fork, where node's spawn forks the host and a private workspace
+   * view adds unshare(1), mount(8) and setpriv(1) execs.
+   */
+  get spawner(): Spawner {
+    return this.#spawner;
+  }
+
   /** Resolves once `policy` has its ready sandboxes (or making them failed: then it rejects). */
   async warm(policy: CompiledPolicy): Promise<void> {
     const shape = this.#shape(policy);

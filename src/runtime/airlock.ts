@@ -131,10 +131,9 @@ class AirlockImpl implements Airlock, SandboxHost {
    * otherwise here, with a proxy socket private to its uid and a forwarder in its network namespace.
    */
   #containerWay(tenant: string, sandbox: string, policy: CompiledPolicy): { with: Pick<ContainerCreateOptions, 'pool' | 'egress'>; done: () => Promise<void> } {
-    if (policy.routes.length === 0) {
-      this.#pool ??= new ContainerPool({ home: this.#home });
-      return { with: { pool: this.#pool }, done: () => Promise.resolve() };
-    }
+    this.#pool ??= new ContainerPool({ home: this.#home });
+    const pool = this.#pool;
+    if (policy.routes.length === 0) return { with: { pool }, done: () => Promise.resolve() };
     const gateway = this.#gateway;
     const held: { close?: () => Promise<void> } = {};
     const egress: ContainerCreateOptions['egress'] = async (owner) => {
@@ -143,8 +142,9 @@ class AirlockImpl implements Airlock, SandboxHost {
       const plan = forwarderPlan({ socketPath: socket.path });
       return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv };
     };
+    // Made outside the pool (its egress is per sandbox), but started through the pool's process helper.
     return {
-      with: { egress },
+      with: { egress, pool },
       done: async () => {
         await held.close?.();
         gateway.release({ tenant, sandbox });
