@@ -11,7 +11,7 @@
  * foreign range (from 2147352576) and below 2^31 (past which tools that keep ids in a signed int
  * misbehave). AIRLOCK_UIDS=FIRST+COUNT chooses another.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
 
 export interface UidRange {
@@ -47,6 +47,15 @@ export async function claimedIds(etc = '/etc'): Promise<Claim[]> {
     }
   }
   return claims;
+}
+
+/**
+ * What identifies the account files' current contents (inode, size, mtime of each; useradd
+ * replaces them by rename): when it changes, the range is checked again.
+ */
+export async function accountFilesStamp(etc = '/etc'): Promise<string> {
+  const stats = await Promise.all(SOURCES.map((s) => stat(`${etc}/${s}`, { bigint: true }).then((st) => `${st.ino}:${st.size}:${st.mtimeNs}`, () => '-')));
+  return stats.join(' ');
 }
 
 function overlaps(a: UidRange, b: UidRange): boolean {

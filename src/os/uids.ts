@@ -6,7 +6,7 @@
  */
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
-import { checkUidRange, sandboxUids } from './uid-range.ts';
+import { accountFilesStamp, checkUidRange, sandboxUids } from './uid-range.ts';
 
 /**
  * Host-wide state both tiers share: one lock directory and one uid range (sandboxUids(): the
@@ -78,8 +78,8 @@ export class UidAllocator {
   readonly #count: number;
   readonly #etc: string;
   #next = 0;
-  /** The range checked against the host's account files, once, before the first uid goes out. */
-  #checked: Promise<void> | undefined;
+  /** The range's check against the host's account files, for the files as they were (their stamp). */
+  #checked: { readonly stamp: string; readonly done: Promise<void> } | undefined;
 
   constructor(options: { stateDir: string; first: number; count: number; etc?: string }) {
     const { first, count } = options;
@@ -100,15 +100,11 @@ export class UidAllocator {
 
   /**
    * Takes the next free uid (gid = uid). Throws UID_RANGE_IN_USE when a user, group or
-   * subordinate id block on this host overlaps the range, SANDBOX_UNAVAILABLE when it is exhausted.
+   * subordinate id block on this host overlaps the range (checked each time the account files
+   * change), SANDBOX_UNAVAILABLE when it is exhausted.
    */
   async acquire(): Promise<UidLease> {
-    this.#checked ??= checkUidRange({ first: this.#first, count: this.#count }, this.#etc);
-    // A failed check is not remembered: the next acquire reads the account files again.
-    await this.#checked.catch((error: unknown) => {
-      this.#checked = undefined;
-      throw error;
-    });
+    await this.#checkRange();
     await mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
     const me = `${process.pid} ${(await startTime(process.pid)) ?? '0'}\n`;
     for (let tried = 0; tried < this.#count; tried++) {
@@ -129,6 +125,20 @@ export class UidAllocator {
       }
     }
     throw new AirlockError('SANDBOX_UNAVAILABLE', `all ${this.#count} sandbox uids from ${this.#first} are in use: destroy sandboxes or widen the uid range`);
+  }
+
+  /**
+   * Checks the range before a uid goes out, again whenever an account file changed since (a user
+   * added while airlock runs gets a subordinate block too). A failed check is not remembered.
+   */
+  async #checkRange(): Promise<void> {
+    const stamp = await accountFilesStamp(this.#etc);
+    if (this.#checked?.stamp !== stamp) this.#checked = { stamp, done: checkUidRange({ first: this.#first, count: this.#count }, this.#etc) };
+    const checked = this.#checked;
+    await checked.done.catch((error: unknown) => {
+      if (this.#checked === checked) this.#checked = undefined;
+      throw error;
+    });
   }
 
   async #tryLock(uid: number, me: string): Promise<boolean> {

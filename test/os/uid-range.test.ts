@@ -1,11 +1,12 @@
 // The sandbox uid range check, on account files the test writes: each kind of claim is a clash,
 // the message names a range that is free, and AIRLOCK_UIDS is read strictly.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { AirlockError } from '../../src/core/errors.ts';
 import { checkUidRange, DEFAULT_SANDBOX_UIDS, sandboxUids } from '../../src/os/uid-range.ts';
+import { UidAllocator } from '../../src/os/uids.ts';
 
 async function etcWith(files: Record<string, string>): Promise<{ etc: string; done: () => Promise<void> }> {
   const etc = await mkdtemp(`${tmpdir()}/airlock-etc-`);
@@ -51,4 +52,26 @@ test('AIRLOCK_UIDS chooses the range; a malformed value is INVALID_REQUEST', () 
   assert.deepEqual(sandboxUids({}), DEFAULT_SANDBOX_UIDS);
   assert.deepEqual(sandboxUids({ AIRLOCK_UIDS: '1950000000+500' }), { first: 1_950_000_000, count: 500 });
   assert.throws(() => sandboxUids({ AIRLOCK_UIDS: '200000-300000' }), (e: unknown) => e instanceof AirlockError && e.code === 'INVALID_REQUEST' && /FIRST\+COUNT/.test(e.message));
+});
+
+test('an allocator checks again when the account files change: a block added while it runs stops it handing out uids', async () => {
+  const { etc, done } = await etcWith({ passwd: 'root:x:0:0::/root:/bin/sh\n', subuid: 'alice:100000:65536\n', subgid: 'alice:100000:65536\n' });
+  const stateDir = await mkdtemp(`${tmpdir()}/airlock-uids-`);
+  try {
+    const uids = new UidAllocator({ stateDir, first: 1_900_000_000, count: 4, etc });
+    const lease = await uids.acquire();
+    await lease.release();
+    // useradd replaces the file: a new user's block now covers the range.
+    await writeFile(`${etc}/subuid.new`, 'alice:100000:65536\nmallory:1899990000:65536\n');
+    await rename(`${etc}/subuid.new`, `${etc}/subuid`);
+    await assert.rejects(uids.acquire(), inUse(/subuid gives mallory/));
+    assert.deepEqual(await uids.held(), [], 'no uid went out');
+    // Control: the block removed again, the same allocator hands out uids.
+    await writeFile(`${etc}/subuid.new`, 'alice:100000:65536\n');
+    await rename(`${etc}/subuid.new`, `${etc}/subuid`);
+    await (await uids.acquire()).release();
+  } finally {
+    await done();
+    await rm(stateDir, { recursive: true, force: true });
+  }
 });
