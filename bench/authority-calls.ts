@@ -31,7 +31,7 @@ export async function benchAuthorityCalls(): Promise<Record<string, number>> {
   await using airlock = createAirlock({
     home: mkdtempSync(join(tmpdir(), 'airlock-bench-')),
     audit: new MemoryAuditSink(),
-    tools: tools as never,
+    tools: tools,
     warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) },
     labels: { principals: () => ({ user: ['me@corp.example'] }) },
   });

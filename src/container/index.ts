@@ -11,7 +11,8 @@
 import { stat } from 'node:fs/promises';
 import type { AuditSink } from '../audit/event.ts';
 import { AirlockError } from '../core/errors.ts';
-import { RUN_DIR, SANDBOX_UIDS } from '../os/uids.ts';
+import { DEFAULT_SANDBOX_UIDS } from '../os/uid-range.ts';
+import { RUN_DIR, sandboxUids } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { TENANT_ID } from '../policy/request.ts';
 import { bwrapDriver } from './drivers/bwrap.ts';
@@ -34,7 +35,8 @@ export { ContainerPool, type ContainerPoolOptions } from './pool.ts';
 
 /** Host-wide runtime state (mount points, uid locks): outside AIRLOCK_HOME, so two homes never share a uid. */
 export const DEFAULT_RUN_DIR = RUN_DIR;
-export const DEFAULT_UIDS = SANDBOX_UIDS;
+/** The default sandbox uid range; AIRLOCK_UIDS=FIRST+COUNT or the `uids` option choose another. */
+export const DEFAULT_UIDS = DEFAULT_SANDBOX_UIDS;
 
 export interface ContainerSandboxOptions {
   readonly tenant: string;
@@ -58,7 +60,8 @@ export interface ContainerSandboxOptions {
   readonly egress?: (owner: { readonly uid: number; readonly gid: number }) => Promise<EgressHook>;
   /**
    * Sandboxes made ahead (one per host process, closed with it). Used when the default driver,
-   * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here.
+   * run dir and uid range apply and no egress hook is given; otherwise the sandbox is made here,
+   * and its processes are still started through the pool's process helper.
    */
   readonly pool?: ContainerPool;
 }
@@ -102,7 +105,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
   } else {
     const driver = options.driver ?? bwrapDriver();
     await driver.preflight();
-    const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? DEFAULT_UIDS });
+    const host = await hostParts({ home, runDir: options.runDir ?? DEFAULT_RUN_DIR, uids: options.uids ?? sandboxUids() });
     const parts = await makeParts(host, policy, names);
     let egress: EgressHook | undefined;
     try {
@@ -115,13 +118,13 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     const extraEnv = { ...options.extraEnv, ...egress?.env };
     const sidecar = egress?.sidecar ?? options.sidecar;
     const inputs: SpecInputs = {
-      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle,
+      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle,
       ...(extraBinds.length === 0 ? {} : { extraBinds }),
       ...(Object.keys(extraEnv).length === 0 ? {} : { extraEnv }),
       ...(sidecar === undefined ? {} : { sidecar }),
       ...(egress === undefined ? {} : { argvPrefix: egress.argvPrefix }),
     };
-    made = { parts, inputs, driver, ...(egress?.stop === undefined ? {} : { stop: egress.stop }) };
+    made = { parts, inputs, driver, ...(egress?.stop === undefined ? {} : { stop: egress.stop }), ...(options.pool === undefined ? {} : { spawner: options.pool.spawner }) };
   }
   audit.append({ kind: 'sandbox.created', tenant, sandbox: sandboxId, tier: 'container', policyHash: policy.hash });
   return new Session({

@@ -153,7 +153,11 @@ export async function spawnChain(
   const driverArgv = command.runAs === 'sandbox-uid' && !selfJoin
     ? ['/usr/bin/setpriv', `--reuid=${hostUid}`, `--regid=${hostGid}`, '--clear-groups', '--', ...command.argv]
     : command.argv;
-  const pipes: SpawnRequest['pipes'] = [...(command.statusFd === null ? [] : [{ fd: command.statusFd, direction: 'from-child' as const }]), ...extraPipes];
+  const pipes: SpawnRequest['pipes'] = [
+    ...(command.statusFd === null ? [] : [{ fd: command.statusFd, direction: 'from-child' as const }]),
+    ...(command.argsPipe === null ? [] : [{ fd: command.argsPipe.fd, direction: 'to-child' as const }]),
+    ...extraPipes,
+  ];
   const keepFdsBelow = Math.max(3 + command.fileFds.length, ...pipes.map((p) => p.fd + 1));
   const argv = joinAndExec(cgroup, driverArgv, command.rlimits === 'runtime' ? [] : ulimitCommands(spec.process.rlimits), { keepFdsBelow });
   // 5. + 6.
@@ -162,7 +166,14 @@ export async function spawnChain(
     files: command.fileFds.map((path, i) => ({ fd: 3 + i, path })),
     pipes,
     ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
+    ...(command.views.length === 0 ? {} : { views: command.views }),
   });
+  if (command.argsPipe !== null) {
+    const args = proc.stream(command.argsPipe.fd);
+    // A driver that died before reading them has told its status another way.
+    args?.on('error', () => undefined);
+    args?.end(command.argsPipe.data);
+  }
   const statusText = { text: '' };
   if (command.statusFd !== null) proc.stream(command.statusFd)?.on('data', (b: Buffer) => (statusText.text += b.toString()));
   return {

@@ -4,7 +4,7 @@
  * ctypes calling mount(2)/umount2(2) — takes one JSON request per line on a pipe only this process
  * holds. It refuses any directory that is not `<runDir>/sandboxes/<id>/workspace` and never
  * follows a symlink when unmounting, so even a confused caller can't mount over or unmount
- * anything else. The tmpfs is the same as the one-shot path makes: size-capped, mode 0700, owned
+ * anything else. The tmpfs is the same as the one-shot path makes: capped in bytes and inodes, mode 0700, owned
  * by the sandbox's uid, nosuid and nodev.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -22,19 +22,28 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 MS_NOSUID, MS_NODEV, UMOUNT_NOFOLLOW = 2, 4, 8
 allowed = re.compile(re.escape(sys.argv[1]) + r'/[A-Za-z0-9_-]{1,100}/workspace')
-for line in sys.stdin:
-    req = json.loads(line)
+def handle(req):
     path = req['dir']
-    if not allowed.fullmatch(path) or os.path.realpath(path) != path:
-        err = 1
-    elif req['op'] == 'mount':
-        opts = 'size=%d,mode=0700,uid=%d,gid=%d' % (int(req['bytes']), int(req['uid']), int(req['gid']))
-        err = 0 if libc.mount(b'airlock-ws', path.encode(), b'tmpfs', MS_NOSUID | MS_NODEV, opts.encode()) == 0 else ctypes.get_errno()
-    elif req['op'] == 'umount':
-        err = 0 if libc.umount2(path.encode(), UMOUNT_NOFOLLOW) == 0 else ctypes.get_errno()
-    else:
+    if not isinstance(path, str) or not allowed.fullmatch(path) or os.path.realpath(path) != path:
+        return 1
+    if req['op'] == 'mount':
+        opts = 'size=%d,nr_inodes=%d,mode=0700,uid=%d,gid=%d' % (int(req['bytes']), int(req['inodes']), int(req['uid']), int(req['gid']))
+        return 0 if libc.mount(b'airlock-ws', path.encode(), b'tmpfs', MS_NOSUID | MS_NODEV, opts.encode()) == 0 else ctypes.get_errno()
+    if req['op'] == 'umount':
+        return 0 if libc.umount2(path.encode(), UMOUNT_NOFOLLOW) == 0 else ctypes.get_errno()
+    return 22
+# A request it can't read or carry out fails alone (EINVAL); the helper serves every sandbox.
+for line in sys.stdin:
+    try:
+        req = json.loads(line)
+        rid = req['id']
+    except Exception:
+        continue
+    try:
+        err = handle(req)
+    except Exception:
         err = 22
-    sys.stdout.write(json.dumps({'id': req['id'], 'errno': err, 'error': os.strerror(err) if err else ''}) + '\n')
+    sys.stdout.write(json.dumps({'id': rid, 'errno': err, 'error': os.strerror(err) if err else ''}) + '\n')
     sys.stdout.flush()
 `;
 
@@ -48,7 +57,7 @@ type Helper = ChildProcessByStdio<Writable, Readable, null>;
 /**
  * @example
  *   const m = new Mounter('/run/airlock/sandboxes');
- *   await m.mountTmpfs(dir, { bytes: 64 << 20, uid, gid }); … await m.unmount(dir); m.close();
+ *   await m.mountTmpfs(dir, { bytes: 64 << 20, inodes: 16384, uid, gid }); … await m.unmount(dir); m.close();
  */
 export class Mounter {
   readonly #sandboxesDir: string;
@@ -111,9 +120,9 @@ export class Mounter {
     });
   }
 
-  /** Mounts a size-capped tmpfs at `dir`, owned by uid:gid with mode 0700. */
-  async mountTmpfs(dir: string, options: { readonly bytes: number; readonly uid: number; readonly gid: number }): Promise<void> {
-    const r = await this.#call({ op: 'mount', dir, bytes: options.bytes, uid: options.uid, gid: options.gid });
+  /** Mounts a tmpfs capped in bytes and inodes at `dir`, owned by uid:gid with mode 0700. */
+  async mountTmpfs(dir: string, options: { readonly bytes: number; readonly inodes: number; readonly uid: number; readonly gid: number }): Promise<void> {
+    const r = await this.#call({ op: 'mount', dir, bytes: options.bytes, inodes: options.inodes, uid: options.uid, gid: options.gid });
     if (r.errno !== 0) throw new AirlockError('SANDBOX_UNAVAILABLE', `can't mount the workspace tmpfs at ${dir} (${r.error}): run airlock as root`);
   }
 

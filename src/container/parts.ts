@@ -7,6 +7,7 @@
 import { mkdir, rename, rmdir } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
 import { Cgroup, type CgroupLayout } from '../os/cgroup.ts';
+import { assertTrustedDir } from '../os/trusted-dir.ts';
 import { UidAllocator, type UidLease } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { cgroupLimits, cgroupResources } from './cgroup.ts';
@@ -14,7 +15,7 @@ import { ensureSyntheticEtc } from './etc.ts';
 import type { Mounter } from './mounter.ts';
 import { procMasks, type ProcMask } from './procfs.ts';
 import { containerSeccomp, type SeccompRef } from './seccomp.ts';
-import { hostCaBundle, movedTrustBundle, removeTrustBundle, trustBundle } from './trust.ts';
+import { hostCaBundle, removeTrustBundle, trustBundle, trustPath } from './trust.ts';
 import { Workspace } from './workspace.ts';
 
 export interface HostParts {
@@ -25,6 +26,12 @@ export interface HostParts {
   readonly masks: readonly ProcMask[];
   /** The host's public CA bundle, or null when it has none. */
   readonly caBundle: string | null;
+  /**
+   * Empty root-owned directories on which each launch sees what it must reach below a directory
+   * only root can enter: `workspace` (SandboxSpec.airlock.workspace.viewPath) and, beside it,
+   * `bundle` (an OCI runtime's bundle).
+   */
+  readonly view: string;
   readonly mounter?: Mounter;
   readonly layout?: CgroupLayout;
 }
@@ -47,14 +54,19 @@ export async function hostParts(options: {
   readonly layout?: CgroupLayout;
 }): Promise<HostParts> {
   const { runDir } = options;
+  await mkdir(runDir, { recursive: true, mode: 0o711 });
+  assertTrustedDir(runDir, 'the sandboxes, their uid locks and the synthetic /etc');
   const uids = new UidAllocator({ stateDir: `${runDir}/uids`, ...options.uids });
   const seccomp = await containerSeccomp(`${options.home}/seccomp`);
   const etc = await ensureSyntheticEtc(runDir);
   const masks = await procMasks();
   const caBundle = await hostCaBundle();
   await mkdir(`${runDir}/sandboxes`, { recursive: true, mode: 0o711 });
+  const view = `${runDir}/view/workspace`;
+  await mkdir(view, { recursive: true, mode: 0o755 });
+  await mkdir(`${runDir}/view/bundle`, { recursive: true, mode: 0o755 });
   return {
-    runDir, uids, seccomp, etc, masks, caBundle,
+    runDir, uids, seccomp, etc, masks, caBundle, view,
     ...(options.mounter === undefined ? {} : { mounter: options.mounter }),
     ...(options.layout === undefined ? {} : { layout: options.layout }),
   };
@@ -74,9 +86,11 @@ export async function makeParts(host: HostParts, policy: CompiledPolicy, names: 
   let cgroup: Cgroup | undefined;
   let caBundle: string | null = null;
   try {
-    await mkdir(sandboxDir, { mode: 0o711 });
-    caBundle = await trustBundle(policy, sandboxDir, host.caBundle);
-    workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, mounter: host.mounter });
+    // Root's alone: the workspace inside is reached by path only as root, never by its uid.
+    await mkdir(sandboxDir, { mode: 0o700 });
+    // A policy's CA bundle is public data bwrap reads as the sandbox's uid: it lives beside, not in, the sandbox's directory.
+    caBundle = await trustBundle(policy, trustPath(host.runDir, sandboxDir), host.caBundle);
+    workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, inodes: policy.limits.workspaceFiles, mounter: host.mounter });
     cgroup = await Cgroup.create(names.cgroup, cgroupLimits(cgroupResources(policy.limits)), host.layout === undefined ? {} : { layout: host.layout });
     await cgroup.allowJoin(lease.uid, lease.gid);
     return { lease, sandboxDir, workspace, cgroup, caBundle };
@@ -84,7 +98,7 @@ export async function makeParts(host: HostParts, policy: CompiledPolicy, names: 
     if (cgroup !== undefined && workspace !== undefined) await teardownParts({ cgroup, workspace, lease, sandboxDir, caBundle }).catch(() => undefined);
     else {
       await workspace?.destroy().catch(() => undefined);
-      await removeTrustBundle(caBundle, sandboxDir).catch(() => undefined);
+      await removeTrustBundle(caBundle).catch(() => undefined);
       await rmdir(sandboxDir).catch(() => undefined);
       await lease.release();
     }
@@ -104,7 +118,7 @@ export async function renameParts(host: HostParts, parts: SandboxParts, names: P
   }
   return {
     lease: parts.lease, sandboxDir, workspace: parts.workspace.movedTo(`${sandboxDir}/workspace`), cgroup,
-    caBundle: movedTrustBundle(parts.caBundle, parts.sandboxDir, sandboxDir),
+    caBundle: parts.caBundle,
   };
 }
 
@@ -120,7 +134,7 @@ export async function teardownParts(p: SandboxParts): Promise<void> {
   };
   await step(() => p.cgroup.destroy());
   await step(() => p.workspace.destroy());
-  await step(() => removeTrustBundle(p.caBundle, p.sandboxDir));
+  await step(() => removeTrustBundle(p.caBundle));
   await step(() => rmdir(p.sandboxDir).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }));

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { AirlockError } from '../core/errors.ts';
 import { Cgroup } from '../os/cgroup.ts';
-import { RUN_DIR, SANDBOX_UIDS } from '../os/uids.ts';
+import { RUN_DIR, sandboxUids } from '../os/uids.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { bwrapDriver } from './drivers/bwrap.ts';
 import type { Driver } from './drivers/driver.ts';
@@ -88,7 +88,7 @@ export class ContainerPool implements AsyncDisposable {
   constructor(options: ContainerPoolOptions) {
     this.#home = options.home;
     this.#runDir = options.runDir ?? RUN_DIR;
-    this.#uids = options.uids ?? SANDBOX_UIDS;
+    this.#uids = options.uids ?? sandboxUids();
     this.#size = Math.max(0, Math.floor(options.size ?? 2));
     this.#policies = Math.max(1, Math.floor(options.policies ?? 4));
     this.#mounter = new Mounter(`${this.#runDir}/sandboxes`);
@@ -122,7 +122,7 @@ export class ContainerPool implements AsyncDisposable {
 
   async #make(host: HostParts, policy: CompiledPolicy, names: PartNames): Promise<Entry> {
     const parts = await makeParts(host, policy, names);
-    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle };
+    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle };
     try {
       const standby = await Standby.launch(compileSpec(policy, inputs, waiterArgs()), this.#driver, parts.cgroup, names.dir, this.#spawner);
       return { parts, inputs, standby };
@@ -179,6 +179,15 @@ export class ContainerPool implements AsyncDisposable {
       clearTimeout(timer);
       void this.#fill();
     };
+  }
+
+  /**
+   * The pool's long-lived process helper, for sandboxes made outside the pool (with egress) too:
+   * a launch through it costs a fork, where node's spawn forks the host and a private workspace
+   * view adds unshare(1), mount(8) and setpriv(1) execs.
+   */
+  get spawner(): Spawner {
+    return this.#spawner;
   }
 
   /** Resolves once `policy` has its ready sandboxes (or making them failed: then it rejects). */

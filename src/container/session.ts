@@ -16,6 +16,7 @@ import { decide } from '../policy/decide.ts';
 import { WORKSPACE } from './mounts.ts';
 import type { Driver } from './drivers/driver.ts';
 import { checkExecOptions } from './exec-options.ts';
+import { checkExecSize } from './exec-size.ts';
 import { launch, RUN_ID, type ExecOptions, type ExecResult, type Launched } from './launch.ts';
 import { teardownParts } from './parts.ts';
 import { compileSpec, type SpecInputs } from './spec.ts';
@@ -91,10 +92,12 @@ export class Session implements ContainerSandbox {
     this.#parts.audit.append({ kind: 'decision', tenant: this.tenant, sandbox: this.id, door: 'file', subject: path, allow, reason });
   }
 
-  /** Bad argv or options reject (INVALID_REQUEST) before anything runs or is recorded. */
+  /** Bad argv or options, or argv and env too large to exec, reject (INVALID_REQUEST) before anything runs or is recorded. */
   async exec(argv: readonly string[], given?: ExecOptions): Promise<ExecResult> {
     checkArgv(argv);
     const options = checkExecOptions(given);
+    const spec = compileSpec(this.#parts.policy, this.#parts.inputs, argv);
+    checkExecSize(spec.process.args, spec.process.env);
     return this.#serial(async () => {
       const p = this.#parts;
       const run = options[RUN_ID] ?? newId('run');
@@ -105,7 +108,6 @@ export class Session implements ContainerSandbox {
       });
       let result: Launched;
       try {
-        const spec = compileSpec(p.policy, p.inputs, argv);
         // The standby serves one exec at most; later execs launch afresh.
         const standby = this.#standby;
         this.#standby = undefined;

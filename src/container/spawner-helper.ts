@@ -1,15 +1,21 @@
 /**
  * The program of the process helper (src/container/spawner.ts), run as `python3 -I -S -c`.
  * One JSON request per line on stdin, one reply per line on stdout:
- *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}]}
+ *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], views: [{source, target}]}
  *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
  *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
- * and, when a child exits, {exit: id, code, signal}.
+ * and, when a child exits, {exit: id, code, signal, signum}: `signal` is the name Python knows
+ * or null (a real-time signal has none), `signum` the number either way.
+ * The helper serves every tenant's processes, so nothing one request or one child does may end
+ * it: a request it can't read or carry out is answered with an error for that id alone (a line
+ * without a usable id is dropped), and an exit it can't name is reported by number.
  * Every fd the helper opens is close-on-exec (Python's default), so a child gets exactly the
- * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups.
+ * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups;
+ * with views, in a mount namespace of its own where each `source` is bind-mounted on its `target`
+ * (made while still root, private so that nothing propagates back to the host's namespace).
  */
 const SOURCE = String.raw`
-import errno, fcntl, json, os, signal, sys
+import ctypes, errno, fcntl, json, os, signal, sys
 
 # Whatever the host process inherited and did not mark close-on-exec stays out of every child.
 os.closerange(3, 1 << 16)
@@ -19,11 +25,25 @@ children = {}
 def reply(obj):
     os.write(1, (json.dumps(obj) + '\n').encode())
 
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 0x1000, 0x4000, 0x40000
+
+def private_views(views):
+    ok = libc.unshare(CLONE_NEWNS) == 0 and libc.mount(b'none', b'/', None, MS_REC | MS_PRIVATE, None) == 0
+    for v in views:
+        ok = ok and libc.mount(os.fsencode(v['source']), os.fsencode(v['target']), None, MS_BIND, None) == 0
+    if not ok:
+        err = ctypes.get_errno()
+        raise OSError(err, 'private view: ' + os.strerror(err))
+
 def child(req, targets):
     try:
         moved = [(t, fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 256)) for t, src in targets]
         for t, m in moved:
             os.dup2(m, t, inheritable=True)
+        if req.get('views'):
+            private_views(req['views'])
         if req['gid'] is not None:
             os.setgroups([])
             os.setgid(req['gid'])
@@ -31,8 +51,11 @@ def child(req, targets):
             os.setuid(req['uid'])
         os.chdir('/')
         os.execve(req['argv'][0], req['argv'], {})
-    except BaseException:
-        pass
+    except BaseException as e:
+        try:
+            os.write(2, ('airlock process helper: %s\n' % e).encode())
+        except BaseException:
+            pass
     os._exit(127)
 
 def spawn(req):
@@ -50,10 +73,10 @@ def spawn(req):
         pid = os.fork()
         if pid == 0:
             child(req, child_ends)
-    except OSError as e:
+    except Exception as e:
         for fd in list(parent_ends.values()):
             os.close(fd)
-        reply({'id': req['id'], 'error': str(e)})
+        reply({'id': req['id'], 'error': str(e) if isinstance(e, OSError) else 'bad request: %s' % type(e).__name__})
         return
     finally:
         for _, fd in child_ends:
@@ -74,9 +97,31 @@ def reap():
         if rid is None:
             continue
         if os.WIFSIGNALED(status):
-            reply({'exit': rid, 'code': None, 'signal': signal.Signals(os.WTERMSIG(status)).name})
+            num = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(num).name
+            except ValueError:
+                name = None
+            reply({'exit': rid, 'code': None, 'signal': name, 'signum': num})
         else:
-            reply({'exit': rid, 'code': os.WEXITSTATUS(status), 'signal': None})
+            reply({'exit': rid, 'code': os.WEXITSTATUS(status), 'signal': None, 'signum': None})
+
+def handle(line):
+    try:
+        req = json.loads(line)
+        rid = req['id']
+    except Exception:
+        return
+    try:
+        if req['op'] == 'spawn':
+            spawn(req)
+        elif req['op'] == 'release':
+            for fd in held.pop(rid, []):
+                os.close(fd)
+        else:
+            reply({'id': rid, 'error': 'unknown op'})
+    except Exception as e:
+        reply({'id': rid, 'error': 'bad request: %s' % type(e).__name__})
 
 wake_r, wake_w = os.pipe()
 os.set_blocking(wake_w, False)
@@ -106,12 +151,7 @@ while True:
         buf += chunk
         while b'\n' in buf:
             line, buf = buf.split(b'\n', 1)
-            req = json.loads(line)
-            if req['op'] == 'spawn':
-                spawn(req)
-            elif req['op'] == 'release':
-                for fd in held.pop(req['id'], []):
-                    os.close(fd)
+            handle(line)
 `;
 
 export function spawnerHelperSource(): string {

@@ -23,6 +23,11 @@ export interface SpawnRequest {
   readonly gid?: number;
   /** Host files opened read-only at these fds (the seccomp program). */
   readonly files: readonly { readonly fd: number; readonly path: string }[];
+  /**
+   * A mount namespace of the child's own, made as root before the uid drop, in which each
+   * `source` is bind-mounted on its `target` (see DriverCommand.views).
+   */
+  readonly views?: readonly { readonly source: string; readonly target: string }[];
   /** Pipes besides 0, 1 and 2 (0 is to the child, 1 and 2 from it). */
   readonly pipes: readonly { readonly fd: number; readonly direction: 'to-child' | 'from-child' }[];
 }
@@ -48,6 +53,19 @@ function allPipes(request: SpawnRequest): SpawnRequest['pipes'] {
   return [{ fd: 0, direction: 'to-child' }, { fd: 1, direction: 'from-child' }, { fd: 2, direction: 'from-child' }, ...request.pipes];
 }
 
+/**
+ * The argv that gives a request its view with Debian's tools: unshare(1) makes the mount
+ * namespace (private propagation), mount(8) the bind, setpriv(1) then drops to the uid.
+ */
+function viewed(request: SpawnRequest): readonly string[] {
+  const views = request.views ?? [];
+  if (views.length === 0) return request.argv;
+  const drop = request.uid === undefined ? [] : ['/usr/bin/setpriv', `--reuid=${request.uid}`, `--regid=${request.gid ?? request.uid}`, '--clear-groups', '--'];
+  const binds = views.map((_, i) => `mount --bind -- "$${2 * i + 1}" "$${2 * i + 2}" || exit 125`);
+  const script = `${binds.join('; ')}; shift ${2 * views.length}; exec "$@"`;
+  return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'airlock-view', ...views.flatMap((v) => [v.source, v.target]), ...drop, ...request.argv];
+}
+
 /** node's child_process.spawn: no helper, one fork of the host per process. */
 export function nodeSpawner(): Spawner {
   return {
@@ -62,8 +80,9 @@ export function nodeSpawner(): Spawner {
         }
         for (const p of allPipes(request)) stdio[p.fd] = 'pipe';
         for (let i = 0; i < stdio.length; i++) stdio[i] ??= 'ignore';
-        const [program = '/bin/sh', ...args] = request.argv;
-        const child = spawn(program, args, { stdio, env: {}, cwd: '/', ...(request.uid === undefined ? {} : { uid: request.uid, gid: request.gid ?? request.uid }) });
+        const [program = '/bin/sh', ...args] = viewed(request);
+        const drop = request.uid === undefined || (request.views ?? []).length > 0 ? {} : { uid: request.uid, gid: request.gid ?? request.uid };
+        const child = spawn(program, args, { stdio, env: {}, cwd: '/', ...drop });
         const exited = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => {
           child.on('error', () => resolve([null, null]));
           child.on('close', (c, sig) => resolve([c, sig]));
@@ -93,7 +112,17 @@ const PYTHON = '/usr/bin/python3';
 type Reply =
   | { readonly id: number; readonly pid: number; readonly fds: Readonly<Record<string, number>> }
   | { readonly id: number; readonly error: string }
-  | { readonly exit: number; readonly code: number | null; readonly signal: string | null };
+  | { readonly exit: number; readonly code: number | null; readonly signal: string | null; readonly signum: number | null };
+
+/**
+ * A child's end as the launcher reads it. A signal with a name is passed on by name; one Python
+ * can't name (a real-time signal) becomes the exit code a shell would report, 128 + its number.
+ */
+function endOf(reply: Extract<Reply, { exit: number }>): readonly [number | null, NodeJS.Signals | null] {
+  if (reply.signal !== null) return [null, reply.signal as NodeJS.Signals];
+  if (reply.signum !== null) return [128 + reply.signum, null];
+  return [reply.code, null];
+}
 
 interface Waiting {
   readonly resolve: (r: Reply) => void;
@@ -122,10 +151,18 @@ export class HelperSpawner implements Spawner {
     child.stdout.on('data', (chunk: string) => {
       buffered += chunk;
       for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const reply = JSON.parse(buffered.slice(0, nl)) as Reply;
+        const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        let reply: Reply;
+        try {
+          reply = JSON.parse(line) as Reply;
+        } catch {
+          // The helper is confused: end it, and every waiter is told (close → fail) rather than left hanging.
+          child.kill('SIGKILL');
+          return;
+        }
         if ('exit' in reply) {
-          this.#exits.get(reply.exit)?.([reply.code, reply.signal as NodeJS.Signals | null]);
+          this.#exits.get(reply.exit)?.(endOf(reply));
           this.#exits.delete(reply.exit);
         } else {
           this.#waiting.get(reply.id)?.resolve(reply);
@@ -171,21 +208,25 @@ export class HelperSpawner implements Spawner {
     const id = this.#next++;
     const pipes = allPipes(request);
     this.#hold(1);
+    // Listened for before the request goes out: a child that dies at once has its exit in the
+    // same chunk as the spawn reply, handled before this function resumes.
+    const exit = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => this.#exits.set(id, resolve));
     let reply: Reply;
     try {
       reply = await new Promise<Reply>((resolve, reject) => {
         this.#waiting.set(id, { resolve, reject });
-        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes });
+        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes, views: request.views ?? [] });
       });
     } catch (error) {
+      this.#exits.delete(id);
       this.#hold(-1);
       throw error;
     }
     if (!('pid' in reply)) {
+      this.#exits.delete(id);
       this.#hold(-1);
       throw new AirlockError('SANDBOX_UNAVAILABLE', `the process helper could not start ${request.argv[0] ?? ''}: ${'error' in reply ? reply.error : 'no reply'}`);
     }
-    const exit = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => this.#exits.set(id, resolve));
     const streams = new Map<number, Socket>();
     try {
       for (const p of pipes) streams.set(p.fd, this.#openEnd(helper.pid ?? 0, reply.fds[String(p.fd)] ?? -1, p.direction));

@@ -51,7 +51,13 @@ export interface SandboxSpec {
     readonly wallMs: number;
     readonly cpuMs: number;
     readonly outputBytes: number;
-    readonly workspace: { readonly hostPath: string; readonly bytes: number };
+    /**
+     * The workspace's host path sits in a directory only root can enter, so no host uid reaches
+     * it by path. A driver that runs as the sandbox's uid gets it at `viewPath` instead, a
+     * bind mount made in a mount namespace private to its launch (see spawner.ts): nothing
+     * outside that launch sees it there.
+     */
+    readonly workspace: { readonly hostPath: string; readonly bytes: number; readonly viewPath: string | null };
     readonly network: NetworkPlan;
   };
 }
@@ -61,6 +67,8 @@ export interface SpecInputs {
   readonly hostUid: number;
   readonly hostGid: number;
   readonly workspaceHostPath: string;
+  /** Where a launch as the sandbox's uid sees the workspace (HostParts.view). */
+  readonly workspaceViewPath?: string;
   readonly etcHostPath: string;
   readonly seccomp: { readonly profile: string; readonly bpfPath: string };
   /** This kernel's procfs masks (procMasks()), found once per host. */
@@ -136,7 +144,7 @@ export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: re
       wallMs: limits.wallMs,
       cpuMs: limits.cpuMs,
       outputBytes: limits.outputBytes,
-      workspace: { hostPath: inputs.workspaceHostPath, bytes: workspaceBytes },
+      workspace: { hostPath: inputs.workspaceHostPath, bytes: workspaceBytes, viewPath: inputs.workspaceViewPath ?? null },
       network: networkPlan(inputs.sidecar),
     },
   };

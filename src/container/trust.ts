@@ -12,8 +12,8 @@
  * certificates, then the policy's, written when the sandbox is made.
  */
 import { constants as fsc } from 'node:fs';
-import { open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
 import { isCaPath, MAX_CA_FILE_BYTES, pemCertificates } from '../policy/ca.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
@@ -23,8 +23,8 @@ import type { Mount } from './mounts.ts';
 export const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** Debian's path, read by OpenSSL's default configuration (/usr/lib/ssl/cert.pem links to it). */
 export const SANDBOX_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-/** The sandbox's own bundle, in its directory on the host. */
-const OWN_BUNDLE = 'ca-certificates.crt';
+/** The ending of a sandbox's own bundle's name (trustPath). */
+const OWN_SUFFIX = '.ca-bundle.pem';
 
 /**
  * For clients that would not read SANDBOX_CA_BUNDLE by themselves: OpenSSL builds with another
@@ -105,36 +105,36 @@ export async function policyCertificates(policy: CompiledPolicy): Promise<string
 }
 
 /**
- * The host path of the bundle this sandbox's /etc/ssl/certs/ca-certificates.crt shows: the
- * host's own, or (when the policy names CAs) one written into `sandboxDir`; null when there is
- * neither (TLS then trusts nothing).
- *
- * @example
- *   const bundle = await trustBundle(policy, '/run/airlock/sandboxes/s1', await hostCaBundle());
+ * Where a sandbox's own bundle lives: beside, not in, the sandbox's directory (which only root may
+ * enter), in a directory anyone may pass through, since bwrap reads it as the sandbox's uid. Its
+ * name is the sandbox directory's name when it was made; a pool's later rename leaves it be.
  */
-export async function trustBundle(policy: CompiledPolicy, sandboxDir: string, hostBundle: string | null): Promise<string | null> {
+export function trustPath(runDir: string, sandboxDir: string): string {
+  return `${runDir}/trust/${basename(sandboxDir)}${OWN_SUFFIX}`;
+}
+
+/**
+ * The bundle a sandbox trusts: the host's, or, when the policy names CAs, the host's plus those,
+ * written to `target` (trustPath). Returns its path, or null when there is none.
+ */
+export async function trustBundle(policy: CompiledPolicy, target: string, hostBundle: string | null): Promise<string | null> {
   const extra = await policyCertificates(policy);
   if (extra.length === 0) return hostBundle;
   const host = hostBundle === null ? [] : ((await readFile(hostBundle, 'utf8')).match(CERT_BLOCK) ?? []);
-  const path = `${sandboxDir}/${OWN_BUNDLE}`;
+  await mkdir(dirname(target), { recursive: true, mode: 0o711 });
   try {
-    await writeFile(path, `${[...host, ...extra.map((c) => c.trim())].join('\n')}\n`, { mode: 0o644, flag: 'wx' });
+    await writeFile(target, `${[...host, ...extra.map((c) => c.trim())].join('\n')}\n`, { mode: 0o644, flag: 'wx' });
   } catch (error) {
-    // A half-written bundle (a full disk) would keep the sandbox's directory from being removed.
-    await rm(path, { force: true }).catch(() => undefined);
+    // A half-written bundle (a full disk) would otherwise stay behind.
+    await rm(target, { force: true }).catch(() => undefined);
     throw error;
   }
-  return path;
+  return target;
 }
 
-/** Removes a bundle trustBundle wrote into `sandboxDir` (the host's own is never touched). */
-export async function removeTrustBundle(bundle: string | null, sandboxDir: string): Promise<void> {
-  if (bundle === `${sandboxDir}/${OWN_BUNDLE}`) await rm(bundle, { force: true });
-}
-
-/** Where a bundle written into `from` is once the sandbox's directory moved to `to`. */
-export function movedTrustBundle(bundle: string | null, from: string, to: string): string | null {
-  return bundle === `${from}/${OWN_BUNDLE}` ? `${to}/${OWN_BUNDLE}` : bundle;
+/** Removes a bundle trustBundle wrote (never the host's). */
+export async function removeTrustBundle(bundle: string | null): Promise<void> {
+  if (bundle !== null && bundle.endsWith(OWN_SUFFIX) && basename(dirname(bundle)) === 'trust') await rm(bundle, { force: true });
 }
 
 /** The read-only bind of the bundle, after /etc (whose synthetic copy holds the mount point). */

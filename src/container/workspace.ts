@@ -1,5 +1,6 @@
 /**
- * The private workspace: a tmpfs of its own (so its size is capped by the kernel), mounted by the
+ * The private workspace: a tmpfs of its own (so its size and its number of inodes are capped by
+ * the kernel), mounted by the
  * host under the run directory, owned by the sandbox's host uid, mode 0700 (no other sandbox uid
  * can enter it). The host's file operations resolve paths inside it without following symlinks
  * or "..", and check the opened file's real path, so nothing the sandbox wrote can lead them out.
@@ -43,7 +44,7 @@ function fileError(error: unknown, path: string): AirlockError {
     ENOTDIR: ['INVALID_REQUEST', `a part of ${named} is not a directory: name a path through directories`],
     ENXIO: ['INVALID_REQUEST', `${named} is not a regular file (a FIFO or socket): name a regular file`],
     ENAMETOOLONG: ['INVALID_REQUEST', `${named} is too long: keep names to ${MAX_NAME_BYTES} bytes and paths to ${MAX_PATH_BYTES}`],
-    ENOSPC: ['FILE_TOO_LARGE', 'the workspace is full: write less or raise limits.workspaceMiB'],
+    ENOSPC: ['FILE_TOO_LARGE', 'the workspace is full: write less or raise limits.workspaceMiB (bytes) or limits.workspaceFiles (files)'],
   };
   const [as, message] = known[code] ?? ['INTERNAL', `the workspace operation on ${named} failed (${code})`];
   return new AirlockError(as, message);
@@ -62,13 +63,15 @@ export class Workspace {
   readonly uid: number;
   readonly gid: number;
   readonly bytes: number;
+  readonly inodes: number;
   readonly #mounter: Mounter | undefined;
 
-  private constructor(dir: string, uid: number, gid: number, bytes: number, mounter: Mounter | undefined) {
+  private constructor(dir: string, uid: number, gid: number, bytes: number, inodes: number, mounter: Mounter | undefined) {
     this.dir = dir;
     this.uid = uid;
     this.gid = gid;
     this.bytes = bytes;
+    this.inodes = inodes;
     this.#mounter = mounter;
   }
 
@@ -76,22 +79,22 @@ export class Workspace {
    * Mounts a fresh tmpfs of `bytes` at `dir` (which must not exist yet): through the long-lived
    * `mounter` when given, else with one mount(8).
    */
-  static async create(dir: string, options: { uid: number; gid: number; bytes: number; mounter?: Mounter | undefined }): Promise<Workspace> {
+  static async create(dir: string, options: { uid: number; gid: number; bytes: number; inodes: number; mounter?: Mounter | undefined }): Promise<Workspace> {
     await mkdir(dir, { mode: 0o700 });
     try {
       if (options.mounter !== undefined) await options.mounter.mountTmpfs(dir, options);
-      else await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${options.bytes},mode=0700,uid=${options.uid},gid=${options.gid},nosuid,nodev`, 'airlock-ws', dir]);
+      else await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${options.bytes},nr_inodes=${options.inodes},mode=0700,uid=${options.uid},gid=${options.gid},nosuid,nodev`, 'airlock-ws', dir]);
     } catch (error) {
       await rmdir(dir).catch(() => undefined);
       if (error instanceof AirlockError) throw error;
       throw new AirlockError('SANDBOX_UNAVAILABLE', `can't mount the workspace tmpfs at ${dir}: run airlock as root (${(error as Error).message.trim()})`);
     }
-    return new Workspace(dir, options.uid, options.gid, options.bytes, options.mounter);
+    return new Workspace(dir, options.uid, options.gid, options.bytes, options.inodes, options.mounter);
   }
 
   /** The same workspace after its parent directory was renamed so that it now lives at `dir`. */
   movedTo(dir: string): Workspace {
-    return new Workspace(dir, this.uid, this.gid, this.bytes, this.#mounter);
+    return new Workspace(dir, this.uid, this.gid, this.bytes, this.inodes, this.#mounter);
   }
 
   /** Unmounts and removes the mount point. Idempotent. */
@@ -154,7 +157,7 @@ export class Workspace {
       await fh.writeFile(bytes);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-        throw new AirlockError('FILE_TOO_LARGE', `the workspace is full (${this.bytes >> 20} MiB): write less or raise limits.workspaceMiB`);
+        throw new AirlockError('FILE_TOO_LARGE', `the workspace is full (${this.bytes >> 20} MiB, ${this.inodes} files): write less or raise limits.workspaceMiB or limits.workspaceFiles`);
       }
       throw error;
     } finally {
@@ -188,6 +191,8 @@ export class Workspace {
   /**
    * Every entry under `path` (default: the whole workspace), symlinks listed but not followed.
    * Entries deeper than MAX_PATH_BYTES are not listed: no file operation could name them.
+   * A file with several names (hard links) is listed once, under the first name the walk meets,
+   * so summing the sizes counts its bytes once, as the workspace's tmpfs does.
    */
   async listFiles(path = '.', maxEntries = 10_000): Promise<FileEntry[]> {
     try {
@@ -200,6 +205,7 @@ export class Workspace {
   async #list(path: string, maxEntries: number): Promise<FileEntry[]> {
     const segs = segmentsOf(path);
     const out: FileEntry[] = [];
+    const seen = new Set<string>();
     // Each directory is read as it is open (never by its path again), a batch at a time, and only
     // as far as the listing still has room: a directory of a million names costs what the listing
     // returns. Its stream is closed before the walk goes deeper, so a deep tree holds one fd a level.
@@ -219,6 +225,11 @@ export class Workspace {
         const st = await lstat(within(dir, name)).catch(() => undefined);
         if (st === undefined) continue; // removed by the sandbox since it was read
         const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+        if (type !== 'dir' && st.nlink > 1) {
+          const inode = `${st.dev}:${st.ino}`;
+          if (seen.has(inode)) continue;
+          seen.add(inode);
+        }
         out.push({ path: p, type, size: st.size });
         if (type !== 'dir') continue;
         const sub = await openDirWithin(dir, name).catch(() => undefined);

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   OUTPUT_LIMIT: { status: 'killed', exit: 6, http: 413, rpc: -32007, hint: 'print less, or raise limits.outputBytes' },
   WORKER_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the sandbox worker died; the run was stopped and the worker replaced' },
   SANDBOX_UNAVAILABLE: { status: 'error', exit: 69, http: 503, rpc: -32002, hint: 'this host lacks a mechanism the sandbox needs; the message names the fix' },
+  UID_RANGE_IN_USE: { status: 'error', exit: 69, http: 503, rpc: -32002, hint: "the sandbox uid range overlaps ids the host's account files (passwd, group, subuid, subgid) give to someone: set AIRLOCK_UIDS to the free range the message names" },
   SANDBOX_CLOSED: { status: 'error', exit: 70, http: 409, rpc: -32008, hint: 'create a new sandbox: this one was destroyed' },
   AUDIT_CORRUPT: { status: 'error', exit: 65, http: 500, rpc: -32020, hint: 'the audit database is damaged and was left untouched: restore it from a backup, or move it aside to start a new log' },
   AUDIT_UNAVAILABLE: { status: 'error', exit: 74, http: 503, rpc: -32021, hint: 'the audit log could not be read or written (disk full, permissions, database down): fix that and retry' },

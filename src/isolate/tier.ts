@@ -12,7 +12,7 @@ import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { seccompProgram } from '../os/seccomp.ts';
 import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
-import { RUN_DIR, SANDBOX_UIDS, UidAllocator } from '../os/uids.ts';
+import { RUN_DIR, sandboxUids, UidAllocator } from '../os/uids.ts';
 import { verdictOf } from './outcome.ts';
 import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
@@ -66,7 +66,7 @@ export class IsolateTier {
       }
       const { home } = this.#options;
       const seccompPath = await seccompProgram(WORKER_PROFILE, { cacheDir: join(home, 'seccomp') });
-      const uids = new UidAllocator({ stateDir: join(RUN_DIR, 'uids'), ...SANDBOX_UIDS });
+      const uids = new UidAllocator({ stateDir: join(RUN_DIR, 'uids'), ...sandboxUids() });
       return { view: workerView(), uids, seccompPath, defaultMemoryMiB: 64 };
     })();
     this.#env.catch(() => {

@@ -2,7 +2,9 @@
  * Seccomp programs for `bwrap --seccomp FD`: a profile (data, see seccomp-profiles.ts) is rendered
  * to the generator's line format and compiled by native/seccomp-gen.c with libseccomp. The BPF is
  * never assembled here. Programs are cached on disk by a hash of the profile text and of the
- * generator binary, so a rebuilt generator never serves a stale program.
+ * generator binary, so a rebuilt generator never serves a stale program. The cache is a filter
+ * every sandbox loads, so it is used only in a directory only root can change (trusted-dir.ts),
+ * and a cached file only when it is a regular file root owns and nobody else may write.
  *
  * The generator's rule, repeated because profiles must respect it: each syscall has ONE action,
  * and either one unconditional rule or only conditional rules (libseccomp resolves anything
@@ -10,10 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AirlockError } from '../core/errors.ts';
 import { assertNever } from '../core/assert.ts';
+import { assertTrustedDir } from './trusted-dir.ts';
 
 /** The errnos a rule may return (the generator accepts exactly these). */
 export type SeccompErrno = 'EPERM' | 'ENOSYS' | 'EACCES' | 'EINVAL' | 'EAFNOSUPPORT' | 'EOPNOTSUPP' | 'ENOTTY';
@@ -133,10 +137,23 @@ async function writeAtomically(path: string, data: Buffer): Promise<void> {
   }
 }
 
+/** A cached program is used only when root wrote it and nobody else can: a regular file, not a link. */
+async function usableCached(path: string): Promise<boolean> {
+  const fh = await open(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).catch(() => undefined);
+  if (fh === undefined) return false;
+  try {
+    const st = await fh.stat();
+    return st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && st.nlink === 1 && st.size > 0 && st.size % 8 === 0;
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Compiles a profile (or finds it compiled) and returns the path of its .bpf file, ready to be
  * opened and passed to `bwrap --seccomp FD`. Throws SANDBOX_UNAVAILABLE when the generator has
- * not been built, INTERNAL when the generator refuses the profile.
+ * not been built or the cache directory is not root's alone, INTERNAL when the generator refuses
+ * the profile.
  *
  * @example
  *   const bpf = await seccompProgram(CONTAINER_PROFILE, { cacheDir: `${home}/seccomp` });
@@ -153,10 +170,10 @@ export async function seccompProgram(profile: SeccompProfile, options: { cacheDi
   }
   const hash = createHash('sha256').update(createHash('sha256').update(binary).digest()).update(text).digest('hex');
   const path = `${options.cacheDir}/${profile.name}-${hash.slice(0, 32)}.bpf`;
-  const found = await stat(path).catch(() => undefined);
-  if (found !== undefined && found.size > 0 && found.size % 8 === 0) return path;
-  const bpf = await runGenerator(generator, text);
   await mkdir(options.cacheDir, { recursive: true, mode: 0o755 });
+  assertTrustedDir(options.cacheDir, 'the seccomp program cache');
+  if (await usableCached(path)) return path;
+  const bpf = await runGenerator(generator, text);
   await writeAtomically(path, bpf);
   return path;
 }

@@ -6,13 +6,15 @@
  */
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { AirlockError } from '../core/errors.ts';
+import { accountFilesStamp, checkUidRange, sandboxUids } from './uid-range.ts';
 
 /**
- * Host-wide state both tiers share: one lock directory and one uid range, so an isolate worker
- * and a container sandbox can never be handed the same uid, whatever AIRLOCK_HOME each host uses.
+ * Host-wide state both tiers share: one lock directory and one uid range (sandboxUids(): the
+ * default, or AIRLOCK_UIDS), so an isolate worker and a container sandbox can never be handed the
+ * same uid, whatever AIRLOCK_HOME each host uses.
  */
 export const RUN_DIR = '/run/airlock';
-export const SANDBOX_UIDS = { first: 200_000, count: 100_000 } as const;
+export { sandboxUids };
 
 export interface UidLease {
   readonly uid: number;
@@ -74,9 +76,12 @@ export class UidAllocator {
   readonly #stateDir: string;
   readonly #first: number;
   readonly #count: number;
+  readonly #etc: string;
   #next = 0;
+  /** The range's check against the host's account files, for the files as they were (their stamp). */
+  #checked: { readonly stamp: string; readonly done: Promise<void> } | undefined;
 
-  constructor(options: { stateDir: string; first: number; count: number }) {
+  constructor(options: { stateDir: string; first: number; count: number; etc?: string }) {
     const { first, count } = options;
     if (!Number.isInteger(first) || !Number.isInteger(count) || first < 1000 || count < 1 || first + count > 2 ** 31) {
       throw new AirlockError('INTERNAL', `bad uid range ${first}+${count}: use unprivileged uids (>= 1000) below 2^31`);
@@ -84,6 +89,7 @@ export class UidAllocator {
     this.#stateDir = options.stateDir;
     this.#first = first;
     this.#count = count;
+    this.#etc = options.etc ?? '/etc';
     // Start somewhere different in each process, so concurrent hosts rarely contend for one lock.
     this.#next = process.pid % count;
   }
@@ -92,8 +98,13 @@ export class UidAllocator {
     return `${this.#stateDir}/${uid}.lock`;
   }
 
-  /** Takes the next free uid (gid = uid). Throws SANDBOX_UNAVAILABLE when the range is exhausted. */
+  /**
+   * Takes the next free uid (gid = uid). Throws UID_RANGE_IN_USE when a user, group or
+   * subordinate id block on this host overlaps the range (checked each time the account files
+   * change), SANDBOX_UNAVAILABLE when it is exhausted.
+   */
   async acquire(): Promise<UidLease> {
+    await this.#checkRange();
     await mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
     const me = `${process.pid} ${(await startTime(process.pid)) ?? '0'}\n`;
     for (let tried = 0; tried < this.#count; tried++) {
@@ -114,6 +125,20 @@ export class UidAllocator {
       }
     }
     throw new AirlockError('SANDBOX_UNAVAILABLE', `all ${this.#count} sandbox uids from ${this.#first} are in use: destroy sandboxes or widen the uid range`);
+  }
+
+  /**
+   * Checks the range before a uid goes out, again whenever an account file changed since (a user
+   * added while airlock runs gets a subordinate block too). A failed check is not remembered.
+   */
+  async #checkRange(): Promise<void> {
+    const stamp = await accountFilesStamp(this.#etc);
+    if (this.#checked?.stamp !== stamp) this.#checked = { stamp, done: checkUidRange({ first: this.#first, count: this.#count }, this.#etc) };
+    const checked = this.#checked;
+    await checked.done.catch((error: unknown) => {
+      if (this.#checked === checked) this.#checked = undefined;
+      throw error;
+    });
   }
 
   async #tryLock(uid: number, me: string): Promise<boolean> {

@@ -45,6 +45,9 @@ export const LIMIT_CEILINGS = {
   openFiles: 65_536,
   fileBytes: 4 * 1024 * 1024 * 1024,
   workspaceMiB: 16_384,
+  // Files, directories and links the workspace may hold (its tmpfs's nr_inodes): each costs host
+  // kernel memory that the workspace's byte size does not count.
+  workspaceFiles: 1_000_000,
   // Lifecycle (src/runtime/lifecycle.ts): a sandbox with no activity for idleMs, or older than
   // lifetimeMs, is destroyed. A run already in flight then ends under its own wallMs.
   idleMs: 3_600_000,
@@ -67,6 +70,7 @@ export const LIMIT_DEFAULTS = {
   openFiles: 256,
   fileBytes: 16 * 1024 * 1024,
   workspaceMiB: 32,
+  workspaceFiles: 16_384,
   idleMs: 60_000,
   lifetimeMs: 600_000,
 } as const;
@@ -90,6 +94,8 @@ export const limitsSchema = z.strictObject({
   openFiles: limit(LIMIT_CEILINGS.openFiles, 16).optional(),
   fileBytes: limit(LIMIT_CEILINGS.fileBytes).optional(),
   workspaceMiB: limit(LIMIT_CEILINGS.workspaceMiB).optional(),
+  // The workspace's root directory is one of them.
+  workspaceFiles: limit(LIMIT_CEILINGS.workspaceFiles, 2).optional(),
   idleMs: limit(LIMIT_CEILINGS.idleMs, 50).optional(),
   lifetimeMs: limit(LIMIT_CEILINGS.lifetimeMs, 50).optional(),
 });

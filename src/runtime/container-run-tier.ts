@@ -97,10 +97,9 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
 
   /** How a sandbox is made: from the pool when it needs no egress; otherwise with its own socket. */
   #way(of: SandboxOf): { readonly with: Pick<ContainerSandboxOptions, 'pool' | 'egress'>; readonly done: () => Promise<void> } {
-    if (of.policy.routes.length === 0) {
-      this.#pool ??= new ContainerPool({ home: this.#options.home });
-      return { with: { pool: this.#pool }, done: () => Promise.resolve() };
-    }
+    this.#pool ??= new ContainerPool({ home: this.#options.home });
+    const pool = this.#pool;
+    if (of.policy.routes.length === 0) return { with: { pool }, done: () => Promise.resolve() };
     const { gateway } = this.#options;
     const held: { close?: () => Promise<void> } = {};
     const egress: ContainerSandboxOptions['egress'] = async (owner) => {
@@ -109,8 +108,9 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
       const plan = forwarderPlan({ socketPath: socket.path });
       return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv, stop: socket.stop };
     };
+    // Made outside the pool (its egress is its own), but started through the pool's process helper.
     return {
-      with: { egress },
+      with: { egress, pool },
       done: async () => {
         await held.close?.();
         gateway.release({ tenant: of.tenant, sandbox: of.sandbox });

@@ -20,6 +20,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AirlockError } from '../core/errors.ts';
 import type { Tier } from '../core/result.ts';
+import { assertTrustedDir } from '../os/trusted-dir.ts';
 import { RUN_DIR } from '../os/uids.ts';
 import { ownerAlive, selfOwner, type Owner } from './owner.ts';
 
@@ -128,6 +129,7 @@ export class Registry {
     const path = `${dir}/${REGISTRY_FILE}`;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o711 });
+      assertTrustedDir(dir, 'the sandbox registry');
       // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
       closeSync(openSync(path, 'a', 0o600));
       const db = new DatabaseSync(path, { timeout: BUSY_MS });

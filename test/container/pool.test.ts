@@ -135,13 +135,13 @@ test('the mount helper mounts only workspaces under the sandboxes directory', as
   await mkdir(outside, { recursive: true });
   const m = new Mounter(`${DEFAULT_RUN_DIR}/sandboxes`);
   try {
-    await assert.rejects(m.mountTmpfs(outside, { bytes: 1 << 20, uid: 250_000, gid: 250_000 }), (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE');
-    await assert.rejects(m.mountTmpfs(`${DEFAULT_RUN_DIR}/sandboxes/../etc/workspace`, { bytes: 1 << 20, uid: 250_000, gid: 250_000 }));
+    await assert.rejects(m.mountTmpfs(outside, { bytes: 1 << 20, inodes: 64, uid: 250_000, gid: 250_000 }), (e: unknown) => e instanceof AirlockError && e.code === 'SANDBOX_UNAVAILABLE');
+    await assert.rejects(m.mountTmpfs(`${DEFAULT_RUN_DIR}/sandboxes/../etc/workspace`, { bytes: 1 << 20, inodes: 64, uid: 250_000, gid: 250_000 }));
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(!mounts.includes(outside), 'nothing was mounted outside');
     // Control: inside, the same request mounts a capped tmpfs owned by the uid, and unmounts.
-    await m.mountTmpfs(`${base}/workspace`, { bytes: 1 << 20, uid: 250_000, gid: 250_000 });
-    assert.match(await readFile('/proc/self/mountinfo', 'utf8'), new RegExp(`${base}/workspace .*tmpfs airlock-ws .*size=1024k`));
+    await m.mountTmpfs(`${base}/workspace`, { bytes: 1 << 20, inodes: 64, uid: 250_000, gid: 250_000 });
+    assert.match(await readFile('/proc/self/mountinfo', 'utf8'), new RegExp(`${base}/workspace .*tmpfs airlock-ws .*size=1024k,nr_inodes=64`));
     assert.equal((await stat(`${base}/workspace`)).uid, 250_000);
     await m.unmount(`${base}/workspace`);
     assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(`${base}/workspace`));

@@ -17,7 +17,7 @@ function plainDriver(argv: (args: readonly string[]) => string[]): Driver {
     name: 'bwrap',
     preflight: () => Promise.resolve(),
     command: (spec): Promise<DriverCommand> =>
-      Promise.resolve({ argv: argv(spec.process.args), fileFds: [], statusFd: null, readStatus: () => ({ started: true }), runAs: 'root', cleanup: () => Promise.resolve() }),
+      Promise.resolve({ argv: argv(spec.process.args), fileFds: [], argsPipe: null, views: [], statusFd: null, readStatus: () => ({ started: true }), runAs: 'root', cleanup: () => Promise.resolve() }),
   };
 }
 

@@ -3,11 +3,14 @@
  * every namespace new (user, pid, network, ipc, uts, mount, cgroup), forbids nested user
  * namespaces, drops every capability, sets no_new_privs, loads the seccomp program from fd 3 and
  * builds the view of mounts.ts on a read-only root, with procfs' host entries masked (procfs.ts).
+ * Its arguments, the policy's environment among them, reach it on a pipe (--args), never on a
+ * command line another user could read.
  */
 import { constants as fsc } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { assertNever } from '../../core/assert.ts';
 import { AirlockError } from '../../core/errors.ts';
+import { WORKSPACE } from '../mounts.ts';
 import type { SandboxSpec } from '../spec.ts';
 import type { Driver, DriverCommand, DriverStatus } from './driver.ts';
 
@@ -23,6 +26,7 @@ function shQuote(s: string): string {
 
 const SECCOMP_FD = 3;
 const STATUS_FD = 4;
+const ARGS_FD = 5;
 
 /**
  * Right after the sandbox's own /proc is mounted (each bind makes bwrap re-read the mount table,
@@ -35,6 +39,11 @@ function procMaskArgs(masks: SandboxSpec['linux']['maskedPaths']): string[] {
 
 /** The bwrap argv for a spec; pure, so tests can read it. */
 export function bwrapArgs(spec: SandboxSpec): string[] {
+  return [...bwrapOptions(spec), '--', ...bwrapCommand(spec)];
+}
+
+/** Everything before the `--`: namespaces, ids, environment, mounts. */
+function bwrapOptions(spec: SandboxSpec): string[] {
   const a: string[] = ['--unshare-user', '--disable-userns'];
   for (const ns of spec.linux.namespaces) {
     switch (ns.type) {
@@ -71,9 +80,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   a.push('--seccomp', String(SECCOMP_FD), '--json-status-fd', String(STATUS_FD));
   for (const m of spec.mounts) {
     switch (m.type) {
-      case 'bind':
-        a.push(m.options[0] === 'ro' ? '--ro-bind' : '--bind', m.source, m.destination);
+      case 'bind': {
+        const view = spec.airlock.workspace.viewPath;
+        const source = m.destination === WORKSPACE && view !== null ? view : m.source;
+        a.push(m.options[0] === 'ro' ? '--ro-bind' : '--bind', source, m.destination);
         break;
+      }
       case 'tmpfs':
         a.push('--size', String(m.sizeBytes), '--tmpfs', m.destination);
         break;
@@ -88,14 +100,16 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     }
   }
   for (const l of spec.airlock.links) a.push('--symlink', l.target, l.path);
-  a.push('--remount-ro', '/', '--chdir', spec.process.cwd, '--');
-  const sidecar = spec.airlock.network.sidecar;
-  if (sidecar !== null) {
-    // The sidecar shares the sandbox's namespaces, cgroup and limits; it dies with the command.
-    a.push('/bin/sh', '-c', `${sidecar.map(shQuote).join(' ')} & exec "$@"`, 'airlock-sidecar');
-  }
-  a.push(...spec.process.args);
+  a.push('--remount-ro', '/', '--chdir', spec.process.cwd);
   return a;
+}
+
+/** The command after the `--`. */
+function bwrapCommand(spec: SandboxSpec): string[] {
+  const sidecar = spec.airlock.network.sidecar;
+  // The sidecar shares the sandbox's namespaces, cgroup and limits; it dies with the command.
+  const wrap = sidecar === null ? [] : ['/bin/sh', '-c', `${sidecar.map(shQuote).join(' ')} & exec "$@"`, 'airlock-sidecar'];
+  return [...wrap, ...spec.process.args];
 }
 
 /**
@@ -134,8 +148,13 @@ export function bwrapDriver(options: BwrapOptions = {}): Driver {
       }
     },
     command(spec: SandboxSpec): Promise<DriverCommand> {
+      // The options go on the pipe, each NUL-terminated as --args reads them; bwrap takes the
+      // command only from its real command line (where the command itself shows once it runs).
+      const data = Buffer.from(bwrapOptions(spec).map((a) => `${a}\0`).join(''));
       return Promise.resolve({
-        argv: [bwrap, ...bwrapArgs(spec)],
+        argv: [bwrap, '--args', String(ARGS_FD), '--', ...bwrapCommand(spec)],
+        argsPipe: { fd: ARGS_FD, data },
+        views: spec.airlock.workspace.viewPath === null ? [] : [{ source: spec.airlock.workspace.hostPath, target: spec.airlock.workspace.viewPath }],
         fileFds: [spec.linux.seccomp.bpfPath],
         statusFd: STATUS_FD,
         readStatus: readBwrapStatus,

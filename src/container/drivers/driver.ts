@@ -10,6 +10,18 @@ export interface DriverCommand {
   readonly argv: readonly string[];
   /** Host files opened read-only and passed as fds 3, 4, … in this order. */
   readonly fileFds: readonly string[];
+  /**
+   * When set, a pipe at `fd` into which the launcher writes `data` and closes it: arguments the
+   * driver reads from there (bwrap --args) rather than from its command line, which every local
+   * user can read in /proc/PID/cmdline (the policy's environment values are among them).
+   */
+  readonly argsPipe: { readonly fd: number; readonly data: Buffer } | null;
+  /**
+   * When not empty, the launch gets a mount namespace of its own, made as root before the uid
+   * drop, in which each `source` (a path only root can reach) is bind-mounted on its `target`
+   * (one the sandbox's uid can reach). Nothing outside the launch sees them there.
+   */
+  readonly views: readonly View[];
   /** When set, a pipe at this fd on which the driver reports its status (bwrap --json-status-fd). */
   readonly statusFd: number | null;
   /**
@@ -28,6 +40,11 @@ export interface DriverCommand {
   readonly runAs: 'sandbox-uid' | 'root';
   /** Removes what the driver made for this command (an OCI bundle, a container record). */
   cleanup(): Promise<void>;
+}
+
+export interface View {
+  readonly source: string;
+  readonly target: string;
 }
 
 export interface DriverStatus {

@@ -16,6 +16,7 @@ import { assertNever } from '../../core/assert.ts';
 import { AirlockError } from '../../core/errors.ts';
 import type { SeccompAction, SeccompCondition, SeccompDefault, SeccompErrno } from '../../os/seccomp.ts';
 import { CONTAINER_PROFILE } from '../../os/seccomp-profiles.ts';
+import { WORKSPACE } from '../mounts.ts';
 import type { SandboxSpec } from '../spec.ts';
 
 /** The status fd inside the container (runc --preserve-fds 1). */
@@ -65,10 +66,14 @@ export function ociSeccomp(profileName: string): Record<string, unknown> {
   };
 }
 
-function mountOf(m: SandboxSpec['mounts'][number]): Record<string, unknown> {
+function mountOf(m: SandboxSpec['mounts'][number], spec: SandboxSpec): Record<string, unknown> {
   switch (m.type) {
-    case 'bind':
-      return { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.options[0], 'nosuid', 'nodev'] };
+    case 'bind': {
+      // The runtime sets the container up as the sandbox's uid, which reaches the workspace only at its view.
+      const view = spec.airlock.workspace.viewPath;
+      const source = m.destination === WORKSPACE && view !== null ? view : m.source;
+      return { destination: m.destination, type: 'bind', source, options: ['rbind', m.options[0], 'nosuid', 'nodev'] };
+    }
     case 'tmpfs':
       return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', `size=${m.sizeBytes}`, 'mode=1777'] };
     case 'proc':
@@ -109,7 +114,7 @@ export function ociConfig(spec: SandboxSpec, cgroupsPath: string, marker: 'fd' |
       capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] },
     },
     root: { path: 'rootfs', readonly: spec.root.readonly },
-    mounts: spec.mounts.map(mountOf),
+    mounts: spec.mounts.map((m) => mountOf(m, spec)),
     linux: {
       namespaces: spec.linux.namespaces.map((n) => ({ type: n.type })),
       uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],

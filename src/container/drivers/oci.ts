@@ -107,14 +107,21 @@ export function ociDriver(options: OciOptions = {}): Driver {
         await cleanup();
         throw error;
       }
+      // The runtime sets the container up as the sandbox's uid, which can't enter the sandbox's
+      // directory: the launch sees the bundle and the workspace on views beside each other.
+      const viewPath = spec.airlock.workspace.viewPath;
+      const views = viewPath === null ? [] : [{ source: spec.airlock.workspace.hostPath, target: viewPath }, { source: bundle, target: `${dirname(viewPath)}/bundle` }];
+      const seenBundle = viewPath === null ? bundle : `${dirname(viewPath)}/bundle`;
       // runsc can't pass fd 3 in: a root shell on the host writes the marker once runsc wrote the
       // pid file, i.e. once the container's process exists.
       const argv = runtime === 'runc'
-        ? [...global, 'run', '--bundle', bundle, '--preserve-fds', '1', '--pid-file', `${bundle}/pid`, cid]
-        : ['/bin/sh', '-c', `"$@"; rc=$?; [ -s ${bundle}/pid ] && printf '{"started":true}' >&${OCI_STATUS_FD}; exit $rc`, 'airlock-runsc', ...global, 'run', '--bundle', bundle, '--pid-file', `${bundle}/pid`, cid];
+        ? [...global, 'run', '--bundle', seenBundle, '--preserve-fds', '1', '--pid-file', `${bundle}/pid`, cid]
+        : ['/bin/sh', '-c', `"$@"; rc=$?; [ -s ${bundle}/pid ] && printf '{"started":true}' >&${OCI_STATUS_FD}; exit $rc`, 'airlock-runsc', ...global, 'run', '--bundle', seenBundle, '--pid-file', `${bundle}/pid`, cid];
       return {
         argv,
         fileFds: [],
+        argsPipe: null,
+        views,
         statusFd: OCI_STATUS_FD,
         readStatus: (text) => readOciStatus(text, `${bundle}/pid`),
         // runc: both (the launcher's bound runc too; runc sets them again in the container).
