@@ -16,7 +16,9 @@ function sortKeys(value: unknown, depth: number, what: string): unknown {
   if (depth > MAX_DEPTH) throw new AirlockError('INVALID_REQUEST', `${what} is nested more than ${MAX_DEPTH} levels deep: flatten it`);
   if (Array.isArray(value)) return value.map((v) => sortKeys(v, depth + 1, what));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // No prototype, so an own "__proto__" key (JSON.parse makes them) stays a key: assigned into a
+    // plain object it would set the prototype instead, and vanish from what is hashed and kept.
+    const out = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key], depth + 1, what);
     return out;
   }
