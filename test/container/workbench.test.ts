@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -205,14 +205,18 @@ test('a CA named by path is read when the sandbox is made; a key, a root-only fi
   const route = { host: HOST, scheme: 'https' as const, port, addresses: ['127.0.0.1'] };
   const box = await airlock.sandbox({ tier: 'container', tenant: 'acme', policy: policy({ routes: [route], ca: [`${state.dir}/ca.pem`] }) });
   const dir = `${DEFAULT_RUN_DIR}/sandboxes/${box.id}`;
+  // The bundle is public data bwrap reads as the sandbox's uid, so it lives beside the sandbox's
+  // root-only directory, in the run directory's trust/.
+  const bundle = `${DEFAULT_RUN_DIR}/trust/${box.id}.ca-bundle.pem`;
   try {
     const ok = await sh(box, `curl -sS -m 20 -o /dev/null -w '%{http_code}' https://${HOST}:${port}/simple/${PKG}/`);
     assert.equal(ok.stdout, '200', ok.stderr);
-    assert.ok(existsSync(`${dir}/ca-certificates.crt`), 'control: the sandbox has its own bundle');
+    assert.ok(existsSync(bundle), 'control: the sandbox has its own bundle');
   } finally {
     await box.destroy();
   }
-  assert.equal(existsSync(dir), false, 'destroying the sandbox removed its bundle with its directory');
+  assert.equal(existsSync(dir), false, 'destroying the sandbox removed its directory');
+  assert.equal(existsSync(bundle), false, 'and its bundle');
   // The host reads these as root, so only what any user could read: a key (even a world-readable
   // one), a certificate only root may read, a FIFO (it would block) and a missing file are refused.
   spawnSync('/usr/bin/mkfifo', [`${state.dir}/fifo.pem`]);
@@ -242,16 +246,18 @@ test('a pooled sandbox with a policy CA keeps its bundle when it is taken and re
     await pool.warm(compilePolicy({ version: 1, ...doc }));
     const { sbx } = await box.make(doc, { pool });
     // The first exec runs in the standby made under the pool's name, the second in a fresh launch
-    // from the sandbox's own name (its bundle moved with its directory).
+    // from the sandbox's own name (its bundle stays where it was made).
     for (const round of ['standby', 'fresh launch']) {
       const r = await sh(sbx, 'grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-certificates.crt');
       assert.equal(r.stdout.trim(), String(hostCerts + 1), `${round}: ${r.stderr}`);
     }
-    assert.ok(existsSync(`${DEFAULT_RUN_DIR}/sandboxes/${sbx.id}/ca-certificates.crt`));
   } finally {
     // Destroys it and asserts nothing of it is left (its directory included).
     await box.cleanup();
     await pool.close();
     await home.done();
   }
+  // Its bundle (named for the pool's sandbox it was made as) went with it, and the pool's spare's too.
+  const left = existsSync(`${DEFAULT_RUN_DIR}/trust`) ? readdirSync(`${DEFAULT_RUN_DIR}/trust`).filter((f) => f.endsWith('.ca-bundle.pem')) : [];
+  assert.deepEqual(left, [], 'no bundle is left');
 });
