@@ -3,7 +3,7 @@
  * parse as an ES module, so a syntax error is reported with its line and column and costs no
  * sandbox. The parsed module is then turned into one async function (module-to-function.ts).
  */
-import { transformSync } from 'amaro';
+import { createRequire } from 'node:module';
 import { parse, type Node } from 'acorn';
 import { AirlockError } from '../core/errors.ts';
 import { moduleToFunction } from './module-to-function.ts';
@@ -17,6 +17,16 @@ export interface PreparedCode {
 }
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/**
+ * amaro (what Node's own type stripping runs) is loaded at the first TypeScript run, not at start:
+ * it costs a one-shot CLI run of JavaScript a quarter of a second. require() keeps it loaded.
+ */
+const load = createRequire(import.meta.url);
+function stripTypes(text: string): string {
+  const amaro = load('amaro') as typeof import('amaro');
+  return amaro.transformSync(text, { mode: 'strip-only' }).code;
+}
 
 function asText(code: string | Uint8Array, maxBytes: number): string {
   const bytes = typeof code === 'string' ? Buffer.byteLength(code) : code.byteLength;
@@ -47,7 +57,7 @@ export function prepareCode(code: string | Uint8Array, language: 'js' | 'ts' | '
   if (language === 'ts') {
     try {
       // amaro is what Node's own type stripping runs; called directly it prints no ExperimentalWarning.
-      js = transformSync(text, { mode: 'strip-only' }).code;
+      js = stripTypes(text);
     } catch (error) {
       throw new AirlockError('SYNTAX_ERROR', `TypeScript could not be stripped: ${(error as Error).message}. Use only erasable type syntax`);
     }
