@@ -128,3 +128,29 @@ test('fetch under a warrant: only the routes it grants are reached (the server s
     server.close();
   }
 });
+
+test('the container tier under a warrant: curl through the proxy reaches only what the warrant grants (the server saw only that), beside the policy-only control', async () => {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
+    const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+    const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
+    const curl = (path: string): string => `curl -s -m 5 -o /dev/null -w "%{http_code} " http://127.0.0.1:${port}${path}`;
+    const code = [curl('/public/a'), curl('/secret')].join('\n');
+    const r = await airlock.run({ tenant: 'acme', language: 'sh', code, policy: net, warrant });
+    assert.equal(r.tier, 'container');
+    assert.equal(r.stdout.trim(), '200 403', JSON.stringify(r));
+    assert.deepEqual(r.violations.map((v) => v.code), ['WARRANT_DENIED']);
+    assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
+    const control = await airlock.run({ tenant: 'acme', language: 'sh', code: curl('/secret'), policy: net });
+    assert.equal(control.stdout.trim(), '200', 'control: the policy alone grants it');
+  } finally {
+    server.close();
+  }
+});
