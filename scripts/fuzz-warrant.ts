@@ -21,6 +21,7 @@ import { verifyWarrant, type VerifyOptions } from '../src/authority/verify.ts';
 import { proveHolder } from '../src/authority/proof.ts';
 import { AirlockError } from '../src/core/errors.ts';
 import { sign } from 'node:crypto';
+import { prng } from '../test/support/prng.ts';
 
 const HANG_MS = 10_000;
 const NOW = Date.UTC(2026, 11, 6, 8, 0, 0);
@@ -33,17 +34,6 @@ export interface FuzzReport {
   readonly byMutation: Record<string, number>;
   readonly crashes: readonly { readonly index: number; readonly error: string }[];
   readonly slowestMs: number;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Corpus {
@@ -126,7 +116,7 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Input `index` of `seed`: a mutated token and the name of its mutation. */
 function input(c: Corpus, seed: number, index: number): { text: string; mutation: string; proofFor: SigningKey | null } {
-  const r = rng(seed ^ Math.imul(index + 1, 0x9e3779b1));
+  const r = prng(seed ^ Math.imul(index + 1, 0x9e3779b1));
   const chain = c.chains[Math.floor(r() * c.chains.length)] as Corpus['chains'][number];
   const share = r();
   if (share < 0.35) {

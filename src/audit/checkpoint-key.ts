@@ -6,9 +6,10 @@
  * first (then theirs is used). Read with O_NOFOLLOW and checked by fstat (see owned-path.ts).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { AirlockError } from '../core/errors.ts';
+import { linkIntoPlace } from './link-into-place.ts';
 import { checkOwnedFile, NOFOLLOW, ownedDir, within } from './owned-path.ts';
 
 export const KEY_FILE = 'checkpoint.key';
@@ -54,20 +55,7 @@ function createKey(path: string): void {
   } finally {
     closeSync(fd);
   }
-  try {
-    linkSync(temp, path);
-  } catch (error) {
-    // Another process made the key first: theirs stands.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(temp);
-  }
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  linkIntoPlace(temp, path);
 }
 
 /**

@@ -4,10 +4,10 @@
  * into coded errors.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, linkSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, closeSync, openSync, readSync, statSync } from 'node:fs';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { AirlockError } from '../core/errors.ts';
+import { linkIntoPlace } from './link-into-place.ts';
 import { GENESIS_HASH, type ChainHead } from './chain.ts';
 import { COLUMNS, rowFrom, type RawRow } from './store.ts';
 
@@ -87,20 +87,7 @@ export function createFile(path: string): void {
   }
   // Private to its owner (SQLite gives the -wal and -shm files the same mode).
   chmodSync(temp, 0o600);
-  try {
-    linkSync(temp, path);
-  } catch (error) {
-    // Another process created it first: theirs stands, and is checked like any existing file.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(temp);
-  }
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  linkIntoPlace(temp, path);
 }
 
 /** Opens a connection and checks it is a sound airlock audit log (quick_check, schema, application id). */

@@ -15,25 +15,14 @@ import { verifyWarrant, type VerifiedWarrant } from '../../src/authority/verify.
 import { AirlockError } from '../../src/core/errors.ts';
 import { createHash } from 'node:crypto';
 import { forgeLink, HOUR, linksOf, NOW, payloadOf, tokenOf, world, type World } from './helpers.ts';
+import { prng } from '../support/prng.ts';
 
 const SEED = Number(process.env['WARRANT_SEED'] ?? 0x5eed);
-
-/** mulberry32: small, seeded, good enough to pick test cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   readonly next: () => number;
   constructor(seed: number) {
-    this.next = rng(seed);
+    this.next = prng(seed);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -3,7 +3,7 @@
 // effect checked on the world (the handler never ran, the server saw no request).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,17 @@ const policy: PolicyDocument = {
 const READ_ONLY: GrantDoc[] = [{ tool: 'mail.*', ops: ['read'], resources: ['mail:thread/*'] }];
 const mint = (grants: GrantDoc[], tenant = 'acme'): string => mintWarrant({ signer: root, tenant, now: Date.now(), expiresAt: Date.now() + HOUR, grants });
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-test-'));
+
+/** A loopback HTTP server that records every request it sees. */
+async function recordingServer(): Promise<{ seen: string[]; server: Server; port: number }> {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { seen, server, port: (server.address() as AddressInfo).port };
+}
 
 test('read mail, never write, delete or move: the warrant denies each beside its allowed read, and no handler but read ran', async () => {
   const { effects, tools } = mailWorld();
@@ -106,13 +117,7 @@ test('a warrant that does not verify refuses the run before anything runs, coded
 });
 
 test('fetch under a warrant: only the routes it grants are reached (the server sees only those), beside the policy-only control', async () => {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { seen, server, port } = await recordingServer();
   try {
     await using airlock = createAirlock({ home: home(), warrants: { trustedKeys }, isolate: { workersPerTenant: 1 } });
     const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
@@ -130,13 +135,7 @@ test('fetch under a warrant: only the routes it grants are reached (the server s
 });
 
 test('the container tier under a warrant: curl through the proxy reaches only what the warrant grants (the server saw only that), beside the policy-only control', async () => {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { seen, server, port } = await recordingServer();
   try {
     await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
     const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };

@@ -3,6 +3,9 @@
 // `World.call` plays the host bridge's order: check a sink before its handler runs, store its
 // content label after, then label the result and join it into the run's label.
 import { AirlockError } from '../../../src/core/errors.ts';
+import { prng } from '../../support/prng.ts';
+
+export { prng };
 import {
   checkSinkCall,
   compileFlowRules,
@@ -112,14 +115,3 @@ export class Run {
   }
 }
 
-/** Seeded PRNG (mulberry32): property tests replay exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
