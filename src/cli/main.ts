@@ -6,6 +6,7 @@ import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { keysCommand } from './keys.ts';
+import { mcpCommand } from './mcp.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 
@@ -18,7 +19,8 @@ const program = new Command('airlock')
   .addCommand(auditCommand())
   .addCommand(checkCommand())
   .addCommand(serveCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(mcpCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).
