@@ -5,6 +5,7 @@ import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { gatewayCommand } from './gateway.ts';
 import { keysCommand } from './keys.ts';
 import { mcpCommand } from './mcp.ts';
 import { runCommand } from './run.ts';
@@ -20,7 +21,8 @@ const program = new Command('airlock')
   .addCommand(checkCommand())
   .addCommand(serveCommand())
   .addCommand(keysCommand())
-  .addCommand(mcpCommand());
+  .addCommand(mcpCommand())
+  .addCommand(gatewayCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).

@@ -8,7 +8,10 @@
  *   createAirlock({ tools: { 'mail.read': { ...decl, handler: log.wrap('mail.read', readMail) } } });
  *   const made = log.take(result.id);
  */
-import type { ToolContext, ToolHandler } from '../isolate/tool-bridge.ts';
+import type { ToolDeclaration } from '../runtime/tool-catalog.ts';
+
+type ToolHandler = ToolDeclaration['handler'];
+type ToolContext = Parameters<ToolHandler>[1];
 
 const MAX_CALLS = 1000;
 const MAX_RUNS = 256;

@@ -34,21 +34,22 @@ export interface CodeModeTool {
 export interface CodeMode {
   readonly execute: CodeModeTool;
   readonly typescriptApi: CodeModeTool;
-  readonly dts: string;
+  /** The `.d.ts` of the tools as they are now (a gateway's upstreams can change). */
+  dts(): string;
   runExecute(args: z.infer<typeof executeInput>): Promise<CallToolResult>;
   runTypescriptApi(): CallToolResult;
 }
 
-export function codeMode(scope: McpScope, signatures: readonly ToolSignature[], log: CallLog): CodeMode {
-  const dts = toolsDts(signatures);
-  const openWorld = scope.compiled.routes.length > 0 || signatures.length > 0;
+export function codeMode(scope: McpScope, signatures: () => readonly ToolSignature[], log: CallLog): CodeMode {
+  // Host tools (a gateway's upstreams) can reach anything: only a policy with neither stays closed.
+  const openWorld = scope.compiled.routes.length > 0 || scope.compiled.tools.size > 0;
   const writes = [...scope.compiled.tools.values()].some((t) => t.operation !== 'read');
   return {
-    dts,
+    dts: () => toolsDts(signatures()),
     execute: {
       name: 'execute',
       title: 'Run a TypeScript program against the typed tool API',
-      description: `Runs a TypeScript module in a fresh isolate; it calls the tools as \`tools.<name>(args)\` (read their types with typescript_api), and every call is checked against the policy. Answers the result, console output and the calls made (allowed, or denied with a code). Tools: ${signatures.map((s) => s.name).join(', ') || 'none'}.`,
+      description: 'Runs a TypeScript module in a fresh isolate; it calls the tools as `tools.<name>(args)` (read their types with typescript_api), and every call is checked against the policy. Answers the result, console output and the calls made (allowed, or denied with a code).',
       inputSchema: executeInput,
       annotations: { readOnlyHint: false, destructiveHint: writes, idempotentHint: false, openWorldHint: openWorld },
     },
@@ -70,7 +71,7 @@ export function codeMode(scope: McpScope, signatures: readonly ToolSignature[], 
       }
     },
     runTypescriptApi() {
-      return dataResult({ dts });
+      return dataResult({ dts: toolsDts(signatures()) });
     },
   };
 }

@@ -44,7 +44,7 @@ export async function startMcp(options: StartMcpOptions): Promise<RunningMcp> {
   const compiled = compilePolicy(policy);
   const scope: McpScope = { airlock, policy, compiled, tenant };
   // `airlock mcp` has no host tools of its own: in code mode the API is empty unless a host adds tools.
-  const mode = options.codeMode === 'on' ? codeMode(scope, [], new CallLog()) : undefined;
+  const mode = options.codeMode === 'on' ? codeMode(scope, () => [], new CallLog()) : undefined;
   const settings = { sandboxesPerSession: options.sandboxesPerSession, ...(mode === undefined ? {} : { codeMode: mode }) };
   if (options.transport.kind === 'http') {
     const served = await serveMcpHttp(() => airlockMcpServer(scope, settings).server, options.transport);

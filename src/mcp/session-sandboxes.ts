@@ -8,7 +8,7 @@
  *   mine.add(await airlock.sandbox({ tier: 'container', policy }));
  *   transport.onclose = () => void mine.destroyAll();
  */
-import type { ContainerSandbox } from '../container/index.ts';
+import type { ContainerSandbox } from '../index.ts';
 import { AirlockError } from '../core/errors.ts';
 
 export class SessionSandboxes {
