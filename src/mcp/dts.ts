@@ -46,7 +46,8 @@ function literal(text: string): string {
 
 /** A property key: the identifier itself, or a quoted literal. */
 export function propertyKey(name: string): string {
-  return IDENTIFIER.test(name) ? name : literal(name);
+  // `__proto__` is quoted too: harmless in a type, but a reader (or a later emitter of values) should not have to know that.
+  return IDENTIFIER.test(name) && name !== '__proto__' ? name : literal(name);
 }
 
 /** A doc comment whose text can't close it: `*\/` broken, control characters and `@` tags' line starts kept inert. */
@@ -69,8 +70,9 @@ class Converter {
     this.#root = root;
   }
 
-  convert(schema: unknown, depth: number): string {
-    const out = this.#type(schema, depth);
+  /** `pad`: the indentation of the line the type starts on. */
+  convert(schema: unknown, pad: string): string {
+    const out = this.#type(schema, 0, pad);
     return out.length > DTS_LIMITS.typeChars ? 'unknown' : out;
   }
 
@@ -87,7 +89,7 @@ class Converter {
     return at;
   }
 
-  #type(schema: unknown, depth: number): string {
+  #type(schema: unknown, depth: number, pad: string): string {
     if (schema === true || (isObject(schema) && Object.keys(schema).length === 0)) return 'unknown';
     if (schema === false) return 'never';
     if (!isObject(schema) || depth > DTS_LIMITS.depth) return 'unknown';
@@ -100,7 +102,7 @@ class Converter {
       if (target === undefined) return 'unknown';
       this.#expanding.push(ref);
       try {
-        return this.#type(target, depth + 1);
+        return this.#type(target, depth + 1, pad);
       } finally {
         this.#expanding.pop();
       }
@@ -110,21 +112,21 @@ class Converter {
     if (Array.isArray(enumeration)) return this.#union(enumeration.slice(0, DTS_LIMITS.members).map((v) => this.#literalType(v)));
     for (const key of ['anyOf', 'oneOf'] as const) {
       const list = own(schema, key);
-      if (Array.isArray(list)) return this.#union(list.slice(0, DTS_LIMITS.members).map((s) => this.#type(s, depth + 1)));
+      if (Array.isArray(list)) return this.#union(list.slice(0, DTS_LIMITS.members).map((s) => this.#type(s, depth + 1, pad)));
     }
     const all = own(schema, 'allOf');
     if (Array.isArray(all)) {
-      const parts = all.slice(0, DTS_LIMITS.members).map((s) => this.#type(s, depth + 1)).filter((t) => t !== 'unknown');
+      const parts = all.slice(0, DTS_LIMITS.members).map((s) => this.#type(s, depth + 1, pad)).filter((t) => t !== 'unknown');
       return parts.length === 0 ? 'unknown' : parts.map((p) => `(${p})`).join(' & ');
     }
     const type = own(schema, 'type');
-    if (Array.isArray(type)) return this.#union(type.slice(0, 8).map((t) => this.#ofType(schema, t, depth)));
-    if (typeof type === 'string') return this.#ofType(schema, type, depth);
-    if (isObject(own(schema, 'properties'))) return this.#ofType(schema, 'object', depth);
+    if (Array.isArray(type)) return this.#union(type.slice(0, 8).map((t) => this.#ofType(schema, t, depth, pad)));
+    if (typeof type === 'string') return this.#ofType(schema, type, depth, pad);
+    if (isObject(own(schema, 'properties'))) return this.#ofType(schema, 'object', depth, pad);
     return 'unknown';
   }
 
-  #ofType(schema: Json, type: unknown, depth: number): string {
+  #ofType(schema: Json, type: unknown, depth: number, pad: string): string {
     switch (type) {
       case 'string':
         return 'string';
@@ -137,26 +139,26 @@ class Converter {
         return 'null';
       case 'array': {
         const items = own(schema, 'items');
-        const item = items === undefined || Array.isArray(items) ? 'unknown' : this.#type(items, depth + 1);
+        const item = items === undefined || Array.isArray(items) ? 'unknown' : this.#type(items, depth + 1, pad);
         return `Array<${item}>`;
       }
       case 'object':
-        return this.#object(schema, depth);
+        return this.#object(schema, depth, pad);
       default:
         return 'unknown';
     }
   }
 
-  #object(schema: Json, depth: number): string {
+  #object(schema: Json, depth: number, pad: string): string {
     const props = own(schema, 'properties');
     const requiredList = own(schema, 'required');
     const required = new Set(Array.isArray(requiredList) ? requiredList.filter((r): r is string => typeof r === 'string') : []);
-    const indent = '  '.repeat(depth + 2);
+    const indent = `${pad}  `;
     const lines: string[] = [];
     if (isObject(props)) {
       for (const [name, sub] of Object.entries(props).slice(0, DTS_LIMITS.members)) {
         const doc = isObject(sub) && typeof own(sub, 'description') === 'string' ? docComment(own(sub, 'description') as string, indent) : '';
-        lines.push(`${doc}${indent}${propertyKey(name)}${required.has(name) ? '' : '?'}: ${this.#type(sub, depth + 1)};`);
+        lines.push(`${doc}${indent}${propertyKey(name)}${required.has(name) ? '' : '?'}: ${this.#type(sub, depth + 1, indent)};`);
       }
     }
     const extra = own(schema, 'additionalProperties');
@@ -165,7 +167,7 @@ class Converter {
       lines.push(`${indent}[key: string]: unknown;`);
     }
     if (lines.length === 0) return extra === false ? 'Record<string, never>' : 'Record<string, unknown>';
-    return `{\n${lines.join('\n')}\n${'  '.repeat(depth + 1)}}`;
+    return `{\n${lines.join('\n')}\n${pad}}`;
   }
 
   #literalType(value: unknown): string {
@@ -191,8 +193,8 @@ interface Namespace {
 const emptyNamespace = (): Namespace => ({ children: new Map(), tools: new Map() });
 
 function method(tool: ToolSignature, leaf: string, indent: string): string {
-  const args = new Converter(tool.inputSchema).convert(tool.inputSchema, indent.length / 2);
-  const result = tool.outputSchema === undefined ? 'unknown' : new Converter(tool.outputSchema).convert(tool.outputSchema, indent.length / 2);
+  const args = new Converter(tool.inputSchema).convert(tool.inputSchema, indent);
+  const result = tool.outputSchema === undefined ? 'unknown' : new Converter(tool.outputSchema).convert(tool.outputSchema, indent);
   return `${docComment(tool.description, indent)}${indent}${propertyKey(leaf)}(args: ${args}): Promise<${result}>;`;
 }
 

@@ -38,6 +38,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   /** The downstream MCP server: connect it to a transport. */
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- the low-level Server: tools/list must carry the upstreams' JSON Schemas as they are, and change at run time
   readonly server: Server;
   readonly airlock: Airlock;
   close(): Promise<void>;
@@ -87,6 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   new ToolCatalog(Object.fromEntries([...exposed.values()].map((e) => [e.name, { handler: stub, operation: e.declaration.operation }]))).check(compiled);
 
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Gateway.server
   const server = new Server({ name: 'airlock-gateway', version: '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
   const upstreams = new Map<string, Upstream>();
   let lastListed = '';
@@ -173,7 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const value = r.result;
     const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
     const structured = e !== undefined && e.upstream.state(e.tool).kind === 'live' && typeof value === 'object' && value !== null && !Array.isArray(value);
-    return { content: [{ type: 'text', text }], ...(structured ? { structuredContent: value as Record<string, unknown> } : {}) };
+    return { content: [{ type: 'text', text }], ...(structured ? { structuredContent: value } : {}) };
   }
 
   server.setRequestHandler('tools/call', async (request) => {

@@ -162,11 +162,12 @@ test('gateway code mode: a typed API, a 3-call program, and a denied call that c
     assert.deepEqual(okData.calls.map((c) => `${c.name}:${c.allowed}`), ['fx.add:true', 'fx.add:true', 'fx.echo:true']);
 
     const denied = await client.callTool({ name: 'execute', arguments: { code: 'export default async () => tools.fx.send({ to: "eve@example.com", body: "x" });' } });
-    const deniedData = denied.structuredContent as { error: { code: string; message: string }; calls: { allowed: boolean; code?: string }[] };
+    const deniedData = denied.structuredContent as { error: { code: string; message: string }; calls: { allowed: boolean; code?: string; detail?: string }[] };
     assert.equal(denied.isError, true);
     assert.equal(deniedData.error.code, 'TOOL_NOT_GRANTED');
     assert.match(deniedData.error.message, /fx\.send/);
-    assert.deepEqual(deniedData.calls, [{ allowed: false, door: 'tool', code: 'TOOL_NOT_GRANTED', detail: deniedData.calls[0] && (deniedData.calls[0] as { detail: string }).detail }]);
+    assert.deepEqual(deniedData.calls.map((c) => `${c.allowed}:${c.code}`), ['false:TOOL_NOT_GRANTED']);
+    assert.match(deniedData.calls[0]?.detail ?? '', /fx\.send/);
     assert.deepEqual(upstreamSaw(log), ['add', 'add', 'echo'], 'the denied send never reached the upstream');
   } finally {
     await client.close();

@@ -20,7 +20,7 @@ async function serve(home: string): Promise<{ child: ChildProcess; url: URL }> {
   const child = spawn(process.execPath, [MAIN, 'mcp', '--http', '--port', '0'], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m?.[1] !== undefined) resolve(m[1]);
@@ -96,7 +96,7 @@ test('airlock mcp --http: deleting the MCP session destroys its sandboxes while 
     const transport = new StreamableHTTPClientTransport(url);
     await client.connect(transport);
     const created = await client.callTool({ name: 'sandbox_create', arguments: {} });
-    const id = String((created.structuredContent as { sandbox: string }).sandbox);
+    const id = (created.structuredContent as { sandbox: string }).sandbox;
     const ran = await client.callTool({ name: 'sandbox_exec', arguments: { sandbox: id, argv: ['sh', '-c', 'echo $((6*7))'] } });
     assert.equal((ran.structuredContent as { stdout: string }).stdout.trim(), '42');
     assert.equal(await recorded(home, 'sandbox.destroyed', id), 0);

@@ -15,7 +15,7 @@ import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 interface Coded {
-  readonly error?: { readonly code: string; readonly rpc: number; readonly message: string };
+  readonly error?: { readonly code: string; readonly rpc: number; readonly message: string } | undefined;
   readonly [key: string]: unknown;
 }
 
@@ -67,8 +67,7 @@ test('airlock mcp over stdio: the tools and their honest annotations; run_code a
     // A tool the policy does not grant: refused by the bridge, coded, and listed as a violation.
     const denied = await call(client, 'run_code', { code: 'export default await tools.mail.send({ to: "x" })' });
     assert.equal(denied.isError, true);
-    assert.equal(denied.data.error?.code, 'TOOL_NOT_GRANTED');
-    assert.equal(denied.data.error?.rpc, -32001);
+    assert.deepEqual([denied.data.error?.code, denied.data.error?.rpc], ['TOOL_NOT_GRANTED', -32001]);
     assert.deepEqual((denied.data['violations'] as { code: string }[]).map((v) => v.code), ['TOOL_NOT_GRANTED']);
   } finally {
     await client.close();
@@ -113,4 +112,24 @@ test('airlock mcp over stdio: a container session end to end, scoped to the MCP 
     if (!destroyed) await sleep(50);
   }
   assert.ok(destroyed, `sandbox ${id} was not destroyed when its MCP session ended`);
+});
+
+test('airlock mcp --code-mode: execute runs a TypeScript program and lists the calls it was refused', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-mcp-'));
+  const client = await connect(home, ['--code-mode']);
+  try {
+    const { tools } = await client.listTools();
+    assert.ok(tools.some((t) => t.name === 'execute') && tools.some((t) => t.name === 'typescript_api'));
+    const api = await call(client, 'typescript_api', {});
+    assert.match(String(api.data['dts']), /declare const tools: \{/);
+    const ok = await call(client, 'execute', { code: 'const xs: number[] = [1, 2, 3]; export default () => xs.reduce((a, b) => a + b, 0);' });
+    assert.equal(ok.data['result'], 6);
+    assert.deepEqual(ok.data['calls'], []);
+    const denied = await call(client, 'execute', { code: 'export default async () => { try { await tools.db.drop({}); } catch (e) { return (e as { code: string }).code; } };' });
+    // The program caught the refusal and answered its code; the call is listed as refused.
+    assert.equal(denied.data['result'], 'TOOL_NOT_GRANTED');
+    assert.deepEqual((denied.data['calls'] as { allowed: boolean; code: string }[]).map((c) => `${c.allowed}:${c.code}`), ['false:TOOL_NOT_GRANTED']);
+  } finally {
+    await client.close();
+  }
 });
