@@ -4,6 +4,7 @@ import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
 import { benchLabels } from './labels.ts';
+import { benchMcp } from './mcp.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
 
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   seccomp: benchSeccomp,
   labels: benchLabels,
   server: benchServer,
+  mcp: benchMcp,
 };
 
 const args = process.argv.slice(2);
