@@ -20,6 +20,8 @@ export const MCP_PATH = '/mcp';
 /** The largest JSON-RPC body read (code and files travel in it). */
 const MAX_BODY = 32 * 1024 * 1024;
 const MAX_SESSIONS = 64;
+/** A session no request has used for this long is closed (its sandboxes destroyed): a client that crashed never sends DELETE. */
+const SESSION_IDLE_MS = 15 * 60_000;
 
 export interface McpHttpOptions {
   readonly port: number;
@@ -57,6 +59,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 /** Serves `build` (one McpServer per session) until close(), which ends every session. */
 export async function serveMcpHttp(build: () => McpServer, options: McpHttpOptions): Promise<ServedMcp> {
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
+  const lastUsed = new Map<string, number>();
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [sid, at] of lastUsed) {
+      if (now - at > SESSION_IDLE_MS) void sessions.get(sid)?.close();
+    }
+  }, 30_000);
+  sweep.unref();
   let rules = { hosts: [...options.allowHosts], origins: [...options.allowOrigins] };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -66,20 +76,28 @@ export async function serveMcpHttp(build: () => McpServer, options: McpHttpOptio
     if (url.pathname !== MCP_PATH) return refuse(res, new AirlockError('NOT_FOUND', `nothing at ${url.pathname}: MCP is served at ${MCP_PATH}`));
     const id = req.headers['mcp-session-id'];
     const known = typeof id === 'string' ? sessions.get(id) : undefined;
-    if (known !== undefined) return known.handleRequest(req, res, req.method === 'POST' ? await readJson(req) : undefined);
+    if (known !== undefined && typeof id === 'string') {
+      lastUsed.set(id, Date.now());
+      return known.handleRequest(req, res, req.method === 'POST' ? await readJson(req) : undefined);
+    }
     if (typeof id === 'string') return refuse(res, new AirlockError('NOT_FOUND', 'no such MCP session (it ended, or the server restarted): connect again'));
     if (req.method !== 'POST') return refuse(res, new AirlockError('INVALID_REQUEST', 'start a session with an initialize POST first'));
     const body = await readJson(req);
     if (!isInitializeRequest(body)) return refuse(res, new AirlockError('INVALID_REQUEST', 'no Mcp-Session-Id: start a session with an initialize request'));
-    if (sessions.size >= MAX_SESSIONS) return refuse(res, new AirlockError('QUOTA_SANDBOXES', `this server already holds ${MAX_SESSIONS} MCP sessions: end one (DELETE ${MCP_PATH}) first`));
+    if (sessions.size >= MAX_SESSIONS) return refuse(res, new AirlockError('MCP_SESSIONS', `this server already holds ${MAX_SESSIONS} MCP sessions: end one (DELETE ${MCP_PATH}) first`));
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (sid) => void sessions.set(sid, transport),
+      onsessioninitialized: (sid) => {
+        sessions.set(sid, transport);
+        lastUsed.set(sid, Date.now());
+      },
     });
     const server = build();
     // The server's own onclose (set by build) destroys the session's sandboxes; the map forgets it.
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
+      if (transport.sessionId === undefined) return;
+      sessions.delete(transport.sessionId);
+      lastUsed.delete(transport.sessionId);
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
@@ -102,6 +120,7 @@ export async function serveMcpHttp(build: () => McpServer, options: McpHttpOptio
   return {
     url: `http://127.0.0.1:${port}${MCP_PATH}`,
     async close() {
+      clearInterval(sweep);
       await Promise.all([...sessions.values()].map((t) => t.close().catch(() => undefined)));
       sessions.clear();
       http.closeAllConnections();
