@@ -83,8 +83,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   for (const [upstreamName, up] of Object.entries(config.upstreams)) {
     for (const [tool, declaration] of Object.entries(up.tools)) exposed.set(`${upstreamName}.${tool}`, { name: `${upstreamName}.${tool}`, upstreamName, tool, declaration });
   }
+  // The same check createAirlock makes at each run, made here on the declarations alone (the
+  // handlers need the upstreams, which are not started yet): this catalog only checks, never calls.
   const stub = (): never => {
-    throw new AirlockError('INTERNAL', 'not called');
+    throw new AirlockError('INTERNAL', 'the start-up check catalog was called');
   };
   new ToolCatalog(Object.fromEntries([...exposed.values()].map((e) => [e.name, { handler: stub, operation: e.declaration.operation }]))).check(compiled);
 
