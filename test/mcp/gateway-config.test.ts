@@ -41,7 +41,8 @@ async function httpUpstream(): Promise<Upstream> {
   const node = toNodeHandler(handler);
   const http: HttpServer = createServer((req, res) => {
     requests.n++;
-    void node(req, res);
+    // The SDK types a request as always having a method; node.js leaves it optional.
+    void node(req as Parameters<typeof node>[0], res);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return {
