@@ -19,6 +19,7 @@ import { AirlockError } from '../../src/core/errors.ts';
 import { parseGatewayConfig } from '../../src/mcp/gateway-config.ts';
 import { startGateway } from '../../src/mcp/gateway.ts';
 import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
+import type { PolicyDocument } from '../../src/policy/schema.ts';
 
 interface Upstream {
   readonly url: string;
@@ -58,7 +59,7 @@ async function httpUpstream(): Promise<Upstream> {
 }
 
 const config = (url: string): unknown => ({ version: 1, policy: { version: 1 }, upstreams: { web: { url, tools: { lookup: { operation: 'read' } } } } });
-const GRANT = { version: 1, tools: { 'web.lookup': { operation: 'read', args: { type: 'object', properties: { id: { type: 'string' } } } } } };
+const GRANT: PolicyDocument = { version: 1, tools: { 'web.lookup': { operation: 'read', args: { type: 'object', properties: { id: { type: 'string' } } } } } };
 
 function refusedWith(code: string, pattern: RegExp): (error: unknown) => boolean {
   return (error) => error instanceof AirlockError && error.code === code && pattern.test(error.message);
