@@ -14,13 +14,16 @@ import { TENANT_ID } from '../core/tenant.ts';
 import { createAirlock } from '../runtime/airlock.ts';
 import { policyFromFlags } from './run-input.ts';
 
-interface McpFlags {
-  readonly policy?: string;
-  readonly tenant: string;
+export interface HttpFlags {
   readonly http?: true;
   readonly port: string;
   readonly allowHost: string[];
   readonly allowOrigin: string[];
+}
+
+interface McpFlags extends HttpFlags {
+  readonly policy?: string;
+  readonly tenant: string;
   readonly codeMode?: true;
   readonly sandboxes: string;
 }
@@ -33,23 +36,31 @@ function count(flag: string, value: string, min: number, max: number): number {
   return n;
 }
 
+/** The transport flags `mcp` and `gateway` share: stdio unless --http. */
+export function withHttpFlags(command: Command, defaultPort: number): Command {
+  return command
+    .option('--http', 'serve streamable HTTP on 127.0.0.1 instead of stdio')
+    .option('--port <n>', 'HTTP port (0: any free one)', String(defaultPort))
+    .option('--allow-host <host:port>', 'HTTP: also serve this Host header (repeatable)', collect, [])
+    .option('--allow-origin <origin>', 'HTTP: let browser pages from this Origin call (repeatable); default none', collect, []);
+}
+
+export function transportFrom(flags: HttpFlags): { readonly kind: 'stdio' } | { readonly kind: 'http'; readonly port: number; readonly allowHosts: readonly string[]; readonly allowOrigins: readonly string[] } {
+  if (flags.http !== true) return { kind: 'stdio' };
+  return { kind: 'http', port: count('--port', flags.port, 0, 65_535), allowHosts: flags.allowHost, allowOrigins: flags.allowOrigin };
+}
+
 export function mcpCommand(): Command {
-  return new Command('mcp')
+  return withHttpFlags(new Command('mcp'), 7879)
     .description('serve airlock as an MCP server: run_code, container sessions (sandbox_*), and with --code-mode execute')
     .option('--policy <file>', 'policy JSON every run and sandbox gets (default: grant nothing)')
     .option('--tenant <id>', 'tenant every run and sandbox belongs to', 'default')
-    .option('--http', 'serve streamable HTTP on 127.0.0.1 instead of stdio')
-    .option('--port <n>', 'HTTP port (0: any free one)', '7879')
-    .option('--allow-host <host:port>', 'HTTP: also serve this Host header (repeatable)', collect, [])
-    .option('--allow-origin <origin>', 'HTTP: let browser pages from this Origin call (repeatable); default none', collect, [])
     .option('--code-mode', 'also offer execute (a TypeScript program against the typed tool API) and typescript_api')
     .option('--sandboxes <n>', 'container sandboxes one MCP session may hold at once', '4')
     .action(async (flags: McpFlags) => {
       if (!TENANT_ID.test(flags.tenant)) throw new AirlockError('INVALID_REQUEST', `--tenant ${JSON.stringify(flags.tenant)} is not a tenant id: use 1–63 of a-z 0-9 _ -`);
       const policy = policyFromFlags({ ...(flags.policy === undefined ? {} : { policy: flags.policy }), allowNet: [] });
-      const transport = flags.http === true
-        ? { kind: 'http' as const, port: count('--port', flags.port, 0, 65_535), allowHosts: flags.allowHost, allowOrigins: flags.allowOrigin }
-        : { kind: 'stdio' as const };
+      const transport = transportFrom(flags);
       // Loaded when serving MCP only: the other commands start without the MCP stack.
       const { startMcp } = await import('../mcp/serve.ts');
       const airlock = createAirlock();

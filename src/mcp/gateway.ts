@@ -8,9 +8,9 @@
  *
  * @example
  *   const gw = await startGateway({ config, policy, tenant: 'default', airlock: {} });
- *   await gw.server.connect(new StdioServerTransport());
+ *   await gw.session().connect(new StdioServerTransport());   // one per downstream session
  */
-import { Server, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
+import { Server, type CallToolRequest, type CallToolResult, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AirlockError } from '../core/errors.ts';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.ts';
@@ -37,9 +37,12 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  /** The downstream MCP server: connect it to a transport. */
+  /**
+   * A downstream MCP server for one session (stdio: the one; HTTP: one per client), sharing the
+   * upstreams and the airlock; told when the tools it lists change.
+   */
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- the low-level Server: tools/list must carry the upstreams' JSON Schemas as they are, and change at run time
-  readonly server: Server;
+  session(): Server;
   readonly airlock: Airlock;
   close(): Promise<void>;
 }
@@ -90,15 +93,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   new ToolCatalog(Object.fromEntries([...exposed.values()].map((e) => [e.name, { handler: stub, operation: e.declaration.operation }]))).check(compiled);
 
-  // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Gateway.server
-  const server = new Server({ name: 'airlock-gateway', version: '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Gateway.session
+  const sessions = new Set<Server>();
   const upstreams = new Map<string, Upstream>();
   let lastListed = '';
   const changed = (): void => {
     const now = JSON.stringify(visible().map((e) => e.name));
     if (now !== lastListed) {
       lastListed = now;
-      void server.sendToolListChanged().catch(() => undefined);
+      for (const server of sessions) void server.sendToolListChanged().catch(() => undefined);
     }
   };
   try {
@@ -149,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const mode: CodeMode | null = config.codeMode === true ? codeMode(scope, signatures, log) : null;
   lastListed = JSON.stringify(visible().map((e) => e.name));
 
-  server.setRequestHandler('tools/list', () => {
+  const list = () => {
     if (mode !== null) return { tools: [listed(mode.execute), listed(mode.typescriptApi)] };
     return {
       tools: visible().map((v) => ({
@@ -160,7 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         annotations: annotationsOf(v.declaration),
       })),
     };
-  });
+  };
 
   /** One direct call: a run whose one tool call the bridge authorizes and audits. */
   async function direct(name: string, args: unknown): Promise<CallToolResult> {
@@ -180,7 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return { content: [{ type: 'text', text }], ...(structured ? { structuredContent: value } : {}) };
   }
 
-  server.setRequestHandler('tools/call', async (request) => {
+  const call = async (request: CallToolRequest): Promise<CallToolResult> => {
     try {
       refuseWarrantUntilWired(warrantFromMeta(request.params._meta));
       const { name } = request.params;
@@ -191,13 +194,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       return errorResult(error instanceof z.ZodError ? new AirlockError('INVALID_REQUEST', `the arguments are invalid: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`) : error);
     }
-  });
+  };
 
   return {
-    server,
+    session() {
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- see Gateway.session
+      const server = new Server({ name: 'airlock-gateway', version: '0.1.0' }, { capabilities: { tools: { listChanged: true } } });
+      server.setRequestHandler('tools/list', list);
+      server.setRequestHandler('tools/call', call);
+      sessions.add(server);
+      server.onclose = () => sessions.delete(server);
+      return server;
+    },
     airlock,
     async close() {
-      await server.close().catch(() => undefined);
+      await Promise.all([...sessions].map((server) => server.close().catch(() => undefined)));
       await Promise.all([...upstreams.values()].map((u) => u.close().catch(() => undefined)));
       await airlock.close();
     },

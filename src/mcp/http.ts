@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { isInitializeRequest, type Transport } from '@modelcontextprotocol/server';
 import { AirlockError, codeInfo } from '../core/errors.ts';
 import { hostRefusal } from './host-guard.ts';
 
@@ -28,6 +28,11 @@ export interface McpHttpOptions {
   /** Host header values served besides 127.0.0.1:PORT and localhost:PORT. */
   readonly allowHosts: readonly string[];
   readonly allowOrigins: readonly string[];
+}
+
+/** What serves one session: an McpServer or a low-level Server. */
+export interface SessionServer {
+  connect(transport: Transport): Promise<void>;
 }
 
 export interface ServedMcp {
@@ -56,8 +61,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** Serves `build` (one McpServer per session) until close(), which ends every session. */
-export async function serveMcpHttp(build: () => McpServer, options: McpHttpOptions): Promise<ServedMcp> {
+/** Serves `build` (one server per session) until close(), which ends every session. */
+export async function serveMcpHttp(build: () => SessionServer, options: McpHttpOptions): Promise<ServedMcp> {
   const sessions = new Map<string, NodeStreamableHTTPServerTransport>();
   const lastUsed = new Map<string, number>();
   const sweep = setInterval(() => {

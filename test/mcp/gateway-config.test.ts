@@ -91,7 +91,7 @@ test('a policy that grants an undeclared tool, or changes its operation, is refu
     // Control: the right policy starts, and the declared tool answers through the HTTP upstream.
     const gateway = await startGateway({ config: parsed, policy: GRANT, tenant: 'default', airlock: { home, audit: new MemoryAuditSink() } });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await gateway.server.connect(serverSide);
+    await gateway.session().connect(serverSide);
     const client = new Client({ name: 'airlock-test', version: '1.0.0' });
     await client.connect(clientSide);
     try {

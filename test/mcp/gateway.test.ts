@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '@modelcontextprotocol/client';
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import ts from 'typescript';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
@@ -23,6 +25,8 @@ interface Setup {
   readonly home: string;
   readonly log: string;
   readonly client: Client;
+  /** tools/list_changed notifications the client got from the gateway. */
+  readonly changes: { n: number };
 }
 
 const POLICY = {
@@ -33,7 +37,7 @@ const POLICY = {
   },
 };
 
-async function gateway(codeMode: boolean): Promise<Setup> {
+function writeConfig(codeMode: boolean): { home: string; log: string; config: string } {
   const home = mkdtempSync(join(tmpdir(), 'airlock-gateway-'));
   const log = join(home, 'upstream.log');
   writeFileSync(join(home, 'policy.json'), JSON.stringify(POLICY));
@@ -52,11 +56,17 @@ async function gateway(codeMode: boolean): Promise<Setup> {
     },
   };
   writeFileSync(join(home, 'gateway.json'), JSON.stringify(config));
+  return { home, log, config: join(home, 'gateway.json') };
+}
+
+async function gateway(codeMode: boolean): Promise<Setup> {
+  const { home, log, config } = writeConfig(codeMode);
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'gateway', '--config', join(home, 'gateway.json')], env: { ...env, AIRLOCK_HOME: home }, stderr: 'inherit' });
-  const client = new Client({ name: 'airlock-test', version: '1.0.0' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'gateway', '--config', config], env: { ...env, AIRLOCK_HOME: home }, stderr: 'inherit' });
+  const changes = { n: 0 };
+  const client = new Client({ name: 'airlock-test', version: '1.0.0' }, { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => void changes.n++ } } });
   await client.connect(transport);
-  return { home, log, client };
+  return { home, log, client, changes };
 }
 
 function upstreamSaw(log: string): string[] {
@@ -108,9 +118,12 @@ test('gateway: only declared AND granted tools exist downstream; the others are 
 });
 
 test('gateway: a tool the upstream adds later stays hidden; a declared tool whose input schema changed is hidden', async () => {
-  const { log, client } = await gateway(false);
+  const { log, client, changes } = await gateway(false);
   try {
     assert.deepEqual(await names(client), ['fx.add', 'fx.echo']);
+    // Read through a function: the notifications arrive between awaits.
+    const seen = (): number => changes.n;
+    assert.equal(seen(), 0);
     const pid = Number(readFileSync(`${log}.pid`, 'utf8'));
     process.kill(pid, 'SIGUSR2'); // adds "late"
     process.kill(pid, 'SIGUSR1'); // changes echo's input schema
@@ -121,6 +134,9 @@ test('gateway: a tool the upstream adds later stays hidden; a declared tool whos
       listed = await names(client);
     }
     assert.deepEqual(listed, ['fx.add']);
+    // The downstream was told its list changed (echo went), not about the hidden "late".
+    for (let i = 0; i < 100 && seen() === 0; i++) await sleep(50);
+    assert.ok(seen() >= 1, 'tools/list_changed reached the downstream');
     for (const name of ['fx.late', 'fx.echo']) {
       const r = await client.callTool({ name, arguments: { text: 'x' } });
       assert.equal((r.structuredContent as { error: { code: string } }).error.code, 'TOOL_NOT_GRANTED', name);
@@ -171,5 +187,44 @@ test('gateway code mode: a typed API, a 3-call program, and a denied call that c
     assert.deepEqual(upstreamSaw(log), ['add', 'add', 'echo'], 'the denied send never reached the upstream');
   } finally {
     await client.close();
+  }
+});
+
+test('gateway --http: a foreign Host is refused before any session exists; the served Host gets the declared, granted tools', async () => {
+  const { home, log, config } = writeConfig(false);
+  const child = spawn(process.execPath, [MAIN, 'gateway', '--config', config, '--http', '--port', '0'], { env: { ...process.env, AIRLOCK_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let out = '';
+    const url = new URL(
+      await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m?.[1] !== undefined) resolve(m[1]);
+        });
+        child.once('exit', () => reject(new Error(`airlock gateway ended before it listened: ${out}`)));
+      }),
+    );
+    const call = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'page', version: '1' } } };
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { host: `rebind.example:${url.port}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(call));
+    });
+    assert.equal(status, 403);
+    // Control: the SDK client with the served Host.
+    const client = new Client({ name: 'airlock-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(url));
+    assert.deepEqual(await names(client), ['fx.add', 'fx.echo']);
+    assert.deepEqual((await client.callTool({ name: 'fx.echo', arguments: { text: 'over http' } })).structuredContent, { echoed: 'over http' });
+    await client.close();
+    assert.deepEqual(upstreamSaw(log), ['echo']);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 });
