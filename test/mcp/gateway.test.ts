@@ -64,7 +64,7 @@ async function gateway(codeMode: boolean): Promise<Setup> {
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'gateway', '--config', config], env: { ...env, AIRLOCK_HOME: home }, stderr: 'inherit' });
   const changes = { n: 0 };
-  const client = new Client({ name: 'airlock-test', version: '1.0.0' }, { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => void changes.n++ } } });
+  const client = new Client({ name: 'airlock-test', version: '1.0.0' }, { listChanged: { tools: { autoRefresh: false, debounceMs: 0, onChanged: () => { changes.n++; } } } });
   await client.connect(transport);
   return { home, log, client, changes };
 }
