@@ -72,6 +72,17 @@ test('airlock mcp over stdio: the tools and their honest annotations; run_code a
   } finally {
     await client.close();
   }
+  // The same tools under a policy that grants a network route: now they reach the open world.
+  writeFileSync(policy, JSON.stringify({ version: 1, network: { routes: [{ host: 'example.com' }] } }));
+  const networked = await connect(home, ['--policy', policy]);
+  try {
+    const { tools } = await networked.listTools();
+    assert.equal(tools.find((t) => t.name === 'run_code')?.annotations?.openWorldHint, true);
+    assert.equal(tools.find((t) => t.name === 'sandbox_exec')?.annotations?.openWorldHint, true);
+    assert.equal(tools.find((t) => t.name === 'sandbox_read_file')?.annotations?.openWorldHint, false);
+  } finally {
+    await networked.close();
+  }
 });
 
 test('airlock mcp over stdio: a container session end to end, scoped to the MCP session and destroyed with it', async () => {
