@@ -14,6 +14,7 @@ import { Server, type CallToolRequest, type CallToolResult, type Tool } from '@m
 import { z } from 'zod';
 import { AirlockError } from '../core/errors.ts';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.ts';
+import type { RunRequest } from '../policy/request.ts';
 import { TOOL_NAME, type PolicyDocument } from '../policy/schema.ts';
 import { createAirlock, type Airlock, type AirlockOptions } from '../runtime/airlock.ts';
 import { ToolCatalog, type ToolDeclaration } from '../runtime/tool-catalog.ts';
@@ -166,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   /** One direct call: a run whose one tool call the bridge authorizes and audits. */
+  // `args` is the JSON the client sent (an object, by the protocol's schema); the run's input schema checks it again.
   async function direct(name: string, args: unknown): Promise<CallToolResult> {
     // Anything that is not a tool name can't be granted: refused without a run.
     if (!TOOL_NAME.test(name)) throw new AirlockError('TOOL_NOT_GRANTED', `no tool ${JSON.stringify(name.slice(0, 100))} here: list the tools (tools/list) and call one of those`);
@@ -174,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw new AirlockError('TOOL_NOT_GRANTED', `"${name}" is not offered now: its upstream no longer offers it, or changed its input schema (restart the gateway once its config is reviewed)`);
     }
     // Undeclared or ungranted names still go to the bridge, which refuses them and records it.
-    const r = await airlock.run({ tier: 'isolate', tenant, policy, code: `export default (input) => tools.${name}(input);`, input: (args ?? {}) as never });
+    const r = await airlock.run({ tier: 'isolate', tenant, policy, code: `export default (input) => tools.${name}(input);`, input: (args ?? {}) as RunRequest['input'] });
     log.take(r.id);
     if (r.status !== 'ok') return runAnswer(r);
     const value = r.result;
