@@ -5,6 +5,7 @@ import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
 import { benchLabels } from './labels.ts';
+import { benchMcp } from './mcp.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
 import { benchWarrant } from './warrant.ts';
@@ -19,6 +20,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   server: benchServer,
   warrant: benchWarrant,
   authority: benchAuthorityCalls,
+  mcp: benchMcp,
 };
 
 const args = process.argv.slice(2);

@@ -60,6 +60,8 @@ test('core imports only core; isolate and container never import each other; not
       if (from === 'core' && to !== 'core') wrong.push(`${file} → ${dep}: core imports nothing`);
       if ((from === 'isolate' && to === 'container') || (from === 'container' && to === 'isolate')) wrong.push(`${file} → ${dep}: the tiers never import each other`);
       if (to === 'cli' && from !== 'cli') wrong.push(`${file} → ${dep}: nothing imports a front end`);
+      if (to === 'mcp' && from !== 'mcp' && from !== 'cli') wrong.push(`${file} → ${dep}: only the CLI imports the MCP front end`);
+      if (from === 'mcp' && !['mcp', 'core', 'policy', 'runtime'].includes(to) && dep !== 'index.ts') wrong.push(`${file} → ${dep}: the MCP front end imports runtime, core, policy and the public API only`);
     }
   }
   assert.deepEqual(wrong, []);

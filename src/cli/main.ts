@@ -5,7 +5,9 @@ import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import { auditCommand } from './audit.ts';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { gatewayCommand } from './gateway.ts';
 import { keysCommand } from './keys.ts';
+import { mcpCommand } from './mcp.ts';
 import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { warrantCommand } from './warrant.ts';
@@ -20,7 +22,9 @@ const program = new Command('airlock')
   .addCommand(checkCommand())
   .addCommand(serveCommand())
   .addCommand(keysCommand())
-  .addCommand(warrantCommand());
+  .addCommand(warrantCommand())
+  .addCommand(mcpCommand())
+  .addCommand(gatewayCommand());
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).

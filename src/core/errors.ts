@@ -74,6 +74,7 @@ export const ERROR_CODES = {
   COMMAND_NOT_FOUND: { status: 'invalid', exit: 2, http: 400, rpc: -32602, hint: 'run a program the sandbox has (python3, node, sh), or grant its directory in policy.files' },
   QUOTA_SANDBOXES: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "destroy one of the tenant's live sandboxes first, or raise quotas.sandboxes" },
   QUOTA_RUNS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'wait for the rate to recover (the message says how long), or raise quotas.runsPerMinute' },
+  MCP_SESSIONS: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: 'end an MCP session you no longer use (DELETE /mcp with its Mcp-Session-Id), or wait for idle ones to be closed' },
   QUOTA_MEMORY: { status: 'denied', exit: 3, http: 429, rpc: -32001, hint: "ask for less (limits.memoryMiB), destroy one of the tenant's sandboxes, or raise quotas.memoryMiB" },
   STOPPED_BY_HOST: { status: 'killed', exit: 6, http: 409, rpc: -32007, hint: 'the host stopped this run: its sandbox was destroyed or reached its lifetime, or airlock was closed (SIGTERM or SIGINT to the CLI); it was recorded as stopped: run it again' },
   HOST_CRASHED: { status: 'killed', exit: 6, http: 500, rpc: -32007, hint: 'the host died while this ran; the reaper recorded it at the next start: run it again' },
