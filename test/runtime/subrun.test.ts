@@ -147,6 +147,19 @@ test("a child's return value carries its label into the parent: sent to an outsi
   assert.deepEqual(w.outbox, [{ to: [ANN], body: BODY }]);
 });
 
+test("a child starts from its parent's label: what the parent read can't be laundered through a child's send", async () => {
+  const w = world();
+  await using airlock = airlockFor(w);
+  const childSends = (to: string): string => lit(`export default async (body) => (await tools.mail.send({ to: [${JSON.stringify(to)}], body })).id;`);
+  const launder = (to: string): string => guest(`const t = await tools.mail.read({ threadId: 't1' }); return await subrun(${childSends(to)}, { input: t.messages[0].body });`);
+  const leak = await airlock.run({ tenant: 'acme', code: launder(EVE), policy: w.policy });
+  assert.equal(leak.result, 'LABEL_CONFIDENTIALITY', JSON.stringify(leak));
+  assert.deepEqual(w.outbox, [], 'nothing went to the outsider');
+  const reply = await airlock.run({ tenant: 'acme', code: launder(ANN), policy: w.policy });
+  assert.equal(reply.result, 'm1', JSON.stringify(reply));
+  assert.deepEqual(w.outbox, [{ to: [ANN], body: BODY }]);
+});
+
 test("a handle: the parent's label stays empty; the handle sent to an outsider is denied, to a reader the handler gets the value; unwrap joins", async () => {
   const w = world();
   await using airlock = airlockFor(w);
