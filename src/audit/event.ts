@@ -26,6 +26,8 @@ export type AuditEventBody =
       readonly tierReason?: string;
       /** The warrant the run holds: its leaf id and the hash of its whole chain. */
       readonly warrant?: { readonly id: string; readonly chainHash: string };
+      /** A sub-run's: the run whose guest started it (runtime/subrun.ts). */
+      readonly parent?: string;
     })
   | (Base & {
       readonly kind: 'run.ended';

@@ -11,12 +11,18 @@
  *   the content's label, so reading it later (in any run) brings the label back.
  * - An egress request: the warrant must grant `net.fetch` with the request's method as operation
  *   and its route as resource (`net:https://host:443/path`).
+ * - Delegation (runtime/subrun.ts): a child link is appended to the run's warrant here, so the
+ *   bearer key never leaves this object; a sub-run's value raises the label, its handle is held
+ *   here, and a handle passed in a call's arguments is replaced by its value before anything
+ *   (warrant, policy schema, sink check, handler) reads them, its label added to the sink's check.
  */
 import type { AuditSink } from '../audit/event.ts';
 import type { LabelAtom } from '../core/result.ts';
 import { AUTHORITY_ALLOWS, type AuthorityVerdict, type CallAuthority } from '../policy/authority.ts';
 import { authorize } from './authorize.ts';
-import { checkSinkCall, labelAuditDetail, labelToolResult, recordSinkWrite, type FlowRules, type HandleTable, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
+import { attenuateWarrant } from './mint.ts';
+import type { FlowDoc, GrantDoc } from './payload.ts';
+import { checkSinkCall, HandleTable, labelAuditDetail, labelToolResult, recordSinkWrite, type FlowRules, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
 import { Label } from './labels/label.ts';
 import { resolveResources, routeResource, type ResourceTemplate } from './resources.ts';
 import type { VerifiedWarrant } from './verify.ts';
@@ -54,26 +60,72 @@ export class RunAuthority implements CallAuthority {
   readonly warrant: { readonly id: string; readonly chainHash: string } | null;
   readonly #o: RunAuthorityOptions;
   #label: Label;
+  /** Handles this run holds (sub-runs' results): the labels' table when labels are kept, else its own. */
+  readonly #handles: HandleTable;
 
   constructor(options: RunAuthorityOptions) {
     this.#o = options;
     this.warrant = options.warrant === null ? null : { id: options.warrant.id, chainHash: options.warrant.chainHash };
     this.#label = options.labels?.start ?? Label.empty();
+    this.#handles = options.labels?.handles ?? new HandleTable();
   }
 
-  async judge(tool: string, args: unknown): Promise<AuthorityVerdict> {
+  async judge(tool: string, given: unknown): Promise<AuthorityVerdict> {
+    // Handles are replaced by their values first: the warrant's resources, the sink's audience and
+    // controls, and the handler all see the value; the handles' labels join the sink's content.
+    let uses;
+    try {
+      uses = this.#handles.usesIn(given);
+    } catch (error) {
+      return { allow: false, code: 'TOOL_ARGS_INVALID', message: error instanceof Error ? error.message : String(error) };
+    }
+    const args = uses.length === 0 ? given : this.#handles.substitute(given);
+    const withArgs = (v: AuthorityVerdict): AuthorityVerdict => (uses.length === 0 || !v.allow ? v : { ...v, args });
     const byWarrant = this.#byWarrant(tool, args);
     if (!byWarrant.allow) return byWarrant;
     const labels = this.#o.labels;
-    if (labels === null) return AUTHORITY_ALLOWS;
-    const { decision } = await checkSinkCall({ registry: labels.registry, store: labels.store, tenant: this.#o.tenant, tool, args, run: this.#label, who: labels.who, rules: labels.rules, handles: labels.handles });
-    if (decision === undefined) return AUTHORITY_ALLOWS;
+    if (labels === null) return withArgs(AUTHORITY_ALLOWS);
+    const { decision } = await checkSinkCall({ registry: labels.registry, store: labels.store, tenant: this.#o.tenant, tool, args, run: this.#label, who: labels.who, rules: labels.rules, handles: labels.handles, uses });
+    if (decision === undefined) return withArgs(AUTHORITY_ALLOWS);
     if (!decision.allow) {
       const detail = labelAuditDetail(decision) as unknown as Readonly<Record<string, unknown>>;
       return { allow: false, code: decision.code, message: decision.message, detail };
     }
     // The content's label, as checked, is what a sink's write is stored with (observe).
-    return { allow: true, ticket: decision.content };
+    return withArgs({ allow: true, ticket: decision.content });
+  }
+
+  /**
+   * The token of a child of this run's warrant, narrowed to `grants` and `flow` (absent: the
+   * parent's), expiring at `expiresAt` or the parent's expiry, whichever is sooner; null when the
+   * run has no warrant. Throws WARRANT_WIDENING when the child asks for more than the chain grants.
+   */
+  attenuate(o: { readonly now: number; readonly expiresAt: number; readonly grants?: readonly GrantDoc[] | undefined; readonly flow?: FlowDoc | undefined }): string | null {
+    const warrant = this.#o.warrant;
+    if (warrant === null) return null;
+    return attenuateWarrant(warrant, { now: o.now, expiresAt: Math.min(o.expiresAt, warrant.expiresAt), ...(o.grants === undefined ? {} : { grants: o.grants }), ...(o.flow === undefined ? {} : { flow: o.flow }) });
+  }
+
+  /** The run's label now (a sub-run starts from it). */
+  current(): Label {
+    return this.#label;
+  }
+
+  /** A sub-run's value reached this run: the run's label joins the child's. */
+  raise(label: Label): void {
+    this.#label = this.#label.join(label);
+  }
+
+  /** Holds a sub-run's value behind a handle labelled with the child's label; the run's label stays. */
+  hold(value: unknown, label: Label): string {
+    return this.#handles.create(value, label);
+  }
+
+  /** The value behind one of this run's handles; the run's label joins the handle's. */
+  unwrap(id: string): unknown {
+    const { value, label } = this.#handles.unwrap(id, this.#label);
+    this.#label = label;
+    return value;
   }
 
   #byWarrant(tool: string, args: unknown): AuthorityVerdict {

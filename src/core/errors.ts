@@ -91,6 +91,7 @@ export const ERROR_CODES = {
   WARRANT_DENIED: { status: 'denied', exit: 3, http: 403, rpc: -32044, hint: 'the warrant does not grant this call at the level named: ask the level that issued it for a grant that covers it' },
   WARRANT_WIDENING: { status: 'invalid', exit: 2, http: 400, rpc: -32045, hint: 'an attenuation may only narrow: ask for no more than the parent grants (tools, ops, resources, where, expiry, depth)' },
   WARRANT_PROOF_REQUIRED: { status: 'denied', exit: 3, http: 401, rpc: -32046, hint: "this warrant is bound to its holder: present a proof signed by the leaf holder's key over the challenge" },
+  SUBRUN_DENIED: { status: 'denied', exit: 3, http: 403, rpc: -32001, hint: "a sub-run needs policy.limits.subruns above the number started, nesting within the warrant's depth (or 4 without one), and a warrant to attenuate (a bearer one: the host signs the child link)" },
   INTERNAL: { status: 'error', exit: 70, http: 500, rpc: -32603, hint: 'an airlock bug: please report it with the run id' },
 } as const satisfies Record<string, CodeInfo>;
 

@@ -104,16 +104,21 @@ const deliver = (function deliver(id, reply) {
   resolve(reply);
 });
 
+// The host's answer to a call: its JSON value, or a coded ToolError.
+const answer = (function answer(text) {
+  const reply = parse(text);
+  if (reply[0] === 'ok') return reply[1] === null ? undefined : parse(reply[1]);
+  const e = new Err(reply[2]);
+  e.name = 'ToolError';
+  e.code = reply[1];
+  throw e;
+});
+
 const makeTool = (function makeTool(name) {
   const tool = (async function (args) {
     const json = args === undefined ? 'null' : stringify(args);
     if (typeof json !== 'string') throw new TypeErr('tools.' + name + ': the argument must be JSON data');
-    const reply = parse(await callHost(name, json));
-    if (reply[0] === 'ok') return reply[1] === null ? undefined : parse(reply[1]);
-    const e = new Err(reply[2]);
-    e.name = 'ToolError';
-    e.code = reply[1];
-    throw e;
+    return answer(await callHost(name, json));
   });
   defineProperty(tool, 'name', { value: name });
   return tool;
@@ -127,8 +132,24 @@ const makeTool = (function makeTool(name) {
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/, reTest = RegExp.prototype.test;
 const MAX_TOOL_DEPTH = 8;
 ${GUEST_FETCH}
-const prepare = (function prepare(namesJson, network) {
+// Delegation (runtime/subrun.ts): the host runs the child in a fresh isolate under an attenuated
+// warrant and answers with its value or an opaque handle id; the guest never holds a token.
+const subrun = (async function subrun(code, options) {
+  if (typeof code !== 'string') throw new TypeErr('subrun: the code must be a string of JavaScript');
+  const json = stringify({ code, options: options === undefined ? null : options });
+  if (typeof json !== 'string') throw new TypeErr('subrun: the options must be JSON data');
+  return answer(await callHost('@subrun', json));
+});
+const unwrap = (async function unwrap(handle) {
+  if (typeof handle !== 'string') throw new TypeErr('unwrap: pass a handle a subrun returned');
+  return answer(await callHost('@unwrap', stringify(handle)));
+});
+const prepare = (function prepare(namesJson, network, delegation) {
   if (network === true) defineProperty(G, 'fetch', { value: guestFetch, writable: true, configurable: true, enumerable: false });
+  if (delegation === true) {
+    defineProperty(G, 'subrun', { value: subrun, writable: true, configurable: true, enumerable: false });
+    defineProperty(G, 'unwrap', { value: unwrap, writable: true, configurable: true, enumerable: false });
+  }
   const names = parse(namesJson);
   const nodes = create(null);
   // The node for a full name: a callable proxy whose identifier keys are the names one level down.

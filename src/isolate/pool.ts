@@ -1,6 +1,8 @@
 /**
  * Isolate workers, pooled per tenant and never shared across tenants. Each tenant gets up to
- * `perTenant` workers; an idle one is handed out oldest-idle first, so a worker refilling its
+ * `perTenant` workers per lane: lane 0 runs top-level runs, lane d sub-runs nested d deep (a
+ * parent keeps its worker while its child runs, so a child drawing from its parent's lane could
+ * wait forever; at most 1 + SUBRUN_MAX_DEPTH lanes, started only when used). An idle one is handed out oldest-idle first, so a worker refilling its
  * spare isolates after a run is not the one asked for the next run. A dead worker is dropped and
  * replaced in the background.
  */
@@ -8,6 +10,7 @@ import { AirlockError } from '../core/errors.ts';
 import { WorkerProcess, type WorkerEnv } from './worker-process.ts';
 
 interface TenantWorkers {
+  readonly tenant: string;
   readonly idle: WorkerProcess[];
   readonly all: Set<WorkerProcess>;
   readonly waiters: ((worker: WorkerProcess | Error) => void)[];
@@ -17,7 +20,9 @@ interface TenantWorkers {
 export class WorkerPool {
   readonly #env: () => Promise<WorkerEnv>;
   readonly #perTenant: number;
+  /** By tenant and lane (`tenant\nlane`): lane 0 serves top-level runs, lane d sub-runs nested d deep. */
   readonly #tenants = new Map<string, TenantWorkers>();
+  readonly #laneOf = new WeakMap<WorkerProcess, TenantWorkers>();
   #closed = false;
 
   constructor(env: () => Promise<WorkerEnv>, options: { perTenant: number }) {
@@ -25,11 +30,12 @@ export class WorkerPool {
     this.#perTenant = options.perTenant;
   }
 
-  #tenant(tenant: string): TenantWorkers {
-    let t = this.#tenants.get(tenant);
+  #tenant(tenant: string, lane = 0): TenantWorkers {
+    const key = `${tenant}\n${lane}`;
+    let t = this.#tenants.get(key);
     if (t === undefined) {
-      t = { idle: [], all: new Set(), waiters: [], starting: 0 };
-      this.#tenants.set(tenant, t);
+      t = { tenant, idle: [], all: new Set(), waiters: [], starting: 0 };
+      this.#tenants.set(key, t);
     }
     return t;
   }
@@ -48,6 +54,7 @@ export class WorkerPool {
     try {
       const worker = await WorkerProcess.start(tenant, await this.#env());
       t.all.add(worker);
+      this.#laneOf.set(worker, t);
       void worker.exited.then(() => this.#drop(worker, t));
       if (this.#closed) {
         await worker.close();
@@ -73,13 +80,13 @@ export class WorkerPool {
     t.all.delete(worker);
     const at = t.idle.indexOf(worker);
     if (at >= 0) t.idle.splice(at, 1);
-    if (!this.#closed && t.waiters.length > t.starting) void this.#start(worker.tenant, t).catch(() => undefined);
+    if (!this.#closed && t.waiters.length > t.starting) void this.#start(t.tenant, t).catch(() => undefined);
   }
 
-  /** A ready worker of this tenant: idle, newly started, or the next one released. */
-  acquire(tenant: string): Promise<WorkerProcess> {
+  /** A ready worker of this tenant's lane: idle, newly started, or the next one released. */
+  acquire(tenant: string, lane = 0): Promise<WorkerProcess> {
     if (this.#closed) return Promise.reject(new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: create a new one'));
-    const t = this.#tenant(tenant);
+    const t = this.#tenant(tenant, lane);
     for (;;) {
       const worker = t.idle.shift();
       if (worker === undefined) break;
@@ -92,14 +99,14 @@ export class WorkerPool {
   }
 
   release(worker: WorkerProcess): void {
-    const t = this.#tenant(worker.tenant);
-    if (!worker.alive || this.#closed) return;
+    const t = this.#laneOf.get(worker);
+    if (t === undefined || !worker.alive || this.#closed) return;
     this.#hand(worker, t);
   }
 
   /** Every live worker, for tests and for the reaper's bookkeeping. */
   workers(tenant?: string): WorkerProcess[] {
-    const lists = tenant === undefined ? [...this.#tenants.values()] : [this.#tenant(tenant)];
+    const lists = [...this.#tenants.values()].filter((t) => tenant === undefined || t.tenant === tenant);
     return lists.flatMap((t) => [...t.all]);
   }
 

@@ -15,6 +15,8 @@ export interface RunJob {
   readonly tools: readonly string[];
   /** Whether the guest gets a `fetch` (the policy grants routes); the host still decides each request. */
   readonly network: 'granted' | 'none';
+  /** Whether the guest gets `subrun` and `unwrap` (policy.limits.subruns > 0); the host still decides each. */
+  readonly delegation: 'granted' | 'none';
   readonly limits: {
     readonly wallMs: number;
     readonly cpuMs: number;

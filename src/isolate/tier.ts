@@ -16,7 +16,7 @@ import { RUN_DIR, sandboxUids, UidAllocator } from '../os/uids.ts';
 import { verdictOf } from './outcome.ts';
 import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
-import { ToolBridgeHost, type FetchDoor, type ToolHandler } from './tool-bridge.ts';
+import { ToolBridgeHost, type CallBudget, type DelegationDoor, type FetchDoor, type ToolHandler } from './tool-bridge.ts';
 import { workerView } from './worker-view.ts';
 import type { RunEnd, WorkerEnv } from './worker-process.ts';
 
@@ -42,6 +42,15 @@ export interface IsolateRun {
   readonly checkResult: (value: unknown) => string | null;
   /** The run's warrant and labels; null: the policy alone decides. */
   readonly authority: CallAuthority | null;
+  /** The guest's `subrun` and `unwrap` (absent: not granted) and the call budget its tree shares. */
+  readonly delegation?: DelegationDoor | undefined;
+  readonly budget?: CallBudget | undefined;
+  /**
+   * How deeply this run is nested in sub-runs (0: a top-level run). Each depth draws workers from
+   * its own lane of the tenant's pool: a parent holds its worker while its child runs, and the
+   * child never waits for a worker of its parent's lane, so no nesting can deadlock.
+   */
+  readonly lane?: number | undefined;
 }
 
 export class IsolateTier {
@@ -88,9 +97,21 @@ export class IsolateTier {
     const started = performance.now();
     const { policy, tenant, sandbox, id } = req;
     const { handlers, audit, egress } = this.#options;
-    const worker = await this.#pool.acquire(tenant);
+    const worker = await this.#pool.acquire(tenant, req.lane ?? 0);
     const stopRun = (): void => worker.stop(id);
-    const bridge = new ToolBridgeHost({ tenant, sandbox, run: id, policy, handlers, audit, stopRun, ...(egress === undefined ? {} : { egress }), ...(req.authority === null ? {} : { authority: req.authority }) });
+    const bridge = new ToolBridgeHost({
+      tenant,
+      sandbox,
+      run: id,
+      policy,
+      handlers,
+      audit,
+      stopRun,
+      ...(egress === undefined ? {} : { egress }),
+      ...(req.authority === null ? {} : { authority: req.authority }),
+      ...(req.delegation === undefined ? {} : { delegation: req.delegation }),
+      ...(req.budget === undefined ? {} : { budget: req.budget }),
+    });
     const limits = policy.limits;
     let end: RunEnd;
     try {
@@ -103,6 +124,7 @@ export class IsolateTier {
           input: req.input ?? null,
           tools: [...policy.tools.keys()],
           network: policy.routes.length > 0 && this.#options.egress !== undefined ? 'granted' : 'none',
+          delegation: req.delegation === undefined ? 'none' : 'granted',
           limits: { wallMs: limits.wallMs, cpuMs: limits.cpuMs, memoryMiB: limits.memoryMiB, outputBytes: limits.outputBytes, resultBytes: limits.resultBytes },
         },
         (call) => bridge.call(call.name, call.args),

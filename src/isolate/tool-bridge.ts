@@ -63,6 +63,28 @@ const fetchRequest = z.strictObject({
   bodyBytes: z.array(z.number().int().min(0).max(255)).optional(),
 });
 
+/** The bridge's reserved doors for delegation: not identifiers, so no tool can be named so. */
+export const SUBRUN_DOOR = '@subrun';
+export const UNWRAP_DOOR = '@unwrap';
+
+/**
+ * The runtime's side of a guest's `subrun` and `unwrap` (runtime/subrun.ts). It answers coded
+ * failures itself; the bridge records a denial (a SUBRUN_DENIED, a WARRANT_WIDENING) as a decision.
+ */
+export interface DelegationDoor {
+  /** `request` is the guest's JSON, unchecked: `{ code, options }`. */
+  subrun(request: unknown): Promise<ToolAnswer>;
+  unwrap(handle: unknown): ToolAnswer;
+}
+
+/**
+ * The tool-call budget (limits.toolCalls) of a run and every sub-run under it: one counter, so a
+ * sub-run spends its parent's calls.
+ */
+export interface CallBudget {
+  spent: number;
+}
+
 export interface BridgeScope {
   readonly tenant: string;
   readonly sandbox: string;
@@ -75,6 +97,10 @@ export interface BridgeScope {
   readonly stopRun?: () => void;
   /** The run's warrant and labels (policy/authority.ts); absent, the policy alone decides. */
   readonly authority?: CallAuthority;
+  /** `subrun` and `unwrap` (absent: the policy grants no sub-runs). */
+  readonly delegation?: DelegationDoor;
+  /** Shared with the run's parent and children; absent, the run's own. */
+  readonly budget?: CallBudget;
 }
 
 /**
@@ -86,7 +112,7 @@ export interface BridgeScope {
 export class ToolBridgeHost {
   readonly violations: Violation[] = [];
   readonly #scope: BridgeScope;
-  #calls = 0;
+  readonly #budget: CallBudget;
   #overBudget: 'not-yet' | 'told' | 'stopped' = 'not-yet';
   /** How to abandon each call still in flight (abort its handler, end its wait) when the run ends. */
   readonly #inFlight = new Set<() => void>();
@@ -101,6 +127,7 @@ export class ToolBridgeHost {
 
   constructor(scope: BridgeScope) {
     this.#scope = scope;
+    this.#budget = scope.budget ?? { spent: 0 };
     this.#denials = new RunDenials(scope.policy, () => scope.stopRun?.());
   }
 
@@ -113,7 +140,7 @@ export class ToolBridgeHost {
   }
 
   get calls(): number {
-    return this.#calls;
+    return this.#budget.spent;
   }
 
   /** Which budget the host stopped the run for, if it did (whatever the worker answered). */
@@ -136,8 +163,9 @@ export class ToolBridgeHost {
     const { policy, audit, tenant, sandbox, run } = this.#scope;
     // A run stopped for its denials is refused everything, granted or not, while the stop lands.
     if (this.#denials.stopped) return { ok: false, code: 'LIMIT_DENIALS', message: this.#denials.message };
-    if (this.#calls >= policy.limits.toolCalls) return this.#pastBudget(name);
+    if (this.#budget.spent >= policy.limits.toolCalls) return this.#pastBudget(name);
     if (name === FETCH_DOOR) return this.#fetch(argsJson);
+    if (name === SUBRUN_DOOR || name === UNWRAP_DOOR) return this.#delegate(name, argsJson);
     let args: unknown;
     try {
       args = JSON.parse(argsJson);
@@ -147,15 +175,17 @@ export class ToolBridgeHost {
     // Plain data only: a key that names a prototype never reaches a handler (plain-args.ts).
     const protoKey = prototypeKey(args);
     if (protoKey !== null) {
-      this.#calls++;
+      this.#budget.spent++;
       return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to "${name}" hold the key "${protoKey}", which is refused (a merge could reach a prototype): rename it`);
     }
     // Counted before anything is awaited: parallel calls can't all pass the same count.
-    const callsSoFar = this.#calls;
-    this.#calls++;
+    const callsSoFar = this.#budget.spent;
+    this.#budget.spent++;
     // The warrant and the labels are asked only about a call the policy would allow.
     const { authority } = this.#scope;
     const judged = authority !== undefined && policy.tools.has(name) && callsSoFar < policy.limits.toolCalls ? await authority.judge(name, args) : undefined;
+    // The call goes on with the arguments the authority gave back (a handle replaced by its value).
+    if (judged !== undefined && judged.allow && judged.args !== undefined) args = judged.args;
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar, ...(judged === undefined ? {} : { authority: () => judged }) });
     if (!decision.allow) return this.#deny(name, decision.code, decision.message, judged !== undefined && !judged.allow ? judged.detail : undefined);
     audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...(authority?.warrant == null ? {} : { detail: { warrant: authority.warrant.id } }) });
@@ -201,7 +231,7 @@ export class ToolBridgeHost {
   async #fetch(argsJson: string): Promise<ToolAnswer> {
     const { egress, tenant, sandbox, run, policy } = this.#scope;
     // Counted before anything is awaited, whatever the outcome: parallel fetches can't slip past.
-    this.#calls++;
+    this.#budget.spent++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(argsJson);
@@ -233,6 +263,28 @@ export class ToolBridgeHost {
       if (verdict === 'stop') this.violations.push({ door: 'limit', detail: this.#denials.message, code: 'LIMIT_DENIALS' });
       return { ok: false, code: e.code, message: e.message };
     }
+  }
+
+  /**
+   * The guest's subrun or unwrap: spends a call like any other; the runtime's door does the work.
+   * A refusal is a decision on the record and a violation of this run; a child's own failure is
+   * the child's (in its run.ended), answered here as the error it ended with.
+   */
+  async #delegate(name: string, argsJson: string): Promise<ToolAnswer> {
+    this.#budget.spent++;
+    const door = this.#scope.delegation;
+    if (door === undefined) return this.#deny(name, 'SUBRUN_DENIED', 'sub-runs are not granted: raise policy.limits.subruns above 0');
+    let request: unknown;
+    try {
+      request = JSON.parse(argsJson);
+    } catch {
+      return this.#deny(name, 'TOOL_ARGS_INVALID', `arguments to ${name} are not JSON`);
+    }
+    const answer = name === SUBRUN_DOOR ? await door.subrun(request) : door.unwrap(request);
+    if (answer.ok) return answer;
+    const code = (answer.code ?? 'INTERNAL') as ErrorCode;
+    if (code === 'SUBRUN_DENIED' || code === 'WARRANT_WIDENING' || code === 'TOOL_ARGS_INVALID') return this.#deny(name, code, answer.message ?? code);
+    return answer;
   }
 
   #pastBudget(name: string): ToolAnswer {

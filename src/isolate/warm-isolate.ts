@@ -114,11 +114,11 @@ export class WarmIsolate {
   }
 
   /** Binds this isolate to its one run: where output goes, where tool calls go, which doors exist. */
-  bind(output: GuestOutput, bridge: ToolBridge, guard: SliceGuard, grants: { readonly tools: readonly string[]; readonly network: 'granted' | 'none' }): void {
+  bind(output: GuestOutput, bridge: ToolBridge, guard: SliceGuard, grants: { readonly tools: readonly string[]; readonly network: 'granted' | 'none'; readonly delegation: 'granted' | 'none' }): void {
     this.#hooks.output = output;
     this.#hooks.bridge = bridge;
     this.#hooks.guard = guard;
-    this.#prepare.applySync(undefined, [JSON.stringify(grants.tools), grants.network === 'granted']);
+    this.#prepare.applySync(undefined, [JSON.stringify(grants.tools), grants.network === 'granted', grants.delegation === 'granted']);
   }
 
   /**

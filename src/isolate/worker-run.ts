@@ -111,7 +111,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   let memoryBytes = 0;
   let outcome: Outcome;
   try {
-    warm.bind(output, bridge, guard, { tools: job.tools, network: job.network });
+    warm.bind(output, bridge, guard, { tools: job.tools, network: job.network, delegation: job.delegation });
     state.bound = isolate.cpuTime;
     const raw =
       job.kind === 'wasm'

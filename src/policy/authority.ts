@@ -15,7 +15,12 @@ import type { LabelAtom } from '../core/result.ts';
 /** The authority's answer on one call: allowed, or a coded denial with a message a model can act on. */
 export type AuthorityVerdict =
   /** `ticket`: what the authority needs back in `observe` for this call (a sink's content label). */
-  | { readonly allow: true; readonly ticket?: unknown }
+  | {
+      readonly allow: true;
+      readonly ticket?: unknown;
+      /** The arguments the call goes on with, when they differ from the guest's (its handles replaced by their values). */
+      readonly args?: unknown;
+    }
   | { readonly allow: false; readonly code: ErrorCode; readonly message: string; readonly detail?: Readonly<Record<string, unknown>> };
 
 export const AUTHORITY_ALLOWS: AuthorityVerdict = Object.freeze({ allow: true });

@@ -52,6 +52,8 @@ export const LIMIT_CEILINGS = {
   // lifetimeMs, is destroyed. A run already in flight then ends under its own wallMs.
   idleMs: 3_600_000,
   lifetimeMs: 86_400_000,
+  // Sub-runs a run may start from inside the guest (`subrun`), each in a fresh isolate.
+  subruns: 64,
 } as const;
 
 /** What a sandbox gets when the policy says nothing: small. */
@@ -73,6 +75,8 @@ export const LIMIT_DEFAULTS = {
   workspaceFiles: 16_384,
   idleMs: 60_000,
   lifetimeMs: 600_000,
+  // Closed unless granted: a guest gets `subrun` and `unwrap` only under limits.subruns > 0.
+  subruns: 0,
 } as const;
 
 const limit = (max: number, min = 1) => z.number().int().min(min).max(max);
@@ -98,6 +102,7 @@ export const limitsSchema = z.strictObject({
   workspaceFiles: limit(LIMIT_CEILINGS.workspaceFiles, 2).optional(),
   idleMs: limit(LIMIT_CEILINGS.idleMs, 50).optional(),
   lifetimeMs: limit(LIMIT_CEILINGS.lifetimeMs, 50).optional(),
+  subruns: limit(LIMIT_CEILINGS.subruns, 0).optional(),
 });
 
 /** An absolute, normalised path: no "..", ".", empty or NUL segments. */

@@ -37,6 +37,8 @@ import { Supervisor, type SandboxLease } from './supervisor.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import { AuthorityHost } from './authority-host.ts';
 import type { CallAuthority } from '../policy/authority.ts';
+import type { RunAuthority } from '../authority/run-authority.ts';
+import { SubrunDoor, type SubrunHost, type SubrunParent } from './subrun.ts';
 
 export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
@@ -217,7 +219,7 @@ class AirlockImpl implements Airlock, SandboxHost {
    * A run's warrant is verified before anything of it is made: a refused warrant (invalid, expired,
    * revoked, an untrusted key) is a decision on the record, and the run never starts.
    */
-  #authorityFor(run: { readonly tenant: string; readonly sandbox: string; readonly id: string; readonly warrant?: string | undefined }): CallAuthority | null {
+  #authorityFor(run: Parameters<AuthorityHost['forRun']>[0]): RunAuthority | null {
     try {
       return this.#authority.forRun(run);
     } catch (error) {
@@ -225,6 +227,24 @@ class AirlockImpl implements Airlock, SandboxHost {
       this.audit.append({ kind: 'decision', tenant: run.tenant, sandbox: run.sandbox, run: run.id, door: 'tool', subject: 'warrant', allow: false, reason: refused.code, detail: { message: refused.message.slice(0, 512) } });
       throw refused;
     }
+  }
+
+  /** A top-level run's delegation door: its sub-runs go through `#oneShot` like any run. */
+  #delegation(run: Pick<SubrunParent, 'tenant' | 'run' | 'sandbox' | 'policy' | 'authority'>): Pick<RunInput, 'delegation' | 'budget' | 'lane'> {
+    const budget = { spent: 0 };
+    const host: SubrunHost = {
+      audit: this.audit,
+      authority: (child) => {
+        const made = this.#authorityFor({ ...child, delegation: 'granted' });
+        if (made === null) throw new AirlockError('INTERNAL', 'a sub-run got no authority');
+        return made;
+      },
+      run: (child) => {
+        if (this.#closed) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed: the sub-run was not started');
+        return this.#inFlight.track(this.#oneShot(this.#isolateTier, child));
+      },
+    };
+    return { delegation: new SubrunDoor({ ...run, depth: 0, startedAt: Date.now(), budget }, host), budget, lane: 0 };
   }
 
   #ended(run: { readonly tenant: string; readonly sandbox: string }, result: TierResult): void {
@@ -346,8 +366,22 @@ class AirlockImpl implements Airlock, SandboxHost {
       const policy = this.#compile(req.policy ?? DENY_ALL, tenant);
       ({ tier, reason: tierReason } = chooseTier(req));
       const [id, sandbox] = [newId('run'), newId('sbx')];
-      const authority = this.#authorityFor({ tenant, sandbox, id, warrant: req.warrant });
-      const input: RunInput = { id, tenant, sandbox, policy, code: req.code, language: req.language ?? 'js', input: req.input, resultSchema: req.resultSchema, tierReason, authority };
+      // Sub-runs are an isolate-tier door, granted by policy.limits.subruns (runtime/subrun.ts).
+      const delegating = tier === 'isolate' && policy.limits.subruns > 0;
+      const authority = this.#authorityFor({ tenant, sandbox, id, warrant: req.warrant, delegation: delegating ? 'granted' : 'none' });
+      const input: RunInput = {
+        id,
+        tenant,
+        sandbox,
+        policy,
+        code: req.code,
+        language: req.language ?? 'js',
+        input: req.input,
+        resultSchema: req.resultSchema,
+        tierReason,
+        authority,
+        ...(delegating && authority !== null ? this.#delegation({ tenant, run: id, sandbox, policy, authority }) : {}),
+      };
       return await (tier === 'container' ? this.#oneShot(this.#containerTier, input) : this.#oneShot(this.#isolateTier, input));
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.

@@ -98,15 +98,25 @@ export class AuthorityHost implements Disposable {
     return this.#cache.verify(token, { trustedKeys, now, revoked: warrants.revoked?.() ?? NO_REVOCATIONS, tenant });
   }
 
-  /** The authority of one run, or null when it has neither a warrant nor labels to keep. */
-  forRun(run: { readonly tenant: string; readonly sandbox: string; readonly id: string; readonly warrant?: string | undefined }): RunAuthority | null {
+  /**
+   * The authority of one run, or null when it has neither a warrant nor labels to keep nor
+   * sub-runs to hold handles of. A sub-run starts from its parent's label (`start`).
+   */
+  forRun(run: {
+    readonly tenant: string;
+    readonly sandbox: string;
+    readonly id: string;
+    readonly warrant?: string | undefined;
+    readonly start?: Label | undefined;
+    readonly delegation?: 'granted' | 'none';
+  }): RunAuthority | null {
     const warrant = run.warrant === undefined ? null : this.#verify(run.warrant, run.tenant, Date.now());
-    if (warrant === null && this.#registry === null) return null;
+    if (warrant === null && this.#registry === null && run.delegation !== 'granted') return null;
     const rules: FlowRules = warrant === null ? NO_FLOW_RULES : compileFlowRules(warrant.levels.map((l) => flowLevel(l.payload.flow)));
     const labels =
       this.#registry === null || this.#store === null
         ? null
-        : { registry: this.#registry, store: this.#store, who: runPrincipals(this.#principals?.(run.tenant) ?? { user: [] }), rules, handles: new HandleTable(), start: Label.empty() };
+        : { registry: this.#registry, store: this.#store, who: runPrincipals(this.#principals?.(run.tenant) ?? { user: [] }), rules, handles: new HandleTable(), start: run.start ?? Label.empty() };
     return new RunAuthority({ tenant: run.tenant, sandbox: run.sandbox, run: run.id, warrant, tools: (name) => this.#tools.get(name), labels, audit: this.#audit });
   }
 

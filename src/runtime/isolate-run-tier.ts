@@ -40,8 +40,8 @@ export class IsolateRunTier implements RunTier<PreparedIsolateRun, IsolateBox> {
     const code = prepareCode(run.code, language, policy.limits.codeBytes);
     const input = plainInput(run.input);
     const checkResult = resultCheck(run.resultSchema, this.#schemas, tenant);
-    const started = runStarted({ id, tenant, sandbox, policy, code: code.original, language, authority: run.authority ?? null }, 'isolate', run.tierReason);
-    return { id, tenant, sandbox, policy, code, input, checkResult, started, authority: run.authority ?? null };
+    const started = runStarted({ id, tenant, sandbox, policy, code: code.original, language, authority: run.authority ?? null, parent: run.parent }, 'isolate', run.tierReason);
+    return { id, tenant, sandbox, policy, code, input, checkResult, started, authority: run.authority ?? null, delegation: run.delegation, budget: run.budget, lane: run.lane };
   }
 
   create(of: SandboxOf): Promise<IsolateBox> {

@@ -26,6 +26,8 @@ export interface RunOf {
   readonly language: string;
   /** The run's warrant, if it has one: its id and chain hash are recorded with the run. */
   readonly authority?: Pick<CallAuthority, 'warrant'> | null;
+  /** A sub-run's parent run. */
+  readonly parent?: string | undefined;
 }
 
 /** run.started: the code that runs, its SHA-256, the policy's hash, and why this tier runs it. */
@@ -44,6 +46,7 @@ export function runStarted(run: RunOf, tier: Tier, tierReason: string): RunStart
     policyHash: run.policy.hash,
     tierReason,
     ...(warrant === null ? {} : { warrant: { id: warrant.id, chainHash: warrant.chainHash } }),
+    ...(run.parent === undefined ? {} : { parent: run.parent }),
   };
 }
 

@@ -12,6 +12,7 @@
  *   const more = await tier.destroy(box);           // denials recorded for the sandbox meanwhile
  */
 import type { Tier, TierResult, Violation } from '../core/result.ts';
+import type { CallBudget, DelegationDoor } from '../isolate/tool-bridge.ts';
 import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Language } from '../policy/request.ts';
@@ -33,6 +34,11 @@ export interface RunInput extends SandboxOf {
   readonly input?: unknown;
   readonly resultSchema?: Readonly<Record<string, unknown>> | undefined;
   readonly tierReason: string;
+  /** A sub-run's: the run that started it (recorded on run.started), its nesting, its doors. */
+  readonly parent?: string | undefined;
+  readonly lane?: number | undefined;
+  readonly delegation?: DelegationDoor | undefined;
+  readonly budget?: CallBudget | undefined;
 }
 
 /** A run a tier has checked: what its run.started records, and what the tier needs to run it. */

@@ -1,5 +1,6 @@
-// The guest's global holds only ECMAScript built-ins, console and tools. This list is pinned: a
-// new global (from an isolated-vm or V8 upgrade, or from airlock itself) fails here, in review.
+// The guest's global holds only ECMAScript built-ins, console and tools (and subrun, unwrap when
+// the policy grants sub-runs). This list is pinned: a new global (from an isolated-vm or V8
+// upgrade, or from airlock itself) fails here, in review.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testAirlock } from '../support/airlock.ts';
@@ -25,4 +26,16 @@ test('the guest global is ECMAScript built-ins plus console and tools, nothing o
   for (const forbidden of ['process', 'require', 'module', 'fetch', 'setTimeout', 'setInterval', 'queueMicrotask', 'Buffer', '__airlock_init']) {
     assert.ok(!names.includes(forbidden), forbidden);
   }
+});
+
+test('subrun and unwrap are globals only when the policy grants sub-runs (limits.subruns > 0)', async () => {
+  await using airlock = testAirlock();
+  const code = 'export default Object.getOwnPropertyNames(globalThis).filter((n) => !EXPECTED.includes(n)).sort()';
+  const extra = async (subruns: number): Promise<unknown> => {
+    const r = await airlock.run({ code: `const EXPECTED = ${JSON.stringify(EXPECTED)}; ${code}`, policy: { version: 1, limits: { subruns } } });
+    assert.equal(r.status, 'ok', JSON.stringify(r.error));
+    return r.result;
+  };
+  assert.deepEqual(await extra(1), ['subrun', 'unwrap']);
+  assert.deepEqual(await extra(0), []);
 });

@@ -2,7 +2,8 @@
  * Handles: opaque references a run holds to values it has not seen (a sub-run's result returned
  * as a handle). The value and its label stay on the host; the guest gets an unguessable id.
  * Holding a handle leaves the run's label as it is; passing it to a sink adds its label to that
- * sink's check (`usesIn`); `unwrap` gives the value and joins the label into the run's. One table
+ * sink's check (`usesIn`) and the handler gets its value (`substitute`); `unwrap` gives the value
+ * and joins the label into the run's. One table
  * per run, owned by the caller.
  *
  * @example
@@ -62,6 +63,21 @@ export class HandleTable {
     };
     walk(args, '', 0);
     return uses;
+  }
+
+  /**
+   * The arguments with every value that is one of this run's handle ids replaced by the value it
+   * stands for: what the handler gets. Only a whole string is a handle; the rest is copied as is.
+   * Call after `usesIn`, which bounds the arguments' size.
+   */
+  substitute(args: unknown): unknown {
+    const swap = (value: unknown): unknown => {
+      if (typeof value === 'string') return value.startsWith(PREFIX) && this.#entries.has(value) ? this.#entries.get(value)?.value : value;
+      if (Array.isArray(value)) return (value as unknown[]).map(swap);
+      if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]));
+      return value;
+    };
+    return swap(args);
   }
 
   get size(): number {

@@ -11,7 +11,7 @@
  * @example
  *   const { decision } = await checkSinkCall({ registry, store, tenant, tool: 'mail.send', args, run, who, rules, handles });
  */
-import { checkSink, type LabelDecision, type Release } from './check.ts';
+import { checkSink, type HandleUse, type LabelDecision, type Release } from './check.ts';
 import type { CompiledToolLabels } from './declaration.ts';
 import { sourceOf } from './declaration.ts';
 import type { FlowRules } from './flow-rules.ts';
@@ -42,6 +42,8 @@ export interface SinkCallInput {
   readonly who: RunPrincipals;
   readonly rules: FlowRules;
   readonly handles: HandleTable;
+  /** The handles the guest passed (found before they were replaced by their values); default: found in `args`. */
+  readonly uses?: readonly HandleUse[];
   readonly releases?: readonly Release[];
 }
 
@@ -69,7 +71,7 @@ export async function checkSinkCall(input: SinkCallInput): Promise<{ readonly de
   const decision = checkSink({
     tool: input.tool,
     run: input.run,
-    handles: input.handles.usesIn(input.args),
+    handles: input.uses ?? input.handles.usesIn(input.args),
     carried,
     audience,
     controls: described.controls,
