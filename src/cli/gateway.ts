@@ -13,6 +13,7 @@ import { AirlockError } from '../core/errors.ts';
 import { transportFrom, withHttpFlags, type HttpFlags } from './mcp.ts';
 import { policyFromFlags } from './run-input.ts';
 import { readBounded } from './read-bounded.ts';
+import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 const CONFIG_BYTES = 1024 * 1024;
 
@@ -35,7 +36,8 @@ export function gatewayCommand(): Command {
       const path = policyPath(config, flags.config);
       const policy = path === null ? (inlinePolicy(config) ?? { version: 1 }) : policyFromFlags({ policy: path, allowNet: [] });
       const { startGateway } = await import('../mcp/gateway.ts');
-      const gateway = await startGateway({ config, policy, tenant: config.tenant ?? 'default', airlock: {} });
+      const dirs = warrantDirs(process.env);
+      const gateway = await startGateway({ config, policy, tenant: config.tenant ?? 'default', airlock: { warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) } } });
       const signalled = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));

@@ -36,7 +36,8 @@ export interface CodeMode {
   readonly typescriptApi: CodeModeTool;
   /** The `.d.ts` of the tools as they are now (a gateway's upstreams can change). */
   dts(): string;
-  runExecute(args: z.infer<typeof executeInput>): Promise<CallToolResult>;
+  /** `warrant`: the call's, from its `_meta` (warrant-meta.ts). */
+  runExecute(args: z.infer<typeof executeInput>, warrant?: string): Promise<CallToolResult>;
   runTypescriptApi(): CallToolResult;
 }
 
@@ -60,9 +61,9 @@ export function codeMode(scope: McpScope, signatures: () => readonly ToolSignatu
       inputSchema: z.strictObject({}),
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async runExecute({ code, input }) {
+    async runExecute({ code, input }, warrant) {
       try {
-        const r = await scope.airlock.run({ tier: 'isolate', tenant: scope.tenant, policy: scope.policy, code, language: 'ts', ...(input === undefined ? {} : { input }) });
+        const r = await scope.airlock.run({ tier: 'isolate', tenant: scope.tenant, policy: scope.policy, code, language: 'ts', ...(input === undefined ? {} : { input }), ...(warrant === undefined ? {} : { warrant }) });
         const reached = log.take(r.id).map((c) => ({ name: c.name, allowed: true, ok: c.ok }));
         const refused = r.violations.map((v) => ({ allowed: false, door: v.door, code: v.code, detail: v.detail }));
         return runAnswer(r, { calls: [...reached, ...refused] });

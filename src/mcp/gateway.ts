@@ -27,7 +27,7 @@ import { errorResult } from './tool-result.ts';
 import { Upstream } from './upstream.ts';
 
 type ToolContext = Parameters<ToolDeclaration['handler']>[1];
-import { refuseWarrantUntilWired, warrantFromMeta } from './warrant-meta.ts';
+import { warrantFromMeta } from './warrant-meta.ts';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -168,7 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** One direct call: a run whose one tool call the bridge authorizes and audits. */
   // `args` is the JSON the client sent (an object, by the protocol's schema); the run's input schema checks it again.
-  async function direct(name: string, args: unknown): Promise<CallToolResult> {
+  async function direct(name: string, args: unknown, warrant: string | undefined): Promise<CallToolResult> {
     // Anything that is not a tool name can't be granted: refused without a run.
     if (!TOOL_NAME.test(name)) throw new AirlockError('TOOL_NOT_GRANTED', `no tool ${JSON.stringify(name.slice(0, 100))} here: list the tools (tools/list) and call one of those`);
     const e = entry(name);
@@ -176,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw new AirlockError('TOOL_NOT_GRANTED', `"${name}" is not offered now: its upstream no longer offers it, or changed its input schema (restart the gateway once its config is reviewed)`);
     }
     // Undeclared or ungranted names still go to the bridge, which refuses them and records it.
-    const r = await airlock.run({ tier: 'isolate', tenant, policy, code: `export default (input) => tools.${name}(input);`, input: (args ?? {}) as RunRequest['input'] });
+    const r = await airlock.run({ tier: 'isolate', tenant, policy, code: `export default (input) => tools.${name}(input);`, input: (args ?? {}) as RunRequest['input'], ...(warrant === undefined ? {} : { warrant }) });
     log.take(r.id);
     if (r.status !== 'ok') return runAnswer(r);
     const value = r.result;
@@ -187,10 +187,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const call = async (request: CallToolRequest): Promise<CallToolResult> => {
     try {
-      refuseWarrantUntilWired(warrantFromMeta(request.params._meta));
+      const warrant = warrantFromMeta(request.params._meta);
       const { name } = request.params;
-      if (mode === null) return await direct(name, request.params.arguments);
-      if (name === mode.execute.name) return await mode.runExecute(mode.execute.inputSchema.parse(request.params.arguments ?? {}) as Parameters<CodeMode['runExecute']>[0]);
+      if (mode === null) return await direct(name, request.params.arguments, warrant);
+      if (name === mode.execute.name) return await mode.runExecute(mode.execute.inputSchema.parse(request.params.arguments ?? {}) as Parameters<CodeMode['runExecute']>[0], warrant);
       if (name === mode.typescriptApi.name) return mode.runTypescriptApi();
       throw new AirlockError('TOOL_NOT_GRANTED', `in code mode this gateway offers execute and typescript_api only: call ${JSON.stringify(name.slice(0, 100))} from an execute program as tools.${name}(args)`);
     } catch (error) {

@@ -1,9 +1,9 @@
 // The gateway through its library entry (startGateway) with an HTTP upstream served in this
 // process (the SDK's createMcpHandler, counting the calls it gets): the config is strict (unknown
 // keys refused, with their paths); a policy that grants a tool the config does not declare, or
-// calls it by another operation, is refused before any upstream is contacted; a call carrying a
-// warrant in _meta is refused, not run without it, and never reaches the upstream. Controls: the
-// same config and policy without those faults serve the upstream's declared tool.
+// calls it by another operation, is refused before any upstream is contacted; a warrant in a
+// call's _meta narrows it (what it does not grant, or a warrant that does not verify, never reaches
+// the upstream). Controls: the same config and policy without those faults serve the declared tool.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -15,6 +15,8 @@ import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { generateSigningKey } from '../../src/authority/keys.ts';
+import { mintWarrant } from '../../src/authority/mint.ts';
 import { AirlockError } from '../../src/core/errors.ts';
 import { parseGatewayConfig } from '../../src/mcp/gateway-config.ts';
 import { startGateway } from '../../src/mcp/gateway.ts';
@@ -89,7 +91,8 @@ test('a policy that grants an undeclared tool, or changes its operation, is refu
     }
     assert.equal(up.requests.n, 0, 'the upstream was never contacted');
     // Control: the right policy starts, and the declared tool answers through the HTTP upstream.
-    const gateway = await startGateway({ config: parsed, policy: GRANT, tenant: 'default', airlock: { home, audit: new MemoryAuditSink() } });
+    const root = generateSigningKey();
+    const gateway = await startGateway({ config: parsed, policy: GRANT, tenant: 'default', airlock: { home, audit: new MemoryAuditSink(), warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } } });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await gateway.session().connect(serverSide);
     const client = new Client({ name: 'airlock-test', version: '1.0.0' });
@@ -99,11 +102,17 @@ test('a policy that grants an undeclared tool, or changes its operation, is refu
       const r = await client.callTool({ name: 'web.lookup', arguments: { id: 'a1' } });
       assert.deepEqual(r.content, [{ type: 'text', text: 'found a1' }]);
 
-      // A warrant in _meta can't be applied yet: refused, coded, and the upstream saw nothing of it.
-      const warranted = await client.callTool({ name: 'web.lookup', arguments: { id: 'b2' }, _meta: { 'airlock/warrant': 'w1.xyz' } });
-      assert.equal(warranted.isError, true);
-      assert.equal((warranted.structuredContent as { error: { code: string } }).error.code, 'INVALID_REQUEST');
-      assert.deepEqual(up.calls, ['lookup:a1']);
+      // A warrant in _meta narrows the call: this one grants lookups of a1 only.
+      const warrant = mintWarrant({ signer: root, tenant: 'default', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'web.lookup', ops: ['read'], where: { id: { eq: 'a1' } } }] });
+      const codeOf = (r: unknown): string => (r as { structuredContent: { error: { code: string } } }).structuredContent.error.code;
+      const other = await client.callTool({ name: 'web.lookup', arguments: { id: 'b2' }, _meta: { 'airlock/warrant': warrant } });
+      assert.equal(other.isError, true);
+      assert.equal(codeOf(other), 'WARRANT_DENIED');
+      const forged = await client.callTool({ name: 'web.lookup', arguments: { id: 'a1' }, _meta: { 'airlock/warrant': `${warrant.slice(0, -4)}AAAA` } });
+      assert.equal(codeOf(forged), 'WARRANT_INVALID');
+      const granted = await client.callTool({ name: 'web.lookup', arguments: { id: 'a1' }, _meta: { 'airlock/warrant': warrant } });
+      assert.deepEqual(granted.content, [{ type: 'text', text: 'found a1' }], 'control: the warrant grants a1');
+      assert.deepEqual(up.calls, ['lookup:a1', 'lookup:a1'], 'the upstream saw nothing the warrant did not grant');
     } finally {
       await client.close();
       await gateway.close();
