@@ -185,7 +185,12 @@ export class ToolBridgeHost {
     const { authority } = this.#scope;
     const judged = authority !== undefined && policy.tools.has(name) && callsSoFar < policy.limits.toolCalls ? await authority.judge(name, args) : undefined;
     // The call goes on with the arguments the authority gave back (a handle replaced by its value).
-    if (judged !== undefined && judged.allow && judged.args !== undefined) args = judged.args;
+    if (judged !== undefined && judged.allow && judged.args !== undefined) {
+      args = judged.args;
+      // A handle's value is a child run's data: plain data only, like the guest's own arguments.
+      const inHandle = prototypeKey(args);
+      if (inHandle !== null) return this.#deny(name, 'TOOL_ARGS_INVALID', `a handle passed to "${name}" holds the key "${inHandle}", which is refused (a merge could reach a prototype)`);
+    }
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar, ...(judged === undefined ? {} : { authority: () => judged }) });
     if (!decision.allow) return this.#deny(name, decision.code, decision.message, judged !== undefined && !judged.allow ? judged.detail : undefined);
     audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...(authority?.warrant == null ? {} : { detail: { warrant: authority.warrant.id } }) });

@@ -237,3 +237,17 @@ test('sub-runs are bounded: by policy.limits.subruns, by nesting depth, and they
   const room = await airlock.run({ tenant: 'acme', code: budget, policy: { ...w.policy, limits: { subruns: 1, toolCalls: 3 } } });
   assert.equal(room.result, 't1', JSON.stringify(room));
 });
+
+test('a handle whose value holds a __proto__ key is refused at the tool and the handler never ran (control: a plain one goes through)', async () => {
+  const w = world();
+  await using airlock = airlockFor(w);
+  const child = (value: string): string => lit(`export default JSON.parse(${JSON.stringify(value)});`);
+  const send = (value: string): string => guest(`const h = await subrun(${child(value)}, { return: 'handle' }); return await tools.mail.send({ to: [${JSON.stringify(ANN)}], body: h });`);
+  const polluting = await airlock.run({ tenant: 'acme', code: send('{"__proto__": {"polluted": true}, "text": "x"}'), policy: w.policy });
+  assert.equal(polluting.result, 'TOOL_ARGS_INVALID', JSON.stringify(polluting));
+  assert.deepEqual(w.outbox, [], 'the handler never ran');
+  assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+  const plain = await airlock.run({ tenant: 'acme', code: send('{"text": "x"}'), policy: w.policy });
+  assert.deepEqual(plain.result, { id: 'm1' }, JSON.stringify(plain));
+  assert.deepEqual(w.outbox, [{ to: [ANN], body: { text: 'x' } }], 'the handler received the value, not the handle');
+});
