@@ -146,7 +146,8 @@ export class RunAuthority implements CallAuthority {
     if (labels === null) return;
     const content = verdict.allow && verdict.ticket instanceof Label ? verdict.ticket : undefined;
     const compiled = labels.registry.tool(tool);
-    if (content !== undefined && compiled !== undefined) {
+    // Only a sink that declares what it stores writes a label; one that could not say where it wrote is on the record.
+    if (content !== undefined && compiled?.sink?.stores != null) {
       const written = recordSinkWrite({ tool: compiled, store: labels.store, tenant: this.#o.tenant, args, result, content });
       if (written.source === null) {
         this.#o.audit.append({ kind: 'decision', tenant: this.#o.tenant, sandbox: this.#o.sandbox, run: this.#o.run, door: 'tool', subject: tool, allow: true, reason: 'LABEL_NOT_STORED' });

@@ -109,6 +109,23 @@ export interface BridgeScope {
  * call past it is denied and recorded like any other (the guest may catch it and finish); a run
  * that calls again is stopped, and those last calls are answered without a record each.
  */
+/** How many of a label's sources an allowed decision names (the count is always there). */
+const LABEL_SOURCES_SHOWN = 32;
+
+/**
+ * What an allowed call's decision records of the run's authority: its warrant, and the run's label
+ * as the call found it (so the log shows the label rising, call by call).
+ */
+function authorityDetail(authority: CallAuthority | undefined): { detail?: Record<string, unknown> } {
+  if (authority === undefined) return {};
+  const label = authority.label();
+  const detail: Record<string, unknown> = {
+    ...(authority.warrant === null ? {} : { warrant: authority.warrant.id }),
+    ...(label === null ? {} : { labelSources: label.length, label: label.slice(0, LABEL_SOURCES_SHOWN).map((a) => `${a.source} ${a.integrity}`) }),
+  };
+  return Object.keys(detail).length === 0 ? {} : { detail };
+}
+
 export class ToolBridgeHost {
   readonly violations: Violation[] = [];
   readonly #scope: BridgeScope;
@@ -193,7 +210,7 @@ export class ToolBridgeHost {
     }
     const decision = decide(policy, { door: 'tool', name, args, callsSoFar, ...(judged === undefined ? {} : { authority: () => judged }) });
     if (!decision.allow) return this.#deny(name, decision.code, decision.message, judged !== undefined && !judged.allow ? judged.detail : undefined);
-    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...(authority?.warrant == null ? {} : { detail: { warrant: authority.warrant.id } }) });
+    audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...authorityDetail(authority) });
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
     const controller = new AbortController();

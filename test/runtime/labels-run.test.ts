@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MemoryAuditSink } from '../../src/audit/memory-sink.ts';
 import { generateSigningKey } from '../../src/authority/keys.ts';
 import { mintWarrant } from '../../src/authority/mint.ts';
 import type { FlowDoc } from '../../src/authority/payload.ts';
@@ -64,9 +65,10 @@ function world(): { outbox: { to: string[]; body: string }[]; payments: Payment[
   return { outbox, payments, tools, policy };
 }
 
-function airlockFor(w: ReturnType<typeof world>): ReturnType<typeof createAirlock> {
+function airlockFor(w: ReturnType<typeof world>, audit = new MemoryAuditSink()): ReturnType<typeof createAirlock> {
   return createAirlock({
     home: mkdtempSync(join(tmpdir(), 'airlock-test-')),
+    audit,
     tools: w.tools as never,
     warrants: { trustedKeys },
     // The host trusts its own people as authors; the web is external.
@@ -81,10 +83,16 @@ const READ_THEN_SEND = (to: string): string => guest(`const t = await tools.mail
 
 test("data read from a thread goes to the thread's readers, not to an outsider, unless the warrant declassifies it", async () => {
   const w = world();
-  await using airlock = airlockFor(w);
+  const audit = new MemoryAuditSink();
+  await using airlock = airlockFor(w, audit);
   const reply = await airlock.run({ tenant: 'acme', code: READ_THEN_SEND(ANN), policy: w.policy });
   assert.equal(reply.result, 'done', JSON.stringify(reply.error));
   assert.deepEqual(reply.label, [{ source: 'mail:thread/t1', readers: [ANN, BOB, ME].sort(), integrity: 'trusted' }]);
+  // The log shows the label rising, call by call: each allowed call's decision holds the label it found.
+  const rising = audit.events.flatMap((e) => (e.kind === 'decision' && e.run === reply.id ? [[e.subject, e.detail?.['label']]] : []));
+  assert.deepEqual(rising, [['mail.read', []], ['mail.send', ['mail:thread/t1 trusted']]]);
+  const ended = audit.events.find((e) => e.kind === 'run.ended' && e.run === reply.id);
+  assert.deepEqual(ended?.kind === 'run.ended' ? ended.label : null, reply.label, 'run.ended holds the final label');
   const leak = await airlock.run({ tenant: 'acme', code: READ_THEN_SEND(EVE), policy: w.policy });
   assert.equal(leak.result, 'LABEL_CONFIDENTIALITY');
   assert.deepEqual(leak.violations.map((v) => v.code), ['LABEL_CONFIDENTIALITY']);
