@@ -1,0 +1,62 @@
+// Replays one case through airlock's public API: fresh worlds, a tenant of its own (so the label
+// store starts empty for it), each step's program under its task's warrant, then the effect read
+// off the worlds. What the guest attempted plays no part in the outcome.
+import { mintWarrant } from '../../src/authority/mint.ts';
+import type { SigningKey } from '../../src/authority/keys.ts';
+import type { Airlock } from '../../src/index.ts';
+import type { ReplayCase } from './case.ts';
+import type { Office } from './worlds/office.ts';
+
+export interface Outcome {
+  readonly id: string;
+  readonly world: string;
+  readonly kind: ReplayCase['kind'];
+  readonly expect: NonNullable<ReplayCase['expect']> | 'complete';
+  /** The case's effect happened (benign: the task was done; attack: the attack succeeded); null: not run. */
+  readonly effect: boolean | null;
+  /** The denial codes the runs recorded (their violations), in order. */
+  readonly denials: readonly string[];
+  /** Each run's status and result, for a failure's message. */
+  readonly runs: readonly { readonly status: string; readonly result: unknown; readonly error: string | null }[];
+}
+
+export interface ReplayHost {
+  readonly airlock: Airlock;
+  readonly office: Office;
+  /** Mints a task's warrant for a tenant; null: run without one (the policy alone decides). */
+  readonly signer: SigningKey | null;
+}
+
+export async function replay(host: ReplayHost, c: ReplayCase, tenant: string): Promise<Outcome> {
+  const expect = c.expect ?? (c.kind === 'benign' ? 'complete' : 'blockable');
+  if (expect === 'not-expressible') return { id: c.id, world: c.world, kind: c.kind, expect, effect: null, denials: [], runs: [] };
+  const worlds = host.office.reset();
+  const policy = host.office.policy();
+  const denials: string[] = [];
+  const runs: Outcome['runs'][number][] = [];
+  for (const step of c.steps) {
+    const code = typeof step.code === 'string' ? step.code : step.code(host.office.site.origin);
+    const now = Date.now();
+    const warrant =
+      host.signer === null
+        ? undefined
+        : mintWarrant({ signer: host.signer, tenant, now, expiresAt: now + 600_000, grants: [...(step.warrant.grants ?? [{ tool: '**', ops: ['*'] }])], ...(step.warrant.flow === undefined ? {} : { flow: step.warrant.flow }) });
+    const r = await host.airlock.run({ tenant, code, policy, ...(warrant === undefined ? {} : { warrant }) });
+    denials.push(...r.violations.map((v) => v.code));
+    runs.push({ status: r.status, result: r.result, error: r.error === null ? null : `${r.error.code}: ${r.error.message}` });
+  }
+  return { id: c.id, world: c.world, kind: c.kind, expect, effect: c.effect(worlds), denials, runs };
+}
+
+/** The outcome in a word: what the world shows. */
+export function verdict(o: Outcome): string {
+  if (o.effect === null) return 'not run';
+  if (o.kind === 'benign') return o.effect ? 'completed' : 'NOT COMPLETED';
+  return o.effect ? 'SUCCEEDED' : 'blocked';
+}
+
+export function table(outcomes: readonly Outcome[]): string {
+  const rows = [['case', 'world', 'kind', 'expected', 'outcome', 'denials'], ...outcomes.map((o) => [o.id, o.world, o.kind, o.expect, verdict(o), [...new Set(o.denials)].join(',') || '-'])];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
