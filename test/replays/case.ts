@@ -33,6 +33,11 @@ export interface ReplayCase {
   readonly steps: readonly Step[];
   /** Benign: the task's effect happened. Attack: the attack's effect happened. */
   readonly effect: (w: Worlds) => boolean;
+  /**
+   * Two runs at once: the first step starts, `hold` makes the worlds pause it mid-call (returning
+   * the release), the remaining steps run once `until` holds, then the first is released.
+   */
+  readonly interleave?: { readonly hold: (w: Worlds) => () => void; readonly until: (w: Worlds) => boolean };
   readonly expect?: Expectation;
   readonly reason?: string;
 }

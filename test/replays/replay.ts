@@ -3,8 +3,9 @@
 // off the worlds. What the guest attempted plays no part in the outcome.
 import { mintWarrant } from '../../src/authority/mint.ts';
 import type { SigningKey } from '../../src/authority/keys.ts';
-import type { Airlock } from '../../src/index.ts';
-import type { ReplayCase } from './case.ts';
+import assert from 'node:assert/strict';
+import type { Airlock, RunResult } from '../../src/index.ts';
+import type { ReplayCase, Step } from './case.ts';
 import type { Office } from './worlds/office.ts';
 
 export interface Outcome {
@@ -34,14 +35,33 @@ export async function replay(host: ReplayHost, c: ReplayCase, tenant: string): P
   const policy = host.office.policy();
   const denials: string[] = [];
   const runs: Outcome['runs'][number][] = [];
-  for (const step of c.steps) {
+  const start = (step: Step): Promise<RunResult> => {
     const code = typeof step.code === 'string' ? step.code : step.code(host.office.site.origin);
     const now = Date.now();
     const warrant =
       host.signer === null
         ? undefined
         : mintWarrant({ signer: host.signer, tenant, now, expiresAt: now + 600_000, grants: [...(step.warrant.grants ?? [{ tool: '**', ops: ['*'] }])], ...(step.warrant.flow === undefined ? {} : { flow: step.warrant.flow }) });
-    const r = await host.airlock.run({ tenant, code, policy, ...(warrant === undefined ? {} : { warrant }) });
+    return host.airlock.run({ tenant, code, policy, ...(warrant === undefined ? {} : { warrant }) });
+  };
+  const results: RunResult[] = [];
+  const [first, ...rest] = c.steps;
+  if (c.interleave !== undefined && first !== undefined) {
+    const release = c.interleave.hold(worlds);
+    const held = start(first);
+    try {
+      // Bounded polling for the world state the case waits for (never a sleep that guesses).
+      for (let i = 0; i < 2000 && !c.interleave.until(worlds); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.ok(c.interleave.until(worlds), `${c.id}: the held run never reached the point the case waits for`);
+      for (const step of rest) results.push(await start(step));
+    } finally {
+      release();
+    }
+    results.unshift(await held);
+  } else {
+    for (const step of c.steps) results.push(await start(step));
+  }
+  for (const r of results) {
     denials.push(...r.violations.map((v) => v.code));
     runs.push({ status: r.status, result: r.result, error: r.error === null ? null : `${r.error.code}: ${r.error.message}` });
   }

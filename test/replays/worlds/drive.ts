@@ -18,6 +18,12 @@ export class DriveWorld {
     ['f-eve-shared', { id: 'f-eve-shared', owner: EVE, shared: { [ME]: 'write' }, public: false, content: INJECTION }],
   ]);
   #next = 0;
+  /**
+   * When set, drive.write's handler returns only after this settles, with its write already
+   * visible (a real store commits, then the handler still has work to do): lets a replay interleave
+   * another run at that point deterministically.
+   */
+  writeHold: Promise<void> | null = null;
 
   /** Whether `who` can read a file holding `text` (its owner, shared with, or public). */
   readable(who: string, text: string): boolean {
@@ -59,9 +65,10 @@ export class DriveWorld {
         labels: { reveals: [], sink: { audience: [], stores: { kind: 'drive:file', id: { result: 'id' }, mode: 'new' } } },
       },
       'drive.write': {
-        handler: (args) => {
+        handler: async (args) => {
           const f = file(args);
           if (f !== undefined) f.content = String(a(args).content);
+          await this.writeHold;
           return { ok: f !== undefined };
         },
         operation: 'write',
