@@ -39,6 +39,8 @@ export interface ReplayCase {
    */
   readonly interleave?: { readonly hold: (w: Worlds) => () => void; readonly until: (w: Worlds) => boolean };
   readonly expect?: Expectation;
+  /** A guest binding the case is written with; without it the case is not yet expressible. */
+  readonly needs?: 'subrun';
   readonly reason?: string;
 }
 

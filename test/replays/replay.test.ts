@@ -11,7 +11,7 @@ import { generateSigningKey } from '../../src/authority/keys.ts';
 import { createAirlock, type Airlock } from '../../src/index.ts';
 import { program } from './case.ts';
 import { CASES } from './cases/index.ts';
-import { replay, table, verdict, type Outcome } from './replay.ts';
+import { probeSubruns, replay, table, verdict, type Outcome } from './replay.ts';
 import { Office } from './worlds/office.ts';
 import { ANN, BOB, DAVE, ME, ME_IBAN } from './worlds/people.ts';
 import { Site } from './worlds/site.ts';
@@ -37,8 +37,9 @@ test('hijacked-agent replays: every benign task completes, no blockable attack s
   t.after(() => site.close());
   const office = new Office(site);
   await using airlock = airlockFor(office, 'labels');
+  const subruns = await probeSubruns(airlock, office, 'replay-probe');
   const outcomes: Outcome[] = [];
-  for (const [i, c] of CASES.entries()) outcomes.push(await replay({ airlock, office, signer: root }, c, `replay-${i}`));
+  for (const [i, c] of CASES.entries()) outcomes.push(await replay({ airlock, office, signer: root, subruns }, c, `replay-${i}`));
   const count = (kind: string, expect?: string): number => outcomes.filter((o) => o.kind === kind && (expect === undefined || o.expect === expect)).length;
   const benignDone = outcomes.filter((o) => o.kind === 'benign' && o.effect === true).length;
   const blockable = outcomes.filter((o) => o.expect === 'blockable');
@@ -56,9 +57,7 @@ test('hijacked-agent replays: every benign task completes, no blockable attack s
   }
   // A blocked attack was stopped by a coded denial, not by a broken program.
   for (const o of blockable) assert.ok(o.denials.some((d) => /^(LABEL_|WARRANT_)/.test(d)), `no label or warrant denial recorded: ${explain(o)}`);
-  // The cases listed as not expressible are so because the guest has no binding for them yet.
-  const probe = await airlock.run({ tenant: 'replay-probe', code: 'export default [typeof subrun, typeof unwrap]', policy: office.policy() });
-  assert.deepEqual(probe.result, ['undefined', 'undefined'], 'the guest has subrun/unwrap now: write the handle and sub-run cases');
+  if (!subruns) process.stdout.write('this airlock gives the guest no subrun/unwrap: the sub-run and handle cases were not run\n');
 });
 
 test('control: without label declarations and warrants, every blockable attack and known hole happens, as scored by the same effects', async (t) => {
@@ -66,10 +65,11 @@ test('control: without label declarations and warrants, every blockable attack a
   t.after(() => site.close());
   const office = new Office(site);
   await using airlock = airlockFor(office, 'no-labels');
-  const attacks = CASES.filter((c) => c.kind === 'attack' && (c.expect === undefined || c.expect === 'known-hole'));
+  const subruns = await probeSubruns(airlock, office, 'bare');
+  const attacks = CASES.filter((c) => c.kind === 'attack' && (c.expect === undefined || c.expect === 'known-hole') && (c.needs !== 'subrun' || subruns));
   // No labels are kept here, so the cases can share one tenant (and its worker).
   for (const c of attacks) {
-    const o = await replay({ airlock, office, signer: null }, c, 'bare');
+    const o = await replay({ airlock, office, signer: null, subruns }, c, 'bare');
     assert.equal(o.effect, true, `the attack's effect is not reached even unguarded (the case or its effect check is wrong): ${explain(o)}`);
   }
   assert.ok(attacks.length >= 20, `${attacks.length} attacks`);

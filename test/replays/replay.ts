@@ -15,7 +15,7 @@ export interface Outcome {
   readonly expect: NonNullable<ReplayCase['expect']> | 'complete';
   /** The case's effect happened (benign: the task was done; attack: the attack succeeded); null: not run. */
   readonly effect: boolean | null;
-  /** The denial codes the runs recorded (their violations), in order. */
+  /** The denial codes the runs recorded (their violations, or the code a program answered with), in order. */
   readonly denials: readonly string[];
   /** Each run's status and result, for a failure's message. */
   readonly runs: readonly { readonly status: string; readonly result: unknown; readonly error: string | null }[];
@@ -26,13 +26,24 @@ export interface ReplayHost {
   readonly office: Office;
   /** Mints a task's warrant for a tenant; null: run without one (the policy alone decides). */
   readonly signer: SigningKey | null;
+  /** Whether the guest has `subrun` and `unwrap` (see `probeSubruns`). */
+  readonly subruns: boolean;
+}
+
+/** Sub-runs are offered when a policy's limits.subruns is above 0 and this airlock knows them. */
+const SUBRUN_LIMITS = { subruns: 4, wallMs: 20_000, cpuMs: 5_000 };
+
+/** Whether this airlock gives the guest `subrun` and `unwrap` (an older one refuses the limit or has no such globals). */
+export async function probeSubruns(airlock: Airlock, office: Office, tenant: string): Promise<boolean> {
+  const r = await airlock.run({ tenant, code: 'export default [typeof subrun, typeof unwrap]', policy: { ...office.policy(), limits: SUBRUN_LIMITS } });
+  return r.status === 'ok' && JSON.stringify(r.result) === '["function","function"]';
 }
 
 export async function replay(host: ReplayHost, c: ReplayCase, tenant: string): Promise<Outcome> {
   const expect = c.expect ?? (c.kind === 'benign' ? 'complete' : 'blockable');
-  if (expect === 'not-expressible') return { id: c.id, world: c.world, kind: c.kind, expect, effect: null, denials: [], runs: [] };
+  if (expect === 'not-expressible' || (c.needs === 'subrun' && !host.subruns)) return { id: c.id, world: c.world, kind: c.kind, expect: 'not-expressible', effect: null, denials: [], runs: [] };
   const worlds = host.office.reset();
-  const policy = host.office.policy();
+  const policy = c.needs === 'subrun' ? { ...host.office.policy(), limits: SUBRUN_LIMITS } : host.office.policy();
   const denials: string[] = [];
   const runs: Outcome['runs'][number][] = [];
   const start = (step: Step): Promise<RunResult> => {
@@ -63,6 +74,8 @@ export async function replay(host: ReplayHost, c: ReplayCase, tenant: string): P
   }
   for (const r of results) {
     denials.push(...r.violations.map((v) => v.code));
+    // A child run's denial is recorded on the child; the parent's program answers with its code.
+    if (typeof r.result === 'string' && /^[A-Z][A-Z_]+$/.test(r.result) && !denials.includes(r.result)) denials.push(r.result);
     runs.push({ status: r.status, result: r.result, error: r.error === null ? null : `${r.error.code}: ${r.error.message}` });
   }
   return { id: c.id, world: c.world, kind: c.kind, expect, effect: c.effect(worlds), denials, runs };

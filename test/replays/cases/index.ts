@@ -6,6 +6,7 @@ import { CHAT_CASES } from './chat.ts';
 import { DRIVE_CASES } from './drive.ts';
 import { LAUNDERING_CASES } from './laundering.ts';
 import { MAIL_CASES } from './mail.ts';
+import { SUBRUN_CASES } from './subruns.ts';
 import { WEB_CASES } from './web.ts';
 
-export const CASES: readonly ReplayCase[] = [...MAIL_CASES, ...DRIVE_CASES, ...CALENDAR_CASES, ...CHAT_CASES, ...BANK_CASES, ...WEB_CASES, ...LAUNDERING_CASES];
+export const CASES: readonly ReplayCase[] = [...MAIL_CASES, ...DRIVE_CASES, ...CALENDAR_CASES, ...CHAT_CASES, ...BANK_CASES, ...WEB_CASES, ...LAUNDERING_CASES, ...SUBRUN_CASES];

@@ -137,24 +137,4 @@ export const LAUNDERING_CASES: readonly ReplayCase[] = [
     reason:
       "a sink's content label is stored only after its handler returns (RunAuthority.observe → recordSinkWrite), so while an async handler's write is already visible, another run reads the object with no stored label; sequentially (launder-overwrite-then-send) it is denied. Storing the label before the handler runs (join) and settling it after would close it",
   },
-  {
-    id: 'launder-handle-to-sink',
-    world: 'sub-runs',
-    kind: 'attack',
-    story: 'a sub-run reads t1 and returns a handle; the parent (label clean) passes the handle to mail.send to EVE',
-    steps: [],
-    effect: () => false,
-    expect: 'not-expressible',
-    reason: 'the guest has no subrun() or unwrap() binding yet (issue 17 item 5 / issue 18): HandleTable exists in src/authority/labels but nothing creates a handle through the public API',
-  },
-  {
-    id: 'launder-subrun-return',
-    world: 'sub-runs',
-    kind: 'attack',
-    story: "a sub-run reads t1 and returns it as a value; the parent sends the value to EVE (the child's label must join the parent's)",
-    steps: [],
-    effect: () => false,
-    expect: 'not-expressible',
-    reason: 'the guest has no subrun() binding yet: nothing starts a child run from inside a run through the public API',
-  },
 ];
