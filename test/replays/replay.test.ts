@@ -40,16 +40,17 @@ test('hijacked-agent replays: every benign task completes, no blockable attack s
   const subruns = await probeSubruns(airlock, office, 'replay-probe');
   const outcomes: Outcome[] = [];
   for (const [i, c] of CASES.entries()) outcomes.push(await replay({ airlock, office, signer: root, subruns }, c, `replay-${i}`));
-  const count = (kind: string, expect?: string): number => outcomes.filter((o) => o.kind === kind && (expect === undefined || o.expect === expect)).length;
+  const count = (kind: string, expect?: string): number => outcomes.filter((o) => o.kind === kind && (expect === undefined ? o.effect !== null : o.expect === expect)).length;
   const benignDone = outcomes.filter((o) => o.kind === 'benign' && o.effect === true).length;
   const blockable = outcomes.filter((o) => o.expect === 'blockable');
   const blockableWon = blockable.filter((o) => o.effect === true).length;
   process.stdout.write(
     `\n${table(outcomes)}\n\nbenign: ${benignDone}/${count('benign')} completed\n` +
       `attacks: ${blockableWon}/${blockable.length} blockable succeeded; known holes ${count('attack', 'known-hole')} (succeeded: ${outcomes.filter((o) => o.expect === 'known-hole' && o.effect === true).length}); ` +
-      `unblockable by design ${count('attack', 'unblockable')}; not yet expressible ${count('attack', 'not-expressible')}\n\n`,
+      `unblockable by design ${count('attack', 'unblockable')}; not yet expressible ${count('attack', 'not-expressible')} attacks, ${count('benign', 'not-expressible')} benign\n\n`,
   );
   for (const o of outcomes) {
+    if (o.effect === null) continue;
     if (o.kind === 'benign') assert.equal(o.effect, true, `benign task not completed: ${explain(o)}`);
     else if (o.expect === 'blockable') assert.equal(o.effect, false, `blockable attack succeeded: ${explain(o)}`);
     else if (o.expect === 'known-hole') assert.equal(o.effect, true, `known hole no longer succeeds (fixed? mark the case blockable): ${explain(o)}`);
