@@ -16,7 +16,7 @@ import type { AuditSink } from '../audit/event.ts';
 import type { LabelAtom } from '../core/result.ts';
 import { AUTHORITY_ALLOWS, type AuthorityVerdict, type CallAuthority } from '../policy/authority.ts';
 import { authorize } from './authorize.ts';
-import { checkSinkCall, labelAuditDetail, labelToolResult, recordSinkWrite, type FlowRules, type HandleTable, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
+import { checkSinkCall, labelAuditDetail, labelToolResult, recordSinkWrite, reserveSinkWrite, type FlowRules, type HandleTable, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
 import { Label } from './labels/label.ts';
 import { resolveResources, routeResource, type ResourceTemplate } from './resources.ts';
 import type { VerifiedWarrant } from './verify.ts';
@@ -72,7 +72,10 @@ export class RunAuthority implements CallAuthority {
       const detail = labelAuditDetail(decision) as unknown as Readonly<Record<string, unknown>>;
       return { allow: false, code: decision.code, message: decision.message, detail };
     }
-    // The content's label, as checked, is what a sink's write is stored with (observe).
+    // The content's label, as checked, is what a sink's write is stored with: joined in now, as
+    // the handler's write may be seen before it returns, and settled by the declared mode in observe.
+    const compiled = labels.registry.tool(tool);
+    if (compiled !== undefined) reserveSinkWrite({ tool: compiled, store: labels.store, tenant: this.#o.tenant, args, content: decision.content });
     return { allow: true, ticket: decision.content };
   }
 

@@ -133,8 +133,5 @@ export const LAUNDERING_CASES: readonly ReplayCase[] = [
     steps: [COPY_INTO_PLAN, { code: SEND_PLAN, warrant: PLAN_TO_DAVE }],
     interleave: { hold: (w) => holdWrites(w), until: (w) => w.drive.files.get('f-plan')?.content.includes(THREAD_SECRET) === true },
     effect: (w) => w.mail.received(DAVE, THREAD_SECRET),
-    expect: 'known-hole',
-    reason:
-      "a sink's content label is stored only after its handler returns (RunAuthority.observe → recordSinkWrite), so while an async handler's write is already visible, another run reads the object with no stored label; sequentially (launder-overwrite-then-send) it is denied. Storing the label before the handler runs (join) and settling it after would close it",
   },
 ];
