@@ -87,6 +87,14 @@ export class DriveWorld {
         args: object({ fileId: STR, with: STRS }),
         labels: { reveals: [], sink: { audience: [{ from: 'argument', path: 'with[]' }], carries: [{ kind: 'drive:file', id: 'fileId' }], control: ['fileId', 'with[]'] } },
       },
+      'drive.delete': {
+        handler: (args) => ({ ok: this.files.delete(String(a(args).fileId)) }),
+        operation: 'delete',
+        resources: ['drive:file/{fileId}'],
+        args: object({ fileId: STR }),
+        // Nobody else observes a deletion, but which file is gone is chosen: a control argument.
+        labels: { reveals: [], sink: { audience: [], control: ['fileId'] } },
+      },
       'drive.publish': {
         handler: (args) => {
           const f = file(args);
