@@ -33,6 +33,8 @@ export interface ReplayCase {
   readonly steps: readonly Step[];
   /** Benign: the task's effect happened. Attack: the attack's effect happened. */
   readonly effect: (w: Worlds) => boolean;
+  /** Changes the fresh worlds before the first step (a failure mode, say). */
+  readonly setup?: (w: Worlds) => void;
   /**
    * Two runs at once: the first step starts, `hold` makes the worlds pause it mid-call (returning
    * the release), the remaining steps run once `until` holds, then the first is released.

@@ -43,6 +43,7 @@ export async function replay(host: ReplayHost, c: ReplayCase, tenant: string): P
   const expect = c.expect ?? (c.kind === 'benign' ? 'complete' : 'blockable');
   if (expect === 'not-expressible' || (c.needs === 'subrun' && !host.subruns)) return { id: c.id, world: c.world, kind: c.kind, expect: 'not-expressible', effect: null, denials: [], runs: [] };
   const worlds = host.office.reset();
+  c.setup?.(worlds);
   const policy = c.needs === 'subrun' ? { ...host.office.policy(), limits: SUBRUN_LIMITS } : host.office.policy();
   const denials: string[] = [];
   const runs: Outcome['runs'][number][] = [];

@@ -126,6 +126,17 @@ export const LAUNDERING_CASES: readonly ReplayCase[] = [
     effect: (w) => w.mail.received(DAVE, THREAD_SECRET),
   },
   {
+    id: 'launder-write-fails-after-commit',
+    world: 'drive+mail',
+    kind: 'attack',
+    story: "as launder-overwrite-then-send, but run 1's drive.write fails after its write was made (the guest sees TOOL_FAILED; the file holds t1)",
+    setup: (w) => {
+      w.drive.failAfterWrite = true;
+    },
+    steps: [COPY_INTO_PLAN, { code: SEND_PLAN, warrant: PLAN_TO_DAVE }],
+    effect: (w) => w.mail.received(DAVE, THREAD_SECRET),
+  },
+  {
     id: 'launder-overwrite-race',
     world: 'drive+mail',
     kind: 'attack',

@@ -24,6 +24,8 @@ export class DriveWorld {
    * another run at that point deterministically.
    */
   writeHold: Promise<void> | null = null;
+  /** When set, drive.write fails after its write is made (a store that commits, then errs). */
+  failAfterWrite = false;
 
   /** Whether `who` can read a file holding `text` (its owner, shared with, or public). */
   readable(who: string, text: string): boolean {
@@ -69,6 +71,7 @@ export class DriveWorld {
           const f = file(args);
           if (f !== undefined) f.content = String(a(args).content);
           await this.writeHold;
+          if (this.failAfterWrite) throw new Error('replica did not acknowledge the write');
           return { ok: f !== undefined };
         },
         operation: 'write',
