@@ -36,23 +36,41 @@ export class MailWorld {
     for (const r of to) this.delivered.push({ to: r, from, body });
   }
 
-  #facts(id: string): ObjectFacts | undefined {
+  /** Everyone on a thread: who a reply-all reaches. */
+  static participants(t: Thread): string[] {
+    return [...new Set(t.messages.flatMap((m) => [m.from, ...m.to]))];
+  }
+
+  /**
+   * Who may read every message of a thread (docs/labels.md: readers are who may read all of an
+   * object). Not the participants: whoever replies into a thread (as anyone can, by its references)
+   * becomes a participant without having been sent the earlier messages.
+   */
+  static readers(t: Thread): string[] {
+    const [first, ...rest] = t.messages.map((m) => new Set([m.from, ...m.to]));
+    return [...(first ?? [])].filter((p) => rest.every((r) => r.has(p)));
+  }
+
+  #facts(id: string, who: 'readers' | 'participants'): ObjectFacts | undefined {
     const t = this.threads.get(id);
-    return t === undefined ? undefined : { readers: [...new Set(t.messages.flatMap((m) => [m.from, ...m.to]))], authors: t.messages.map((m) => m.from) };
+    return t === undefined ? undefined : { readers: who === 'readers' ? MailWorld.readers(t) : MailWorld.participants(t), authors: t.messages.map((m) => m.from) };
   }
 
   kinds(): Kinds {
-    return { 'mail:thread': { currentLabel: (id) => this.#facts(id) } };
+    return { 'mail:thread': { currentLabel: (id) => this.#facts(id, 'readers') }, 'mail:participants': { currentLabel: (id) => this.#facts(id, 'participants') } };
   }
 
   tools(): Record<string, Tool> {
     return {
       'mail.read': {
-        handler: (args) => this.threads.get(String(a(args).threadId)) ?? null,
+        handler: (args) => {
+          const t = this.threads.get(String(a(args).threadId));
+          return t === undefined ? null : { ...t, readers: MailWorld.readers(t) };
+        },
         operation: 'read',
         resources: ['mail:thread/{threadId}'],
         args: object({ threadId: STR }),
-        labels: { reveals: [{ kind: 'mail:thread', id: 'id', readers: ['messages[].from', 'messages[].to[]'], authors: ['messages[].from'] }] },
+        labels: { reveals: [{ kind: 'mail:thread', id: 'id', readers: ['readers[]'], authors: ['messages[].from'] }] },
       },
       'mail.send': {
         handler: (args) => {
@@ -70,7 +88,7 @@ export class MailWorld {
           const { threadId, body } = a(args) as { threadId: string; body: string };
           const t = this.threads.get(threadId);
           if (t === undefined) return { ok: false };
-          const to = [...new Set(t.messages.flatMap((m) => [m.from, ...m.to]))].filter((p) => p !== ME);
+          const to = MailWorld.participants(t).filter((p) => p !== ME);
           t.messages.push({ from: ME, to, body });
           this.#deliver(ME, to, body);
           return { ok: true };
@@ -78,8 +96,8 @@ export class MailWorld {
         operation: 'send',
         resources: ['mail:thread/{threadId}'],
         args: object({ threadId: STR, body: STR }),
-        // The audience is whoever is on the thread now; what it adds to the thread is kept with it.
-        labels: { reveals: [], sink: { audience: [{ from: 'readers', kind: 'mail:thread', id: 'threadId' }], control: ['threadId'], stores: { kind: 'mail:thread', id: { argument: 'threadId' }, mode: 'join' } } },
+        // The audience is everyone on the thread now; what it adds to the thread is kept with it.
+        labels: { reveals: [], sink: { audience: [{ from: 'readers', kind: 'mail:participants', id: 'threadId' }], control: ['threadId'], stores: { kind: 'mail:thread', id: { argument: 'threadId' }, mode: 'join' } } },
       },
       'mail.forward': {
         handler: (args) => {
