@@ -10,7 +10,8 @@
  * - After a call: the run's label joins what the result revealed; a sink's write is stored with
  *   the content's label, so reading it later (in any run) brings the label back.
  * - An egress request: the warrant must grant `net.fetch` with the request's method as operation
- *   and its route as resource (`net:https://host:443/path`).
+ *   and its route as resource (`net:https://host:443/path`); then, as a sink whose audience is
+ *   `web:<host><path>`, the labels must allow what the run has read to reach it.
  * - Delegation (runtime/subrun.ts): a child link is appended to the run's warrant here, so the
  *   bearer key never leaves this object; a sub-run's value raises the label, its handle is held
  *   here, and a handle passed in a call's arguments is replaced by its value before anything
@@ -22,8 +23,9 @@ import { AUTHORITY_ALLOWS, type AuthorityVerdict, type CallAuthority } from '../
 import { authorize } from './authorize.ts';
 import { attenuateWarrant } from './mint.ts';
 import type { FlowDoc, GrantDoc } from './payload.ts';
-import { checkSinkCall, HandleTable, labelAuditDetail, labelToolResult, recordSinkWrite, type FlowRules, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
+import { checkSink, checkSinkCall, HandleTable, labelAuditDetail, labelToolResult, recordSinkWrite, reserveSinkWrite, type FlowRules, type LabelRegistry, type LabelStore, type RunPrincipals } from './labels/index.ts';
 import { Label } from './labels/label.ts';
+import { webPrincipal } from './labels/sink.ts';
 import { resolveResources, routeResource, type ResourceTemplate } from './resources.ts';
 import type { VerifiedWarrant } from './verify.ts';
 
@@ -91,7 +93,11 @@ export class RunAuthority implements CallAuthority {
       const detail = labelAuditDetail(decision) as unknown as Readonly<Record<string, unknown>>;
       return { allow: false, code: decision.code, message: decision.message, detail };
     }
-    // The content's label, as checked, is what a sink's write is stored with (observe).
+    // The content's label, as checked, is what a sink's write is stored with: joined in now (with
+    // the arguments as the handler will see them: handles replaced), as the handler's write may be
+    // seen before it returns, and settled by the declared mode in observe.
+    const compiled = labels.registry.tool(tool);
+    if (compiled !== undefined) reserveSinkWrite({ tool: compiled, store: labels.store, tenant: this.#o.tenant, args, content: decision.content });
     return withArgs({ allow: true, ticket: decision.content });
   }
 
@@ -158,10 +164,35 @@ export class RunAuthority implements CallAuthority {
 
   route(request: { readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string; readonly method: string }): AuthorityVerdict {
     const warrant = this.#o.warrant;
-    if (warrant === null) return AUTHORITY_ALLOWS;
-    const resource = routeResource(request);
-    const a = authorize(warrant, { tool: FETCH_TOOL, op: request.method.toLowerCase(), resources: [resource], args: {} });
-    return a.allow ? AUTHORITY_ALLOWS : { allow: false, code: a.code, message: a.message, detail: { warrant: a.warrantId, level: a.level } };
+    if (warrant !== null) {
+      const resource = routeResource(request);
+      const a = authorize(warrant, { tool: FETCH_TOOL, op: request.method.toLowerCase(), resources: [resource], args: {} });
+      if (!a.allow) return { allow: false, code: a.code, message: a.message, detail: { warrant: a.warrantId, level: a.level } };
+    }
+    return this.#routeByLabels(request);
+  }
+
+  received(request: { readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string }, access: 'public' | 'credentialed'): void {
+    if (this.#o.labels === null) return;
+    const host = request.host.includes(':') ? `[${request.host}]` : request.host;
+    const source = `web:page/${request.scheme}://${host}:${request.port}${request.path}`;
+    this.#label = this.#label.join(Label.of([{ source, readers: access === 'public' ? '*' : new Set<string>(), integrity: 'untrusted' }]));
+  }
+
+  /**
+   * A request is a sink whose audience is its URL's `web:<host><path>` (docs/labels.md): whatever
+   * the run has read may ride in its path, query, headers or body, so every atom must be readable
+   * there, or released to it by the warrant. Its control arguments are none: which URL to read is
+   * not an effect on the world, so a run that read untrusted data may still browse.
+   */
+  #routeByLabels(request: { readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string }): AuthorityVerdict {
+    const labels = this.#o.labels;
+    if (labels === null || this.#label.size === 0) return AUTHORITY_ALLOWS;
+    const host = request.host.includes(':') ? `[${request.host}]` : request.host;
+    const audience = webPrincipal(`${request.scheme}://${host}:${request.port}${request.path}`);
+    const decision = checkSink({ tool: FETCH_TOOL, run: this.#label, handles: [], carried: Label.empty(), audience: [audience], controls: [], who: labels.who, rules: labels.rules });
+    if (decision.allow) return AUTHORITY_ALLOWS;
+    return { allow: false, code: decision.code, message: decision.message, detail: labelAuditDetail(decision) as unknown as Readonly<Record<string, unknown>> };
   }
 
   label(): readonly LabelAtom[] | null {

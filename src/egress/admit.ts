@@ -27,7 +27,7 @@ export interface EgressContext extends UsageKey {
   /** Called once, when this context's denial budget (limits.denials) is spent: stop what runs. */
   readonly onDenialsSpent?: (() => void) | undefined;
   /** The run's (or sandbox's) warrant: a request must be granted by it too (policy/authority.ts). */
-  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
+  readonly authority?: Pick<CallAuthority, 'route' | 'received'> | undefined;
 }
 
 export interface AdmitDeps {
@@ -88,6 +88,8 @@ export async function admit(deps: AdmitDeps, ctx: EgressContext, kind: 'request'
     }
     credential = { name: cred.secret, header: cred.header, value: `${cred.prefix}${secret}${cred.suffix}`, secret };
   }
+  // Admitted: what it answers reaches the run, whose label rises with it (private when credentialed).
+  ctx.authority?.received({ scheme: target.scheme, host: target.host, port: target.port, path: target.path }, credential === null ? 'public' : 'credentialed');
   return { ok: true, route, upstream, credential };
 }
 

@@ -55,7 +55,7 @@ export interface GatewayContext {
   /** Called once, when the context's denial budget (limits.denials) is spent: stop what runs. */
   readonly onDenialsSpent?: () => void;
   /** The run's warrant: a request must be granted by it too (policy/authority.ts). */
-  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
+  readonly authority?: Pick<CallAuthority, 'route' | 'received'> | undefined;
 }
 
 export interface GatewayRequest {

@@ -38,7 +38,7 @@ export interface FetchScope {
   readonly sandbox: string;
   readonly run: string;
   readonly policy: CompiledPolicy;
-  readonly authority?: Pick<CallAuthority, 'route'> | undefined;
+  readonly authority?: Pick<CallAuthority, 'route' | 'received'> | undefined;
 }
 
 /** The egress gateway's isolate-tier entry (src/egress/gateway.ts EgressGateway.fetch and release). */

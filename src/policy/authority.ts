@@ -34,6 +34,12 @@ export interface CallAuthority {
   observe(tool: string, args: unknown, result: unknown, verdict: AuthorityVerdict): void;
   /** The warrant's verdict on an egress request (a route is a resource: net:https://host:port/path). */
   route(request: { readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string; readonly method: string }): AuthorityVerdict;
+  /**
+   * An egress request was admitted: what it answers is read by the run, so the run's label joins
+   * an atom for it (`web:page/<url>`, untrusted: the web is no trusted author; readable by anyone
+   * for a plain route, by the run's user alone for a credentialed one, whose answer may be private).
+   */
+  received(request: { readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string }, access: 'public' | 'credentialed'): void;
   /** The run's label now, canonical (for the result and run.ended); null when labels are not kept. */
   label(): readonly LabelAtom[] | null;
 }

@@ -13,5 +13,5 @@ export { LabelStore, type StoreMode } from './store.ts';
 export { HandleTable } from './handles.ts';
 export { Declassifiers, labelAfterRelease, type Declassifier, type DeclassifyRequest } from './declassifiers.ts';
 export { LabelRegistry, type KindLookup } from './registry.ts';
-export { checkSinkCall, recordSinkWrite, labelToolResult } from './resolve.ts';
+export { checkSinkCall, recordSinkWrite, reserveSinkWrite, labelToolResult } from './resolve.ts';
 export { labelAuditDetail, type LabelAuditDetail } from './audit.ts';

@@ -2,7 +2,9 @@
  * The steps around a tool call, in order, for the host bridge to call:
  *   1. before a sink runs: `checkSinkCall` resolves what the call names (audience objects' current
  *      readers, carried objects' current and stored labels, handles in the arguments) and checks;
- *   2. after a sink runs: `recordSinkWrite` stores the content label with what it wrote;
+ *   2. as an allowed sink is about to run: `reserveSinkWrite` joins the content label into the
+ *      object it names (its write may be seen before it returns); after it runs, `recordSinkWrite`
+ *      stores the content label with what it wrote, by the declared mode;
  *   3. after any tool returns: `labelToolResult` labels the result (declaration + store), and the
  *      caller joins it into the run's label.
  * Lookups that fail or find nothing answer restrictively: an audience of everyone, an object
@@ -101,6 +103,23 @@ export function recordSinkWrite(input: {
   if (id === null || id === '') return { source: null, reason: `${input.tool.tool}'s ${stores.id.in} did not hold one id at the declared path` };
   const source = sourceOf(stores.kind, id);
   return { source, label: input.store.write(input.tenant, source, input.content, stores.mode) };
+}
+
+/**
+ * Before an allowed sink's handler runs: joins the content label into what the store keeps for the
+ * object the call names in its arguments. Why: the handler's write can be visible to other runs
+ * before it returns (a store commits, then the handler still works), and a run that reads the
+ * object in that window must get the content's label back; `recordSinkWrite` settles it by the
+ * declared mode after the handler. If the handler then fails, the object keeps the joined label:
+ * more restrictive, never less. An object whose id comes from the result can't be named before.
+ */
+export function reserveSinkWrite(input: { readonly tool: CompiledToolLabels; readonly store: LabelStore; readonly tenant: string; readonly args: unknown; readonly content: Label }): void {
+  const stores = input.tool.sink?.stores ?? null;
+  if (stores?.id.in !== 'argument' || input.content.size === 0) return;
+  const got = extract(stores.id.path, input.args);
+  const id = got.values.length === 1 && !got.malformed ? scalarText(got.values[0]) : null;
+  if (id === null || id === '') return;
+  input.store.write(input.tenant, sourceOf(stores.kind, id), input.content, 'join');
 }
 
 /** The label of a tool's result: what its declaration reveals, joined with what the store kept. */
