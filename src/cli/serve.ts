@@ -9,6 +9,7 @@
 import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
+import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
   readonly host: string;
@@ -41,7 +42,10 @@ export function serveCommand(): Command {
     .action(async (flags: ServeFlags) => {
       // Loaded when serving only: the other commands start without the HTTP stack.
       const { startServer } = await import('../server/serve.ts');
+      // A run's warrant chains to the root keys trusted under $AIRLOCK_HOME/warrants (airlock warrant keygen --trust).
+      const dirs = warrantDirs(process.env);
       const server = await startServer({
+        warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) },
         hostname: flags.host,
         port: count('--port', flags.port, 0, 65_535),
         allowHosts: flags.allowHost,

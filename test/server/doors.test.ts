@@ -3,6 +3,10 @@
 // ran (no run.started in the audit log), not only the status.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateSigningKey } from '../../src/authority/keys.ts';
+import { mintWarrant } from '../../src/authority/mint.ts';
 import { call, rawRequest, testServer } from './helpers.ts';
 
 const RUN = { code: 'export default 6 * 7' };
@@ -133,4 +137,32 @@ test('run errors answer with their code from the one table: a bad policy is 400 
   const none = await call(base, key, 'GET', '/v1/nothing');
   assert.equal(none.status, 404);
   assert.equal((none.json as { error: { code: string } }).error.code, 'NOT_FOUND');
+});
+
+test('a run may carry a warrant: a fetch it does not grant is denied and the server saw nothing of it; a warrant that does not verify refuses the run (control: granted)', async () => {
+  const root = generateSigningKey();
+  await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
+  const seen: string[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const port = (upstream.address() as AddressInfo).port;
+  try {
+    const key = t.key('acme');
+    const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
+    const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+    const body = (path: string, w: string): unknown => ({ code: `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}')).status; } catch (e) { r = e.code; } export default r;`, policy, warrant: w });
+    const granted = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', warrant));
+    assert.equal((granted.json as { result: unknown }).result, 200, JSON.stringify(granted.json));
+    const denied = await call(t.server.url, key, 'POST', '/v1/runs', body('/secret', warrant));
+    assert.equal((denied.json as { result: unknown }).result, 'WARRANT_DENIED');
+    const forged = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', `${warrant.slice(0, -4)}AAAA`));
+    assert.equal(forged.status, 401);
+    assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID');
+    assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
+  } finally {
+    upstream.close();
+  }
 });
