@@ -30,6 +30,9 @@ function checked(name: string, value: string | undefined, where: string): string
  * @example
  *   new EgressGateway({ audit, secrets: secretsFromEnv({ github: 'GITHUB_TOKEN' }) })
  */
+/** No secrets at all: every credentialed route fails with SECRET_UNAVAILABLE. */
+export const NO_SECRETS: SecretSource = Object.freeze({ get: () => undefined });
+
 export function secretsFromEnv(names: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): SecretSource {
   for (const name of Object.keys(names)) {
     if (!SECRET_NAME.test(name)) throw new AirlockError('SECRET_UNAVAILABLE', `"${name}" is not a secret name: use letters, digits and _`);

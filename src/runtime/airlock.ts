@@ -2,17 +2,13 @@
  * createAirlock(): the library's front door. One Airlock holds the tiers, the audit sink and the
  * host's tool handlers; every front end (CLI, server, MCP) goes through `run()` or `sandbox()`.
  */
-import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
-import { DurableAuditSink } from '../audit/durable-sink.ts';
-import { SqliteAuditStore } from '../audit/sqlite-store.ts';
-import { checkpointingFor, type CheckpointSettings } from '../audit/checkpoint-config.ts';
-import { CheckpointedStore } from '../audit/checkpointed-store.ts';
+import { defaultAuditSink } from '../audit/default-sink.ts';
 import type { ContainerSandbox } from '../container/index.ts';
 import { EgressGateway } from '../egress/gateway.ts';
-import type { SecretSource } from '../egress/secrets.ts';
-import { AirlockError, toAirlockError } from '../core/errors.ts';
+import { NO_SECRETS } from '../egress/secrets.ts';
+import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { RunResult, Tier, TierResult } from '../core/result.ts';
 import { compilePolicy, documentKey, type CompiledPolicy } from '../policy/compile.ts';
@@ -27,7 +23,7 @@ import { ContainerRunTier } from './container-run-tier.ts';
 import { DenialTap } from './denials.ts';
 import { IsolateRunTier, type PreparedIsolateRun } from './isolate-run-tier.ts';
 import { ManagedContainer } from './managed-container.ts';
-import { DESTROYED_BY_OWNER, runEnded, runStarted, type RunStarted } from './run-events.ts';
+import { DESTROYED_BY_OWNER, refusedStarted, runEnded, type RunStarted } from './run-events.ts';
 import type { Prepared, RunInput, RunTier } from './tier.ts';
 import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
 import { chooseTier } from './tier-choice.ts';
@@ -35,23 +31,10 @@ import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts'
 import type { ReapReport } from './reaper.ts';
 import { Supervisor, type SandboxLease } from './supervisor.ts';
 import { ToolCatalog } from './tool-catalog.ts';
-import { AuthorityHost } from './authority-host.ts';
-import type { CallAuthority } from '../policy/authority.ts';
-import type { RunAuthority } from '../authority/run-authority.ts';
+import { AuthorityHost, withLabel } from './authority-host.ts';
 import { SubrunDoor, type SubrunHost, type SubrunParent } from './subrun.ts';
 
 export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
-
-const NO_SECRETS: SecretSource = { get: () => undefined };
-
-/**
- * The run.started of a run its tier refused to prepare: the code as given (WebAssembly bytes as
- * base64, as a prepared module keeps them) and its hash.
- */
-function refusedStarted(input: RunInput, tier: Tier): RunStarted {
-  const code = input.language === 'wasm' && typeof input.code !== 'string' ? Buffer.from(input.code).toString('base64') : input.code;
-  return runStarted({ ...input, code }, tier, input.tierReason);
-}
 
 export interface Airlock extends AsyncDisposable {
   /** Runs one request in a one-shot sandbox. Never rejects: every failure is a coded RunResult. */
@@ -70,19 +53,6 @@ export interface Airlock extends AsyncDisposable {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   close(): Promise<void>;
-}
-
-/** The SQLite log at <home>/audit.db, checkpointed with a key and a witness outside `home`. */
-function defaultAuditSink(home: string, settings: CheckpointSettings | undefined): AuditSink {
-  // The key is loaded (or made) before the database is opened, so a refused key leaves nothing open.
-  const checkpointing = checkpointingFor({ home, env: process.env, ...(settings === undefined ? {} : { settings }) });
-  return new DurableAuditSink(new CheckpointedStore(SqliteAuditStore.open({ path: join(home, 'audit.db') }), checkpointing));
-}
-
-/** The run's label, when it keeps one, in its result (and so in run.ended). */
-function withLabel(result: TierResult, authority: CallAuthority | null): TierResult {
-  const label = authority?.label() ?? null;
-  return label === null ? result : { ...result, label };
 }
 
 class AirlockImpl implements Airlock, SandboxHost {
@@ -215,27 +185,13 @@ class AirlockImpl implements Airlock, SandboxHost {
     return result;
   }
 
-  /**
-   * A run's warrant is verified before anything of it is made: a refused warrant (invalid, expired,
-   * revoked, an untrusted key) is a decision on the record, and the run never starts.
-   */
-  #authorityFor(run: Parameters<AuthorityHost['forRun']>[0]): RunAuthority | null {
-    try {
-      return this.#authority.forRun(run);
-    } catch (error) {
-      const refused = toAirlockError(error, 'WARRANT_INVALID');
-      this.audit.append({ kind: 'decision', tenant: run.tenant, sandbox: run.sandbox, run: run.id, door: 'tool', subject: 'warrant', allow: false, reason: refused.code, detail: { message: refused.message.slice(0, 512) } });
-      throw refused;
-    }
-  }
-
   /** A top-level run's delegation door: its sub-runs go through `#oneShot` like any run. */
   #delegation(run: Pick<SubrunParent, 'tenant' | 'run' | 'sandbox' | 'policy' | 'authority'>): Pick<RunInput, 'delegation' | 'budget' | 'lane'> {
     const budget = { spent: 0 };
     const host: SubrunHost = {
       audit: this.audit,
       authority: (child) => {
-        const made = this.#authorityFor({ ...child, delegation: 'granted' });
+        const made = this.#authority.forRun({ ...child, delegation: 'granted' });
         if (made === null) throw new AirlockError('INTERNAL', 'a sub-run got no authority');
         return made;
       },
@@ -368,7 +324,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       const [id, sandbox] = [newId('run'), newId('sbx')];
       // Sub-runs are an isolate-tier door, granted by policy.limits.subruns (runtime/subrun.ts).
       const delegating = tier === 'isolate' && policy.limits.subruns > 0;
-      const authority = this.#authorityFor({ tenant, sandbox, id, warrant: req.warrant, delegation: delegating ? 'granted' : 'none' });
+      const authority = this.#authority.forRun({ tenant, sandbox, id, warrant: req.warrant, delegation: delegating ? 'granted' : 'none' });
       const input: RunInput = {
         id,
         tenant,

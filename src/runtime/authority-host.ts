@@ -16,7 +16,9 @@
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { AuditSink } from '../audit/event.ts';
-import { AirlockError } from '../core/errors.ts';
+import type { TierResult } from '../core/result.ts';
+import type { CallAuthority } from '../policy/authority.ts';
+import { AirlockError, toAirlockError } from '../core/errors.ts';
 import { WarrantCache } from '../authority/cache.ts';
 import { compileFlowRules, HandleTable, Label, LabelRegistry, LabelStore, NO_FLOW_RULES, runPrincipals, type FlowLevel, type FlowRules, type KindLookup } from '../authority/labels/index.ts';
 import type { FlowDoc } from '../authority/payload.ts';
@@ -99,6 +101,20 @@ export class AuthorityHost implements Disposable {
   }
 
   /**
+   * A run's warrant is verified before anything of it is made: a refused warrant (invalid, expired,
+   * revoked, an untrusted key) is a decision on the record, and the run never starts.
+   */
+  #verifyRecorded(token: string, run: { readonly tenant: string; readonly sandbox: string; readonly id: string }): VerifiedWarrant {
+    try {
+      return this.#verify(token, run.tenant, Date.now());
+    } catch (error) {
+      const refused = toAirlockError(error, 'WARRANT_INVALID');
+      this.#audit.append({ kind: 'decision', tenant: run.tenant, sandbox: run.sandbox, run: run.id, door: 'tool', subject: 'warrant', allow: false, reason: refused.code, detail: { message: refused.message.slice(0, 512) } });
+      throw refused;
+    }
+  }
+
+  /**
    * The authority of one run, or null when it has neither a warrant nor labels to keep nor
    * sub-runs to hold handles of. A sub-run starts from its parent's label (`start`).
    */
@@ -110,7 +126,7 @@ export class AuthorityHost implements Disposable {
     readonly start?: Label | undefined;
     readonly delegation?: 'granted' | 'none';
   }): RunAuthority | null {
-    const warrant = run.warrant === undefined ? null : this.#verify(run.warrant, run.tenant, Date.now());
+    const warrant = run.warrant === undefined ? null : this.#verifyRecorded(run.warrant, run);
     if (warrant === null && this.#registry === null && run.delegation !== 'granted') return null;
     const rules: FlowRules = warrant === null ? NO_FLOW_RULES : compileFlowRules(warrant.levels.map((l) => flowLevel(l.payload.flow)));
     const labels =
@@ -123,4 +139,10 @@ export class AuthorityHost implements Disposable {
   [Symbol.dispose](): void {
     this.#store?.[Symbol.dispose]();
   }
+}
+
+/** The run's label, when it keeps one, in its result (and so in run.ended). */
+export function withLabel(result: TierResult, authority: CallAuthority | null): TierResult {
+  const label = authority?.label() ?? null;
+  return label === null ? result : { ...result, label };
 }

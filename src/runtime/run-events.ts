@@ -50,6 +50,15 @@ export function runStarted(run: RunOf, tier: Tier, tierReason: string): RunStart
   };
 }
 
+/**
+ * The run.started of a run its tier refused to prepare: the code as given (WebAssembly bytes as
+ * base64, as a prepared module keeps them) and its hash.
+ */
+export function refusedStarted(input: RunOf & { readonly tierReason: string }, tier: Tier): RunStarted {
+  const code = input.language === 'wasm' && typeof input.code !== 'string' ? Buffer.from(input.code).toString('base64') : input.code;
+  return runStarted({ ...input, code }, tier, input.tierReason);
+}
+
 export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Pick<TierResult, 'id' | 'status' | 'error' | 'usage' | 'label'>): RunEnded {
   return { kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage, ...(result.label === undefined ? {} : { label: [...result.label] }) };
 }
