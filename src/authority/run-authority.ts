@@ -93,12 +93,21 @@ export class RunAuthority implements CallAuthority {
       const detail = labelAuditDetail(decision) as unknown as Readonly<Record<string, unknown>>;
       return { allow: false, code: decision.code, message: decision.message, detail };
     }
-    // The content's label, as checked, is what a sink's write is stored with: joined in now (with
-    // the arguments as the handler will see them: handles replaced), as the handler's write may be
-    // seen before it returns, and settled by the declared mode in observe.
-    const compiled = labels.registry.tool(tool);
-    if (compiled !== undefined) reserveSinkWrite({ tool: compiled, store: labels.store, tenant: this.#o.tenant, args, content: decision.content });
+    // The content's label, as checked, is what a sink's write is stored with (commit, observe).
     return withArgs({ allow: true, ticket: decision.content });
+  }
+
+  /**
+   * The call was allowed (policy and authority) and its handler runs now: a sink's content label
+   * is joined into the object its arguments name before the handler's write can be seen, and
+   * settled by the declared mode in observe. Not in `judge`: a call the policy still refuses (its
+   * arguments fail their schema) must leave no label behind.
+   */
+  commit(tool: string, args: unknown, verdict: AuthorityVerdict): void {
+    const labels = this.#o.labels;
+    const compiled = labels?.registry.tool(tool);
+    if (labels == null || compiled === undefined || !verdict.allow || !(verdict.ticket instanceof Label)) return;
+    reserveSinkWrite({ tool: compiled, store: labels.store, tenant: this.#o.tenant, args, content: verdict.ticket });
   }
 
   /**

@@ -213,6 +213,7 @@ export class ToolBridgeHost {
     audit.append({ kind: 'decision', tenant, sandbox, run, door: 'tool', subject: boundedText(name, 128), allow: true, reason: decision.code, ...authorityDetail(authority) });
     const handler = this.#scope.handlers[name];
     if (handler === undefined) return this.#fail('TOOL_FAILED', `the host has no handler for "${name}"`);
+    if (authority !== undefined && judged !== undefined) authority.commit(name, args, judged);
     const controller = new AbortController();
     const ms = policy.limits.toolMs;
     let timer: NodeJS.Timeout | undefined;

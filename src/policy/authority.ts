@@ -30,6 +30,8 @@ export interface CallAuthority {
   readonly warrant: { readonly id: string; readonly chainHash: string } | null;
   /** The warrant's and the labels' verdict on a tool call the policy allows. */
   judge(tool: string, args: unknown): Promise<AuthorityVerdict>;
+  /** The call was allowed and its handler runs now (`args` as the handler gets them). */
+  commit(tool: string, args: unknown, verdict: AuthorityVerdict): void;
   /** The tool returned `result`: the run's label joins what it revealed (and a sink's write is stored with its label). */
   observe(tool: string, args: unknown, result: unknown, verdict: AuthorityVerdict): void;
   /** The warrant's verdict on an egress request (a route is a resource: net:https://host:port/path). */

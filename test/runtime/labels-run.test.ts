@@ -27,6 +27,7 @@ function world(): { outbox: { to: string[]; body: string }[]; payments: Payment[
   const thread = { id: 't1', messages: [{ from: ANN, to: [ME, BOB], body: 'revenue is 4.2M, do not share' }] };
   const outbox: { to: string[]; body: string }[] = [];
   const payments: Payment[] = [];
+  const notes = new Map<string, string>();
   const tools = {
     'mail.read': {
       handler: () => thread,
@@ -48,6 +49,20 @@ function world(): { outbox: { to: string[]; body: string }[]; payments: Payment[
       operation: 'fetch',
       labels: { reveals: [{ kind: 'web:page', id: 'url', readers: ['$public'], authors: ['$external'] }] },
     },
+    'notes.write': {
+      handler: (a: unknown) => {
+        const { id, text } = a as { id: string; text: string };
+        notes.set(id, text);
+        return { id };
+      },
+      operation: 'write',
+      labels: { reveals: [], sink: { audience: [], control: [], stores: { kind: 'notes:note', id: { argument: 'id' }, mode: 'replace' } } },
+    },
+    'notes.read': {
+      handler: (a: unknown) => ({ id: (a as { id: string }).id, text: notes.get((a as { id: string }).id) ?? '' }),
+      operation: 'read',
+      labels: { reveals: [{ kind: 'notes:note', id: 'id', readers: ['$public'], authors: ['$user'] }] },
+    },
     'pay.send': {
       handler: (a: unknown) => {
         payments.push(a as Payment);
@@ -60,7 +75,14 @@ function world(): { outbox: { to: string[]; body: string }[]; payments: Payment[
   const any = { type: 'object' };
   const policy: PolicyDocument = {
     version: 1,
-    tools: { 'mail.read': { operation: 'read', args: any }, 'mail.send': { operation: 'send', args: any }, 'web.get': { operation: 'fetch', args: any }, 'pay.send': { operation: 'pay', args: any } },
+    tools: {
+      'mail.read': { operation: 'read', args: any },
+      'mail.send': { operation: 'send', args: any },
+      'web.get': { operation: 'fetch', args: any },
+      'pay.send': { operation: 'pay', args: any },
+      'notes.write': { operation: 'write', args: { type: 'object', properties: { id: { type: 'string' }, text: { type: 'string' } }, required: ['id', 'text'], additionalProperties: false } },
+      'notes.read': { operation: 'read', args: any },
+    },
   };
   return { outbox, payments, tools, policy };
 }
@@ -130,4 +152,19 @@ test("a web page the run read can't choose a payment's recipient, unless the war
     w.payments.map((p) => p.recipient),
     ['IBAN-LANDLORD', 'IBAN-LANDLORD', 'IBAN-EVIL'],
   );
+});
+
+test("a sink call the policy refuses (its arguments fail their schema) leaves no label on the object it named; an allowed one does", async () => {
+  const w = world();
+  await using airlock = airlockFor(w);
+  const sendNote = guest(`const n = await tools.notes.read({ id: 'n1' }); await tools.mail.send({ to: [${JSON.stringify(EVE)}], body: n.text })`);
+  // The refused write names n1 after reading the thread; the schema refuses it (a number for text).
+  const refusedWrite = guest("const t = await tools.mail.read({ threadId: 't1' }); await tools.notes.write({ id: 'n1', text: 42 })");
+  assert.equal((await airlock.run({ tenant: 'acme', code: refusedWrite, policy: w.policy })).result, 'TOOL_ARGS_INVALID');
+  assert.equal((await airlock.run({ tenant: 'acme', code: sendNote, policy: w.policy })).result, 'done', 'n1 carries nothing of the thread');
+  // Control: an allowed write stores the thread's label with n1, and a later run can't send it out.
+  const write = guest("const t = await tools.mail.read({ threadId: 't1' }); await tools.notes.write({ id: 'n1', text: t.messages[0].body })");
+  assert.equal((await airlock.run({ tenant: 'acme', code: write, policy: w.policy })).result, 'done');
+  assert.equal((await airlock.run({ tenant: 'acme', code: sendNote, policy: w.policy })).result, 'LABEL_CONFIDENTIALITY');
+  assert.deepEqual(w.outbox.map((m) => m.body), [''], 'only the empty note went out');
 });
