@@ -87,10 +87,13 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
   // a CPU on a busy host has spent wall time, not CPU, and is not stopped for CPU.
   const guard: SliceGuard = {
     begin: () => {
-      sample();
-      const spentUs = Number(state.cpuNs) / 1e3;
-      control.backstop.sliceBegins(spentUs, Number(cpuLimitNs - state.cpuNs) / 1e3 + CPU_SAMPLE_MS * 1000);
-      if (!isolate.isDisposed) state.slice = { ivm: isolate.cpuTime, thread: threadCpuNs() };
+      // One read of the isolate's clock serves both the run's CPU so far and the slice's start.
+      if (!isolate.isDisposed) {
+        const ivm = isolate.cpuTime;
+        if (state.bound !== null) state.cpuNs = ivm - state.bound - state.waitNs;
+        state.slice = { ivm, thread: threadCpuNs() };
+      }
+      control.backstop.sliceBegins(Number(state.cpuNs) / 1e3, Number(cpuLimitNs - state.cpuNs) / 1e3 + CPU_SAMPLE_MS * 1000);
       return job.limits.wallMs - (performance.now() - started);
     },
     end: () => {
