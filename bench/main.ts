@@ -8,6 +8,7 @@ import { benchLabels } from './labels.ts';
 import { benchMcp } from './mcp.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
+import { judgeTargets, printTargets } from './targets.ts';
 import { benchWarrant } from './warrant.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
@@ -33,5 +34,9 @@ for (const [name, run] of Object.entries(suites)) {
   process.stderr.write(`bench: ${name}…\n`);
   Object.assign(figures, await run());
 }
-if (json) process.stdout.write(`${JSON.stringify(figures)}\n`);
-else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);
+const targets = judgeTargets(figures);
+if (json) process.stdout.write(`${JSON.stringify({ ...figures, targets })}\n`);
+else {
+  for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);
+  printTargets(targets, (line) => process.stdout.write(line));
+}
