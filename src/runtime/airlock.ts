@@ -121,11 +121,14 @@ class AirlockImpl implements Airlock, SandboxHost {
     const policy = this.#compile(options.policy ?? DENY_ALL, tenant);
     await this.#supervisor.ready();
     if (this.#inFlight.stopping()) throw new AirlockError('SANDBOX_CLOSED', 'this airlock was closed while the sandbox was being made: create a new one');
-    const lease = this.#supervisor.admit({ id: newId('sbx'), tenant, tier, policy });
+    const id = newId('sbx');
+    // Its warrant is verified before anything of it is made (a refusal is recorded), and again at each run.
+    const authority = this.#authority.forRun({ tenant, sandbox: id, id, warrant: options.warrant });
+    const lease = this.#supervisor.admit({ id, tenant, tier, policy });
     if (tier === 'container') {
       let managed: ManagedContainer;
       try {
-        managed = await this.#makeContainer(tenant, lease, policy);
+        managed = await this.#makeContainer(tenant, lease, policy, authority);
       } catch (error) {
         lease.end();
         throw error;
@@ -137,20 +140,21 @@ class AirlockImpl implements Airlock, SandboxHost {
       lease.arm(() => managed.destroy());
       return managed;
     }
-    const sandbox = new Sandbox({ id: lease.id, tenant, tier, policy, host: this });
+    const sandbox = new Sandbox({ id: lease.id, tenant, tier, policy, host: this, warrant: options.warrant });
     this.audit.append({ kind: 'sandbox.created', tenant, sandbox: sandbox.id, tier, policyHash: policy.hash });
     lease.arm(() => sandbox.destroy());
     return sandbox;
   }
 
   /** Makes a container sandbox for `lease` and records it; destroying it records that and ends the lease. */
-  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy): Promise<ManagedContainer> {
+  async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy, authority: ReturnType<AuthorityHost['forRun']>): Promise<ManagedContainer> {
     const tier = this.#containerTier;
-    const box = await tier.create({ tenant, sandbox: lease.id, policy });
+    const box = await tier.create({ tenant, sandbox: lease.id, policy, authority });
     const managed = ManagedContainer.created({
       box: box.sandbox,
       lease,
       policy,
+      authority,
       audit: this.audit,
       track: (work) => this.#inFlight.track(work),
       remove: async () => {
@@ -218,7 +222,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     try {
       const options = checkRunOptions(given);
       if (!sandbox.open || this.#closed) throw new AirlockError('SANDBOX_CLOSED', `sandbox ${sandbox.id} was destroyed: create a new one`);
-      const authority = this.#authority.forRun({ tenant, sandbox: sandbox.id, id });
+      const authority = this.#authority.forRun({ tenant, sandbox: sandbox.id, id, warrant: sandbox.warrant });
       const input: RunInput = { id, tenant, sandbox: sandbox.id, policy, code, language: options.language ?? 'js', input: options.input, resultSchema: options.resultSchema, tierReason: SANDBOX_TIER, authority };
       let run: PreparedIsolateRun;
       try {

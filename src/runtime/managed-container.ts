@@ -11,6 +11,7 @@ import { checkExecOptions } from '../container/exec-options.ts';
 import { RUN_ID } from '../container/launch.ts';
 import { AirlockError, codeInfo, toAirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
+import type { CallAuthority } from '../policy/authority.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import { SANDBOX_TIER } from './failed-result.ts';
 import { DESTROYED_BY_OWNER, execCode, runEnded, runStarted, sha256, type RunStarted } from './run-events.ts';
@@ -55,6 +56,8 @@ export interface ManagedContainerInit {
   readonly track: <T>(work: Promise<T>) => Promise<T>;
   /** Destroys the tier's sandbox and releases what went with it (its egress socket). */
   readonly remove: () => Promise<void>;
+  /** The sandbox's warrant and label for its whole life (its egress is checked by it); recorded on each exec. */
+  readonly authority: CallAuthority | null;
 }
 
 /**
@@ -92,7 +95,7 @@ export class ManagedContainer implements ContainerSandbox {
     checkArgv(argv);
     const options = checkExecOptions(given);
     const id = newId('run');
-    const started = runStarted({ id, tenant: this.tenant, sandbox: this.id, policy: this.#init.policy, code: execCode(argv, this.#written), language: 'argv' }, 'container', SANDBOX_TIER);
+    const started = runStarted({ id, tenant: this.tenant, sandbox: this.id, policy: this.#init.policy, code: execCode(argv, this.#written), language: 'argv', authority: this.#init.authority }, 'container', SANDBOX_TIER);
     this.#written.clear();
     return this.#init.lease.run(started, () => recordedExec(this.#init.audit, this.#init.box, started, argv, options));
   }

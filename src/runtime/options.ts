@@ -54,6 +54,11 @@ export interface SandboxOptions {
   readonly tenant?: string;
   readonly tier?: Tier;
   readonly policy?: PolicyDocument;
+  /**
+   * A warrant every run and exec of the sandbox acts under, for its whole life: verified when the
+   * sandbox is made (a refused one makes nothing), and at each tool call and egress request after.
+   */
+  readonly warrant?: string;
 }
 
 export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'container' };
@@ -115,6 +120,7 @@ const sandboxOptionsSchema = z.strictObject({
   tenant: z.string().optional(),
   tier: z.enum(['isolate', 'container']).optional(),
   policy: z.unknown().optional(),
+  warrant: z.string().min(1).optional(),
 });
 
 const runOptionsSchema = z.strictObject({
@@ -128,7 +134,7 @@ export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockO
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {
-  return checkOptions(sandboxOptionsSchema, given, 'sandbox options', "tenant, tier ('isolate' or 'container'), policy");
+  return checkOptions(sandboxOptionsSchema, given, 'sandbox options', "tenant, tier ('isolate' or 'container'), policy, warrant");
 }
 
 export function checkRunOptions(given: SandboxRunOptions | undefined): SandboxRunOptions {

@@ -22,15 +22,18 @@ export class Sandbox {
   readonly tenant: string;
   readonly tier: Tier;
   readonly policy: CompiledPolicy;
+  /** The warrant each of its runs acts under (verified again at each run: it may have expired or been revoked). */
+  readonly warrant: string | undefined;
   readonly #host: SandboxHost;
   #open = true;
 
-  constructor(init: { id: string; tenant: string; tier: Tier; policy: CompiledPolicy; host: SandboxHost }) {
+  constructor(init: { id: string; tenant: string; tier: Tier; policy: CompiledPolicy; host: SandboxHost; warrant?: string | undefined }) {
     this.id = init.id;
     this.tenant = init.tenant;
     this.tier = init.tier;
     this.policy = init.policy;
     this.#host = init.host;
+    this.warrant = init.warrant;
   }
 
   get open(): boolean {

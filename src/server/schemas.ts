@@ -51,6 +51,7 @@ export const sandboxBodySchema = z
   .strictObject({
     tier: z.literal('container').optional().openapi({ description: 'Sandboxes over HTTP are container workbenches; one-shot isolate runs go to /v1/runs.' }),
     policy: policyDocumentSchema.optional(),
+    warrant: z.string().min(1).max(65_536).optional().openapi({ description: "A warrant token the sandbox acts under for its whole life: its egress must be granted by it too (verified at creation and at each request)." }),
   })
   .openapi('SandboxRequest');
 

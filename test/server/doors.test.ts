@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateSigningKey } from '../../src/authority/keys.ts';
 import { mintWarrant } from '../../src/authority/mint.ts';
-import { call, rawRequest, testServer } from './helpers.ts';
+import { call, rawRequest, readEvents, startCommand, testServer } from './helpers.ts';
 
 const RUN = { code: 'export default 6 * 7' };
 
@@ -162,6 +162,40 @@ test('a run may carry a warrant: a fetch it does not grant is denied and the ser
     assert.equal(forged.status, 401);
     assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID');
     assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
+  } finally {
+    upstream.close();
+  }
+});
+
+test("a sandbox may carry a warrant for its whole life: its exec's request the warrant does not grant never reaches the server; a forged one makes no sandbox (control: granted)", async () => {
+  const root = generateSigningKey();
+  await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
+  const seen: string[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const port = (upstream.address() as AddressInfo).port;
+  try {
+    const key = t.key('acme');
+    const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
+    const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+    const forged = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant: `${warrant.slice(0, -4)}AAAA` });
+    assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID', JSON.stringify(forged.json));
+    assert.deepEqual((await call(t.server.url, key, 'GET', '/v1/sandboxes')).json, { sandboxes: [] }, 'nothing was made');
+    const made = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    const id = (made.json as { id: string }).id;
+    // The command's stream ends with its result; its stdout is curl's status code.
+    const status = async (path: string): Promise<string> => {
+      const events = await readEvents(await startCommand(t.server.url, key, id, { argv: ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`] }));
+      return (JSON.parse(events.at(-1)?.data ?? '{}') as { stdout?: string }).stdout ?? JSON.stringify(events);
+    };
+    assert.equal(await status('/public/a'), '200', 'control: granted');
+    assert.equal(await status('/secret'), '403', 'refused by the warrant');
+    assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
+    await call(t.server.url, key, 'DELETE', `/v1/sandboxes/${id}`);
   } finally {
     upstream.close();
   }

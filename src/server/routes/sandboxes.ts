@@ -118,7 +118,7 @@ export function sandboxRoutes(app: App, parts: RouteParts): void {
 
   app.openapi(create, async (c) => {
     const body = c.req.valid('json');
-    const box = await airlock.sandbox({ tier: 'container', tenant: c.var.caller.tenant, ...(body.policy === undefined ? {} : { policy: body.policy }) });
+    const box = await airlock.sandbox({ tier: 'container', tenant: c.var.caller.tenant, ...(body.policy === undefined ? {} : { policy: body.policy }), ...(body.warrant === undefined ? {} : { warrant: body.warrant }) });
     // Durable before the answer, so the tenant's audit shows the sandbox it was just given.
     await airlock.audit.flush();
     return c.json(describe(box.id, sandboxes.add(box)), 201);
