@@ -12,6 +12,7 @@ import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { TENANT_ID } from '../core/tenant.ts';
 import { createAirlock } from '../runtime/airlock.ts';
+import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 import { policyFromFlags } from './run-input.ts';
 
 export interface HttpFlags {
@@ -63,7 +64,9 @@ export function mcpCommand(): Command {
       const transport = transportFrom(flags);
       // Loaded when serving MCP only: the other commands start without the MCP stack.
       const { startMcp } = await import('../mcp/serve.ts');
-      const airlock = createAirlock();
+      // A call's warrant (in its _meta) chains to the root keys trusted under $AIRLOCK_HOME/warrants.
+      const dirs = warrantDirs(process.env);
+      const airlock = createAirlock({ warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) } });
       let mcp;
       try {
         mcp = await startMcp({ airlock, policy, tenant: flags.tenant, transport, codeMode: flags.codeMode === true ? 'on' : 'off', sandboxesPerSession: count('--sandboxes', flags.sandboxes, 1, 64) });

@@ -17,6 +17,7 @@ import type { PolicyDocument } from '../policy/schema.ts';
 import type { Airlock } from '../runtime/airlock.ts';
 import type { SessionSandboxes } from './session-sandboxes.ts';
 import { dataResult, errorResult } from './tool-result.ts';
+import { warrantFromMeta } from './warrant-meta.ts';
 
 export interface McpScope {
   readonly airlock: Airlock;
@@ -67,8 +68,11 @@ export function registerAirlockTools(server: McpServer, scope: McpScope, session
       }),
       annotations: annotations({ readOnlyHint: false, destructiveHint: toolsWrite, idempotentHint: false, openWorldHint: openWorld }),
     },
-    ({ code, language, input }) =>
-      answering(async () => runAnswer(await airlock.run({ tier: 'isolate', tenant, policy, code, language: language ?? 'js', ...(input === undefined ? {} : { input }) }))),
+    ({ code, language, input }, ctx) =>
+      answering(async () => {
+        const warrant = warrantFromMeta(ctx.mcpReq._meta);
+        return runAnswer(await airlock.run({ tier: 'isolate', tenant, policy, code, language: language ?? 'js', ...(input === undefined ? {} : { input }), ...(warrant === undefined ? {} : { warrant }) }));
+      }),
   );
 
   server.registerTool(
@@ -79,10 +83,11 @@ export function registerAirlockTools(server: McpServer, scope: McpScope, session
       inputSchema: z.strictObject({}),
       annotations: annotations({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: openWorld }),
     },
-    () =>
+    (_args, ctx) =>
       answering(async () => {
+        const warrant = warrantFromMeta(ctx.mcpReq._meta);
         session.admit();
-        const box = await airlock.sandbox({ tier: 'container', tenant, policy });
+        const box = await airlock.sandbox({ tier: 'container', tenant, policy, ...(warrant === undefined ? {} : { warrant }) });
         await session.add(box);
         return dataResult({ sandbox: box.id });
       }),

@@ -11,6 +11,8 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { registerAirlockTools, type McpScope } from './airlock-tools.ts';
 import type { CodeMode } from './code-mode.ts';
 import { SessionSandboxes } from './session-sandboxes.ts';
+import { errorResult } from './tool-result.ts';
+import { warrantFromMeta } from './warrant-meta.ts';
 
 export interface McpServerSettings {
   readonly sandboxesPerSession: number;
@@ -29,8 +31,13 @@ export function airlockMcpServer(scope: McpScope, settings: McpServerSettings): 
   const mode = settings.codeMode;
   if (mode !== undefined) {
     const { execute, typescriptApi } = mode;
-    server.registerTool(execute.name, { title: execute.title, description: execute.description, inputSchema: execute.inputSchema, annotations: execute.annotations }, (args) =>
-      mode.runExecute(args as Parameters<CodeMode['runExecute']>[0]),
+    server.registerTool(execute.name, { title: execute.title, description: execute.description, inputSchema: execute.inputSchema, annotations: execute.annotations }, async (args, ctx) => {
+      try {
+        return await mode.runExecute(args as Parameters<CodeMode['runExecute']>[0], warrantFromMeta(ctx.mcpReq._meta));
+      } catch (error) {
+        return errorResult(error);
+      }
+    },
     );
     server.registerTool(typescriptApi.name, { title: typescriptApi.title, description: typescriptApi.description, inputSchema: typescriptApi.inputSchema, annotations: typescriptApi.annotations }, () =>
       mode.runTypescriptApi(),
