@@ -110,6 +110,12 @@ export class SqliteAuditStore implements AuditStore {
     return records;
   }
 
+  /** Resolves once every append so far is on disk (what a 'batched' append did not wait for). */
+  async sync(): Promise<void> {
+    if (this.#db === null) throw closed(this.path);
+    await this.#sync.syncAll();
+  }
+
   /**
    * SQLite's check of every page and index of the file (`PRAGMA quick_check`): what `airlock
    * audit verify` runs besides the chain walk. Null when sound, else what SQLite found.

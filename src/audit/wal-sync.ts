@@ -93,6 +93,11 @@ export class WalSync {
     return Promise.resolve();
   }
 
+  /** Resolves once every commit made so far is on disk (at once in 'durable' mode, where each waited). */
+  syncAll(): Promise<void> {
+    return this.#syncTo(this.#commits);
+  }
+
   /** Syncs every commit made so far, then closes the descriptor. Call before closing the database. */
   async close(): Promise<void> {
     if (this.#timer !== null) clearTimeout(this.#timer);

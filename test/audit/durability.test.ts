@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import type { Checkpoint } from '../../src/audit/checkpoint.ts';
+import type { CheckpointWitness } from '../../src/audit/checkpoint-witness.ts';
+import { CheckpointedStore } from '../../src/audit/checkpointed-store.ts';
 import { DurableAuditSink } from '../../src/audit/durable-sink.ts';
 import type { AuditEventBody, AuditSink } from '../../src/audit/event.ts';
 import { SqliteAuditStore } from '../../src/audit/sqlite-store.ts';
@@ -25,6 +29,8 @@ const CHILD = join(import.meta.dirname, 'durability-child.ts');
 class ObservedDisk {
   syncs = 0;
   covered = 0;
+  /** True while a held flush waits for release(). */
+  waiting = false;
   /** Resolves the held first flush (see `holdFirst`). */
   release: () => void = () => undefined;
   readonly #reader: DatabaseSync;
@@ -45,7 +51,11 @@ class ObservedDisk {
     const seq = Number(row?.['seq']);
     const held = this.#held;
     this.#held = null;
-    if (held !== null) await held;
+    if (held !== null) {
+      this.waiting = true;
+      await held;
+      this.waiting = false;
+    }
     await new Promise<void>((resolve, reject) => fdatasync(fd, (e) => (e === null ? resolve() : reject(e))));
     this.syncs += 1;
     if (seq > this.covered) this.covered = seq;
@@ -223,6 +233,58 @@ for (const mode of ['batched', 'durable'] as const) {
       assert.equal((await store.query({ sandbox: 'sbx_never_flushed' })).length, 0);
     } finally {
       await store.close();
+    }
+  });
+}
+
+/** A witness that keeps checkpoints in memory, for the test to look at. */
+class ListWitness implements CheckpointWitness {
+  readonly name = 'list';
+  readonly kept: Checkpoint[] = [];
+  publish(cp: Checkpoint): Promise<void> {
+    this.kept.push(cp);
+    return Promise.resolve();
+  }
+  latest(): Promise<Checkpoint | null> {
+    return Promise.resolve(this.kept.at(-1) ?? null);
+  }
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  assert.ok(check(), `never: ${what}`);
+}
+
+for (const mode of ['batched', 'durable'] as const) {
+  test(`${mode}: a signed checkpoint covers only records already on disk (a power loss can't leave one the log contradicts)`, async () => {
+    const path = join(mkdtempSync(join(root, `cp-${mode}-`)), 'audit.db');
+    await SqliteAuditStore.open({ path }).close();
+    const disk = new ObservedDisk(path);
+    const witness = new ListWitness();
+    const store = new CheckpointedStore(SqliteAuditStore.open({ path, durability: mode, fdatasync: disk.fdatasync }), { ...generateKeyPairSync('ed25519'), witnesses: [witness], everyRecords: 1 });
+    const sink = new DurableAuditSink(store);
+    try {
+      sink.append({ kind: 'sandbox.destroyed', tenant: 'acme', sandbox: 'sbx_warm', reason: 'first' });
+      await sink.flush();
+      await until('the first checkpoint', () => witness.kept.length === 1);
+      disk.holdFirst();
+      sink.append({ kind: 'sandbox.destroyed', tenant: 'acme', sandbox: 'sbx_cp', reason: 'signed?' });
+      // Durable: the flush itself waits for the held disk; batched: it returns, the checkpoint must not.
+      const flushed = sink.flush();
+      if (mode === 'batched') await flushed;
+      await until('a flush reached the (held) disk', () => disk.waiting);
+      const stored = await store.query({ sandbox: 'sbx_cp' });
+      assert.equal(stored.length, 1, 'the record is in the log (committed)');
+      assert.equal(witness.kept.length, 1, 'no checkpoint for it while the disk has not flushed it');
+      disk.release();
+      await flushed;
+      await until('its checkpoint', () => witness.kept.length === 2);
+      for (const cp of witness.kept) assert.ok(cp.seq <= disk.covered, `checkpoint at seq ${cp.seq} signed before the disk had it (flushed up to ${disk.covered})`);
+      assert.equal(witness.kept[1]?.seq, stored[0]?.seq, 'control: once flushed, it is signed');
+    } finally {
+      disk.release();
+      await sink.close();
+      disk.close();
     }
   });
 }
