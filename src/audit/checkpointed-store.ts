@@ -108,6 +108,10 @@ export class CheckpointedStore implements AuditStore {
     return this.#inner.readChain(fn);
   }
 
+  async sync(): Promise<void> {
+    await this.#inner.sync?.();
+  }
+
   /** Signs the last head appended here (if not yet signed), waits for every witness, closes the store. */
   async close(): Promise<void> {
     try {
@@ -185,6 +189,8 @@ export class CheckpointedStore implements AuditStore {
         this.#refusal = refusal;
         return;
       }
+      // A 'batched' store's records may not be on disk yet: sign only what a power loss can't take.
+      await this.#inner.sync?.();
       const cp = signCheckpoint(this.#options.privateKey, this.logId, head, (this.#options.now ?? (() => new Date()))());
       // Every witness at once, each given at most publishMs: a slow or hung hook neither delays
       // the file witness nor holds close() forever.

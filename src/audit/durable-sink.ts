@@ -1,8 +1,14 @@
 /**
  * The AuditSink the runtime writes to: `append` queues in memory (cheap, at the moment of each
- * decision), `flush` writes everything queued in one store transaction and resolves only once it
- * is durable. A run's result is returned after its flush, so a run whose events could not be made
- * durable is reported as failed.
+ * decision), `flush` resolves once everything appended before it is stored (durable, or in
+ * 'batched' mode committed: see wal-sync.ts). A run's result is returned after its flush, so a run
+ * whose events could not be stored is reported as failed.
+ *
+ * Group commit: one write is under way at a time, and it takes everything queued when it starts,
+ * in one store transaction (one fsync). A flush called while a write is under way waits for the
+ * next write, which starts as soon as that one ends and covers every flush called meanwhile; so
+ * concurrent runs share a write, and a run never waits for a write started after the one that
+ * holds its events (unless more than CHUNK events were queued ahead of its own).
  *
  * When a flush fails (disk full, database down) the events stay queued, in order, and the next
  * flush writes them: nothing appended is dropped, and what was already stored is untouched.
@@ -44,11 +50,14 @@ export class DurableAuditSink implements AuditSink {
   readonly #pending: AuditEvent[] = [];
   /** Events refused at append time: reported by the next flush, since append can't fail. */
   readonly #refused: AirlockError[] = [];
-  #tail: Promise<void> = Promise.resolve();
   #closed = false;
   readonly #flushAt: number;
   readonly #maxPending: number;
-  #writing = false;
+  /** Events ever queued, and how many of them the store has: a flush waits until stored ≥ queued at its call. */
+  #queued = 0;
+  #stored = 0;
+  /** The one write under way, if any. */
+  #writing: Promise<void> | null = null;
 
   constructor(store: AuditStore, options: DurableSinkOptions = {}) {
     this.#store = store;
@@ -58,7 +67,7 @@ export class DurableAuditSink implements AuditSink {
     this.#maxPending = Math.max(this.#flushAt, options.maxPending ?? 10 * CHUNK);
   }
 
-  /** Events queued and not yet durable. */
+  /** Events queued and not yet stored. */
   get pending(): number {
     return this.#pending.length;
   }
@@ -71,16 +80,17 @@ export class DurableAuditSink implements AuditSink {
       const event = { ...body, v: 1, at: now.toISOString() } as AuditEvent;
       checkEvent(event, isTenantId);
       this.#pending.push(event);
+      this.#queued += 1;
     } catch (error) {
       this.#refused.push(toAirlockError(error, 'INVALID_REQUEST'));
     }
-    if (this.#pending.length >= this.#flushAt && !this.#writing) {
-      this.#writing = true;
-      // A failed background write leaves the events queued; the next flush retries and reports it.
-      void this.#write()
-        .catch(() => undefined)
-        .finally(() => (this.#writing = false));
-    }
+    this.#background();
+  }
+
+  /** Past flushAt, writes in the background (again after each write while the queue stays long). */
+  #background(): void {
+    // A failed background write leaves the events queued; the next flush retries and reports it.
+    if (this.#pending.length >= this.#flushAt && this.#writing === null) void this.#write().catch(() => undefined);
   }
 
   /**
@@ -91,18 +101,16 @@ export class DurableAuditSink implements AuditSink {
     while (this.#pending.length >= this.#maxPending) await this.#write();
   }
 
-  /** Writes what is queued, after any write already under way, without reporting refused events. */
-  #write(): Promise<void> {
-    const next = this.#tail.then(() => this.#writePending());
-    this.#tail = next.catch(() => undefined);
-    return next;
-  }
-
-  flush(): Promise<void> {
-    // Flushes run one after another, so events reach the store in the order they were appended.
-    const next = this.#tail.then(() => this.#flushNow());
-    this.#tail = next.catch(() => undefined);
-    return next;
+  /** Resolves once every event appended before this call is stored; rejects if its write failed. */
+  async flush(): Promise<void> {
+    const target = this.#queued;
+    while (this.#stored < target) await this.#write();
+    const refused = this.#refused.splice(0);
+    const first = refused[0];
+    if (first !== undefined) {
+      const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
+      throw new AirlockError(first.code, `${first.message}${more}`, first.details);
+    }
   }
 
   async close(): Promise<void> {
@@ -118,21 +126,23 @@ export class DurableAuditSink implements AuditSink {
     await this.close();
   }
 
-  async #writePending(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.slice(0, CHUNK);
-      await this.#store.append(batch);
-      this.#pending.splice(0, batch.length);
+  /** The write under way, or a new one of what is queued now. Writes never overlap: events stay in order. */
+  #write(): Promise<void> {
+    if (this.#writing === null) {
+      const write = this.#writeQueued();
+      this.#writing = write.finally(() => (this.#writing = null));
+      // After the line above's reaction, so #writing is free again; not after a failure (no retry loop).
+      write.then(() => this.#background(), () => undefined);
     }
+    return this.#writing;
   }
 
-  async #flushNow(): Promise<void> {
-    await this.#writePending();
-    const refused = this.#refused.splice(0);
-    const first = refused[0];
-    if (first !== undefined) {
-      const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
-      throw new AirlockError(first.code, `${first.message}${more}`, first.details);
-    }
+  async #writeQueued(): Promise<void> {
+    const batch = this.#pending.slice(0, CHUNK);
+    if (batch.length === 0) return;
+    // On failure the batch stays at the head of the queue, in order, for the next write.
+    await this.#store.append(batch);
+    this.#pending.splice(0, batch.length);
+    this.#stored += batch.length;
   }
 }

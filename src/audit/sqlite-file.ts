@@ -1,7 +1,7 @@
 /**
  * The audit database file itself: creating it (never over an existing file), checking it before
- * anything writes to it, opening it in WAL with synchronous=FULL, and turning SQLite's failures
- * into coded errors.
+ * anything writes to it, opening it in WAL with synchronous=NORMAL (wal-sync.ts makes commits
+ * durable), and turning SQLite's failures into coded errors.
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -69,7 +69,7 @@ export function checkFile(path: string, size: number): void {
   // The page count at offset 28 is valid when the change counter (24) matches offset 92, and only
   // for a file no one is checkpointing: another process's checkpoint writes page 1 (with the new
   // count) before the pages that extend the file, so while a WAL holds frames the count may run
-  // ahead of the size. quick_check, under SQLite's own locks, is the check then.
+  // ahead of the size. SQLite's own reads, under its locks, are the check then.
   const walFrames = (statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 32;
   if (!walFrames && header.readUInt32BE(24) === header.readUInt32BE(92) && size < header.readUInt32BE(28) * pageSize) throw corrupt(path, 'shorter than its header says: truncated');
   if (header.readUInt32BE(68) !== APPLICATION_ID) throw corrupt(path, 'a SQLite database, but not an airlock audit log');
@@ -90,25 +90,57 @@ export function createFile(path: string): void {
   linkIntoPlace(temp, path);
 }
 
-/** Opens a connection and checks it is a sound airlock audit log (quick_check, schema, application id). */
+/**
+ * The pages an append reads, read once at open: the head row, and the right edge (root to last
+ * leaf) of the events table and of each index. A damaged page there fails the open with SQLite's
+ * own SQLITE_CORRUPT (AUDIT_CORRUPT); the rest of the file is `fullCheck`'s, run by `airlock audit
+ * verify`. Bounded by the trees' depth, not the log's size.
+ */
+const EDGE_PROBES = [
+  'SELECT seq, hash FROM audit_head WHERE id = 1',
+  'SELECT seq, length(event) FROM audit_events ORDER BY seq DESC LIMIT 1',
+  'SELECT tenant, seq FROM audit_events INDEXED BY audit_events_tenant ORDER BY tenant DESC, seq DESC LIMIT 1',
+  'SELECT sandbox, seq FROM audit_events INDEXED BY audit_events_sandbox ORDER BY sandbox DESC, seq DESC LIMIT 1',
+  'SELECT run, seq FROM audit_events INDEXED BY audit_events_run ORDER BY run DESC, seq DESC LIMIT 1',
+];
+
+/**
+ * Opens a connection and checks, in time that does not grow with the log, that it is a sound
+ * airlock audit log: WAL, schema version, application id, its tables and indexes, and the pages
+ * an append reads (EDGE_PROBES). Whole-file damage elsewhere is reported by SQLite when a read
+ * reaches it, and by `fullCheck` (`airlock audit verify`).
+ */
 export function openChecked(path: string, options: { readOnly: boolean }): DatabaseSync {
   const db = new DatabaseSync(path, { readOnly: options.readOnly, timeout: BUSY_MS });
   try {
     const mode = db.prepare('PRAGMA journal_mode').get();
     if (mode?.['journal_mode'] !== 'wal') throw corrupt(path, 'not in WAL mode');
-    if (!options.readOnly) db.exec('PRAGMA synchronous = FULL');
+    if (!options.readOnly) db.exec('PRAGMA synchronous = NORMAL');
     const version = db.prepare('PRAGMA user_version').get();
     if (version?.['user_version'] !== SCHEMA_VERSION) throw corrupt(path, `schema version ${String(version?.['user_version'])}, expected ${SCHEMA_VERSION}`);
-    const check = db.prepare('PRAGMA quick_check').all();
-    if (check.length !== 1 || check[0]?.['quick_check'] !== 'ok') throw corrupt(path, `quick_check: ${String(check[0]?.['quick_check'])}`);
     if (db.prepare('PRAGMA application_id').get()?.['application_id'] !== APPLICATION_ID) throw corrupt(path, 'a SQLite database, but not an airlock audit log');
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('audit_events', 'audit_head')").all();
-    if (tables.length !== 2) throw corrupt(path, 'its audit tables are missing');
+    const names = new Set(db.prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'index')").all().map((r) => r['name']));
+    for (const name of ['audit_events', 'audit_head', 'audit_events_tenant', 'audit_events_sandbox', 'audit_events_run']) {
+      if (!names.has(name)) throw corrupt(path, `its ${name.startsWith('audit_events_') ? 'index' : 'table'} ${name} is missing`);
+    }
+    db.exec('BEGIN');
+    try {
+      for (const probe of EDGE_PROBES) db.prepare(probe).all();
+    } finally {
+      db.exec('COMMIT');
+    }
     return db;
   } catch (error) {
     db.close();
     throw storeError(error, path, 'opening');
   }
+}
+
+/** SQLite's check of every page, b-tree and index of the file; null when it finds nothing. */
+export function fullCheck(db: DatabaseSync): string | null {
+  const rows = db.prepare('PRAGMA quick_check').all();
+  const first = rows[0]?.['quick_check'];
+  return rows.length === 1 && first === 'ok' ? null : rows.map((r) => String(r['quick_check'])).join('; ');
 }
 
 export function closed(path: string): AirlockError {

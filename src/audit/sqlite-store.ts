@@ -1,18 +1,21 @@
 /**
  * The embedded audit store: SQLite through node:sqlite, at $AIRLOCK_HOME/audit.db by default.
  *
- * Durability: WAL with synchronous=FULL, so every COMMIT fsyncs the WAL and an append is on disk
- * when it resolves, even across power loss. (NORMAL would defer the fsync to the next checkpoint:
- * a crash of the machine could then lose events whose runs had already returned.) One transaction
- * per append, so a flush of a run's events costs one fsync.
+ * Durability (wal-sync.ts): WAL, commits with synchronous=NORMAL (written to the WAL, no fsync on
+ * this thread), then an fdatasync of the WAL on the thread pool that every commit made meanwhile
+ * shares. 'durable' (the default): an append resolves only after that fdatasync, so its events
+ * survive a power loss. 'batched': it resolves once committed (the OS holds the events: a crash of
+ * airlock loses nothing) and the fdatasync follows within flushMs; a power loss loses at most that.
+ * One transaction per append.
  *
  * An existing file is never recreated or rewritten: it is checked (SQLite header, size, our
- * application id, quick_check, schema) before anything writes to it, and a new database is built
- * under a temporary name and hard-linked into place, which fails rather than overwrite.
+ * application id, schema, the pages an append reads; sqlite-file.ts) before anything writes to it,
+ * and a new database is built under a temporary name and hard-linked into place, which fails rather
+ * than overwrite. The whole-file check (`PRAGMA quick_check`) is `airlock audit verify`'s, not
+ * every open's: it reads every page.
  *
- * Limit: node:sqlite is synchronous, so an append blocks this thread for one commit (about
- * 0.3–0.45 ms here, most of it the fsync). A writer thread was measured and was slower on this
- * machine: its two thread wake-ups cost more than the event loop gains.
+ * Limit: node:sqlite is synchronous, so a commit blocks this thread (about 0.1 ms here without its
+ * fsync; a WAL checkpoint, every 1000 pages, about 1 ms more).
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -21,7 +24,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { toRecord, type AuditRecord } from './chain.ts';
 import { SqliteAppender } from './sqlite-append.ts';
 import type { AuditEvent } from './event.ts';
-import { checkFile, closed, corrupt, createFile, openChecked, readHead, selectRows, storeError, wrap } from './sqlite-file.ts';
+import { checkFile, closed, corrupt, createFile, fullCheck, openChecked, readHead, selectRows, storeError, wrap } from './sqlite-file.ts';
+import { WalSync, type AuditDurability, type WalSyncOptions } from './wal-sync.ts';
 import { queryClause, type AuditQuery, type AuditStore, type ChainReader } from './store.ts';
 
 /** $AIRLOCK_HOME, or ~/.airlock. */
@@ -47,21 +51,29 @@ export class SqliteAuditStore implements AuditStore {
   readonly logId: string;
   #db: DatabaseSync | null;
   #appender: SqliteAppender | null;
+  readonly #sync: WalSync;
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, sync: WalSync) {
     this.path = path;
     // Named by where it was configured, not by what that resolves to: swapping audit.db for a
     // symlink to another file must not make the log look like one with no checkpoints.
     this.logId = `sqlite:${path}`;
     this.#db = db;
     this.#appender = new SqliteAppender(db, path);
+    this.#sync = sync;
+  }
+
+  /** 'durable' or 'batched': when an append resolves (see the top of this file). */
+  get durability(): AuditDurability {
+    return this.#sync.durability;
   }
 
   /**
    * Opens (creating when absent) the log at `path`, default $AIRLOCK_HOME/audit.db; the directory
    * is created with mode 0700. Throws AUDIT_CORRUPT for a damaged or foreign file, leaving it as it is.
+   * `durability` and `flushMs`: see the top of this file (default 'durable').
    */
-  static open(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): SqliteAuditStore {
+  static open(options: { path?: string; env?: NodeJS.ProcessEnv } & WalSyncOptions = {}): SqliteAuditStore {
     const path = resolve(options.path ?? defaultAuditPath(options.env));
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -75,14 +87,41 @@ export class SqliteAuditStore implements AuditStore {
     } catch (error) {
       throw storeError(error, path, 'opening');
     }
-    return new SqliteAuditStore(path, openChecked(path, { readOnly: false }));
+    const db = openChecked(path, { readOnly: false });
+    let sync: WalSync;
+    try {
+      // The connection has read the log, so SQLite has opened (or made) its WAL file by now, named
+      // after the file SQLite opened: a symlinked audit.db has its WAL beside the link's target.
+      sync = new WalSync(`${db.location() ?? path}-wal`, options);
+    } catch (error) {
+      db.close();
+      throw storeError(error, path, 'opening its write-ahead log');
+    }
+    return new SqliteAuditStore(path, db, sync);
   }
 
-  /** Appends in one transaction: one fsync, on this thread (node:sqlite is synchronous). */
-  append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
+  /** Appends in one transaction, then waits for the WAL's fdatasync as `durability` says. */
+  async append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]> {
     const appender = this.#appender;
-    if (appender === null) return Promise.reject(closed(this.path));
-    return wrap(this.path, 'appending', () => appender.append(events).map(toRecord));
+    if (appender === null) throw closed(this.path);
+    this.#sync.check();
+    const records = await wrap(this.path, 'appending', () => appender.append(events).map(toRecord));
+    if (records.length > 0) await this.#sync.committed();
+    return records;
+  }
+
+  /** Resolves once every append so far is on disk (what a 'batched' append did not wait for). */
+  async sync(): Promise<void> {
+    if (this.#db === null) throw closed(this.path);
+    await this.#sync.syncAll();
+  }
+
+  /**
+   * SQLite's check of every page and index of the file (`PRAGMA quick_check`): what `airlock
+   * audit verify` runs besides the chain walk. Null when sound, else what SQLite found.
+   */
+  check(): Promise<string | null> {
+    return this.#run('checking the whole file', (db) => fullCheck(db));
   }
 
   query(query: AuditQuery): Promise<AuditRecord[]> {
@@ -110,11 +149,19 @@ export class SqliteAuditStore implements AuditStore {
     }
   }
 
-  close(): Promise<void> {
-    this.#db?.close();
+  /** Flushes what is committed but not yet synced ('batched'), then closes. */
+  async close(): Promise<void> {
+    const db = this.#db;
     this.#db = null;
     this.#appender = null;
-    return Promise.resolve();
+    if (db === null) return;
+    try {
+      await this.#sync.close();
+    } catch (error) {
+      throw storeError(error, this.path, 'closing');
+    } finally {
+      db.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

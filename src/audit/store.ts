@@ -95,6 +95,12 @@ export interface AuditStore {
    * it rejects (AUDIT_UNAVAILABLE, AUDIT_CORRUPT, or INVALID_REQUEST for a malformed event).
    */
   append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]>;
+  /**
+   * Resolves once every append that has resolved so far is durable. Only a store whose appends may
+   * resolve before that ('batched' SQLite) has it; a signed checkpoint waits for it, so a power
+   * loss can't leave a checkpoint that covers records the log lost.
+   */
+  sync?(): Promise<void>;
   /** Records matching `query`, in seq order. */
   query(query: AuditQuery): Promise<AuditRecord[]>;
   /** Runs `fn` against one consistent snapshot of the chain (appends may go on meanwhile). */

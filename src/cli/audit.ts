@@ -16,6 +16,7 @@ import type { AuditRecord } from '../audit/chain.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { QUERY_PAGE, isoTime, tenantId, type AuditQuery, type AuditStore } from '../audit/store.ts';
 import { verifyChain } from '../audit/verify.ts';
+import { corrupt } from '../audit/sqlite-file.ts';
 import { checkpointSource, verifyReport, type VerifyFlags } from './audit-verify.ts';
 import { assertNever } from '../core/assert.ts';
 import { AirlockError } from '../core/errors.ts';
@@ -203,6 +204,11 @@ export function auditCommand(io: AuditCliIo = processIo): Command {
     .action(async (flags: VerifyFlags) => {
       const expect = flags.expect === undefined ? undefined : parseExpect(flags.expect);
       const { result, source } = await withStore(io, async (store) => {
+        // Opening checks only what an append reads; verify reads every page of the file too.
+        if (store instanceof SqliteAuditStore) {
+          const problem = await store.check();
+          if (problem !== null) throw corrupt(store.path, `SQLite's quick_check: ${problem.slice(0, 500)}`);
+        }
         const source = await checkpointSource(store, io.env, flags);
         const options = { ...(expect === undefined ? {} : { expect }), ...(source.options === undefined ? {} : { checkpoint: source.options }) };
         return { result: await verifyChain(store, options), source };

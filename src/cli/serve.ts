@@ -9,6 +9,7 @@
 import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
+import { AUDIT_DURABILITIES, DEFAULT_FLUSH_MS, MAX_FLUSH_MS, type AuditDurabilitySettings } from '../audit/wal-sync.ts';
 import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
@@ -19,6 +20,8 @@ interface ServeFlags {
   readonly maxBody: string;
   readonly rate: string;
   readonly drainMs: string;
+  readonly auditDurability: string;
+  readonly auditFlushMs?: string;
 }
 
 function count(flag: string, value: string, min: number, max: number): number {
@@ -28,6 +31,17 @@ function count(flag: string, value: string, min: number, max: number): number {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** --audit-durability and --audit-flush-ms, checked together: the window means something only when batched. */
+function auditSettings(flags: ServeFlags): AuditDurabilitySettings {
+  const durability = AUDIT_DURABILITIES.find((d) => d === flags.auditDurability);
+  if (durability === undefined) {
+    throw new AirlockError('INVALID_REQUEST', `--audit-durability ${JSON.stringify(flags.auditDurability)} must be durable (a run's answer waits for its events' fsync; the default) or batched (written before the answer, fsynced within --audit-flush-ms)`);
+  }
+  if (flags.auditFlushMs === undefined) return { durability };
+  if (durability !== 'batched') throw new AirlockError('INVALID_REQUEST', '--audit-flush-ms applies to --audit-durability batched only: add --audit-durability batched, or drop --audit-flush-ms');
+  return { durability, flushMs: count('--audit-flush-ms', flags.auditFlushMs, 1, MAX_FLUSH_MS) };
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -39,7 +53,10 @@ export function serveCommand(): Command {
     .option('--max-body <bytes>', 'largest request body', String(SERVE_DEFAULTS.maxBodyBytes))
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
+    .option('--audit-durability <mode>', "durable: a run's answer waits for its audit events' fsync; batched: they are written before the answer and fsynced within --audit-flush-ms (a power loss can lose that window)", 'durable')
+    .option('--audit-flush-ms <ms>', `batched only: the longest an audit event waits for its fsync (1–${MAX_FLUSH_MS}, default ${DEFAULT_FLUSH_MS})`)
     .action(async (flags: ServeFlags) => {
+      const audit = auditSettings(flags);
       // Loaded when serving only: the other commands start without the HTTP stack.
       const { startServer } = await import('../server/serve.ts');
       // A run's warrant chains to the root keys trusted under $AIRLOCK_HOME/warrants (airlock warrant keygen --trust).
@@ -53,6 +70,7 @@ export function serveCommand(): Command {
         maxBodyBytes: count('--max-body', flags.maxBody, 1, 1 << 30),
         ratePerMinute: count('--rate', flags.rate, 1, 10_000_000),
         drainMs: count('--drain-ms', flags.drainMs, 0, 3_600_000),
+        audit,
       });
       process.stdout.write(`airlock serve: listening on ${server.url} (OpenAPI at ${server.url}/openapi.json)\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

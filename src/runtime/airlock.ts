@@ -25,7 +25,7 @@ import { IsolateRunTier, type PreparedIsolateRun } from './isolate-run-tier.ts';
 import { ManagedContainer } from './managed-container.ts';
 import { DESTROYED_BY_OWNER, refusedStarted, runEnded, type RunStarted } from './run-events.ts';
 import type { Prepared, RunInput, RunTier } from './tier.ts';
-import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
+import { checkAirlockOptions, checkRunOptions, checkSandboxOptions, isAuditSink, type AirlockOptions, type ContainerSandboxOptions, type SandboxOptions } from './options.ts';
 import { chooseTier } from './tier-choice.ts';
 import { Sandbox, type SandboxHost, type SandboxRunOptions } from './sandbox.ts';
 import type { ReapReport } from './reaper.ts';
@@ -79,7 +79,7 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   constructor(options: AirlockOptions) {
     const home = airlockHome(options.home);
-    this.audit = options.audit ?? defaultAuditSink(home, options.checkpoint);
+    this.audit = isAuditSink(options.audit) ? options.audit : defaultAuditSink(home, options.checkpoint, options.audit);
     this.#tools = new ToolCatalog(options.tools ?? {});
     this.#authority = new AuthorityHost({ home, catalog: this.#tools, warrants: options.warrants, labels: options.labels, audit: this.audit });
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });

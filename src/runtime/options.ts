@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from '../egress/exchange.ts';
 import { LANGUAGES } from '../policy/request.ts';
 import type { CheckpointSettings } from '../audit/checkpoint-config.ts';
 import type { AuditSink } from '../audit/event.ts';
+import { AUDIT_DURABILITIES, DEFAULT_FLUSH_MS, MAX_FLUSH_MS, type AuditDurabilitySettings } from '../audit/wal-sync.ts';
 import type { Tier } from '../core/result.ts';
 import type { EgressGatewayOptions } from '../egress/gateway.ts';
 import type { SecretSource } from '../egress/secrets.ts';
@@ -24,8 +25,12 @@ export interface AirlockOptions {
   /**
    * Where audit events go; default: the hash-chained SQLite log at $AIRLOCK_HOME/audit.db, its head
    * signed at intervals and at close into checkpoints kept outside AIRLOCK_HOME (see `checkpoint`).
+   * A sink of your own, or the default log's durability: `{ durability: 'durable' }` (the default:
+   * a run's result returns after its events are fsynced) or `{ durability: 'batched', flushMs: 5 }`
+   * (written to the OS before the result returns, so a crash of airlock loses nothing; fsynced
+   * within flushMs, so a power loss loses at most that window). See src/audit/wal-sync.ts.
    */
-  readonly audit?: AuditSink;
+  readonly audit?: AuditSink | AuditDurabilitySettings;
   /**
    * Signed checkpoints of the default audit log: the key's and the file witness's directory
    * (default $AIRLOCK_CHECKPOINT_DIR or /var/lib/airlock), more witnesses, and how often to sign.
@@ -66,9 +71,35 @@ export type ContainerSandboxOptions = SandboxOptions & { readonly tier: 'contain
 const positive = z.number().int().min(1);
 const gatewayLimits = z.strictObject(Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((k) => [k, positive.optional()])));
 
+const SINK_METHODS = ['append', 'flush', 'close'] as const;
+
+/** True for an AuditSink of the caller's own (an object with its methods), false for durability settings. */
+export function isAuditSink(value: unknown): value is AuditSink {
+  return typeof value === 'object' && value !== null && SINK_METHODS.every((n) => typeof (value as Record<string, unknown>)[n] === 'function');
+}
+
+const FLUSH_MS = `must be a whole number of milliseconds from 1 to ${MAX_FLUSH_MS} (default ${DEFAULT_FLUSH_MS}): the longest a power loss can lose in 'batched' mode`;
+const auditSettingsSchema = z
+  .strictObject({
+    durability: z.enum(AUDIT_DURABILITIES, { error: "must be 'durable' (the default: a run's result returns after its events are fsynced) or 'batched' (written to the OS before the result returns, fsynced within audit.flushMs)" }).optional(),
+    flushMs: z.number({ error: FLUSH_MS }).int({ error: FLUSH_MS }).min(1, { error: FLUSH_MS }).max(MAX_FLUSH_MS, { error: FLUSH_MS }).optional(),
+  })
+  .refine((o) => o.flushMs === undefined || o.durability === 'batched', { error: "flushMs applies to durability: 'batched' only: add durability: 'batched', or drop flushMs", path: ['flushMs'] });
+
+// A sink or the default log's settings, told apart by the sink's methods, so a bad setting gets
+// its own message rather than a union's "invalid input".
+const auditSchema = z.unknown().superRefine((value, ctx) => {
+  if (isAuditSink(value)) return;
+  if (typeof value !== 'object' || value === null) {
+    ctx.addIssue({ code: 'custom', message: `expected an AuditSink (an object with ${SINK_METHODS.join(', ')}) or { durability: 'durable' | 'batched', flushMs }` });
+    return;
+  }
+  for (const issue of auditSettingsSchema.safeParse(value).error?.issues ?? []) ctx.addIssue({ ...issue, code: 'custom', path: issue.path });
+});
+
 const airlockOptionsSchema = z.strictObject({
   home: z.string().min(1).optional(),
-  audit: withMethods(['append', 'flush', 'close'], 'an AuditSink').optional(),
+  audit: auditSchema.optional(),
   checkpoint: z
     .strictObject({
       dir: z.string().min(1).optional(),
@@ -111,7 +142,7 @@ const airlockOptionsSchema = z.strictObject({
     .optional(),
 });
 
-const airlockOptionsChecked = airlockOptionsSchema.refine((o) => o.audit === undefined || o.checkpoint === undefined, {
+const airlockOptionsChecked = airlockOptionsSchema.refine((o) => !isAuditSink(o.audit) || o.checkpoint === undefined, {
   error: 'checkpoint applies to the default audit log only: drop it, or checkpoint your own sink',
   path: ['checkpoint'],
 });
@@ -130,7 +161,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }');
+  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', "home, audit (an AuditSink, or { durability: 'durable' | 'batched', flushMs }), checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }");
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {

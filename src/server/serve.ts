@@ -18,6 +18,7 @@ import { getRequestListener } from '@hono/node-server';
 import { AirlockError } from '../core/errors.ts';
 import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
+import type { AuditDurabilitySettings } from '../audit/wal-sync.ts';
 import { airlockHome } from '../runtime/home.ts';
 import { createAirlock } from '../runtime/airlock.ts';
 import type { WarrantOptions } from '../runtime/authority-host.ts';
@@ -48,6 +49,8 @@ export interface ServeOptions {
   readonly quotas?: QuotaOptions;
   /** The root keys a run's warrant must chain to (a run's body may carry one); absent, a warrant is refused. */
   readonly warrants?: WarrantOptions;
+  /** When the audit log reaches the disk: 'durable' (default) or 'batched' within flushMs (src/audit/wal-sync.ts). */
+  readonly audit?: AuditDurabilitySettings;
   /** Where the server logs (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -85,7 +88,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const home = airlockHome(options.home);
   const hostname = options.hostname ?? SERVE_DEFAULTS.hostname;
   // The store stays open for the tenant's queries; the airlock's sink closes it with the log.
-  const audit = SqliteAuditStore.open({ path: join(home, 'audit.db') });
+  const audit = SqliteAuditStore.open({ path: join(home, 'audit.db'), ...options.audit });
   const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
   const keys = KeyStore.open(home);
   let server: Server;

@@ -160,3 +160,26 @@ test('a corrupted database is AUDIT_CORRUPT for every subcommand, and the file i
   for (const args of [['list'], ['show', '1'], ['verify'], ['export']]) assert.equal((await cliError(dir, args)).code, 'AUDIT_CORRUPT', args.join(' '));
   assert.deepEqual(readFileSync(path), damaged);
 });
+
+test('verify reads every page: an index page off the append path, damaged, is AUDIT_CORRUPT there though opening the log (bounded) does not read it; the file is not touched', async () => {
+  const dir = join(mkdtempSync(join(root, 'h-')), '.airlock');
+  const store = SqliteAuditStore.open({ env: { AIRLOCK_HOME: dir } });
+  for (let i = 0; i < 40; i++) await store.append(Array.from({ length: 50 }, (_, j) => decision('acme', `sbx_${i}_${j}`, j % 2 === 0)));
+  await store.close();
+  assert.ok((await cli(dir, ['verify'])).startsWith('audit chain holds: 2000 records'), 'control: the undamaged log verifies');
+  const path = join(dir, 'audit.db');
+  const probe = new DatabaseSync(path, { readOnly: true });
+  const page = Number(probe.prepare("SELECT pageno FROM dbstat WHERE name = 'audit_events_sandbox' AND pagetype = 'leaf' ORDER BY pageno LIMIT 1").get()?.['pageno']);
+  const pageSize = Number(probe.prepare('PRAGMA page_size').get()?.['page_size']);
+  probe.close();
+  const bytes = readFileSync(path);
+  bytes.fill(0xa5, (page - 1) * pageSize, page * pageSize);
+  writeFileSync(path, bytes);
+  // Opening checks the header, schema and the pages an append reads, not this one: it opens.
+  await SqliteAuditStore.open({ path }).close();
+  const damaged = readFileSync(path);
+  const r = await cliError(dir, ['verify']);
+  assert.equal(r.code, 'AUDIT_CORRUPT', r.error.message);
+  assert.match(r.error.message, /quick_check/);
+  assert.deepEqual(readFileSync(path), damaged);
+});

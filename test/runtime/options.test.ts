@@ -16,7 +16,12 @@ test('createAirlock refuses unknown or ill-typed options, naming them (control: 
     [{ isolate: { workers: 2 } }, /workers/],
     [{ isolate: { workersPerTenant: 0 } }, /workersPerTenant/],
     [{ tools: { lookup: 'not a function' } }, /tools\.lookup/],
-    [{ audit: {} }, /audit/],
+    [{ audit: { flush: () => undefined } }, /audit/],
+    [{ audit: 'batched' }, /audit: expected an AuditSink .* or \{ durability: 'durable' \| 'batched', flushMs \}/],
+    [{ audit: { durability: 'fast' } }, /audit\.durability: must be 'durable' .* or 'batched'/],
+    [{ audit: { durability: 'batched', flushMs: 0 } }, /audit\.flushMs: must be a whole number of milliseconds from 1 to 1000/],
+    [{ audit: { durability: 'batched', flushMs: 2.5 } }, /audit\.flushMs/],
+    [{ audit: { flushMs: 5 } }, /flushMs applies to durability: 'batched' only: add durability: 'batched', or drop flushMs/],
     [{ egress: { limits: { maxBodyByte: 1 } } }, /maxBodyByte/],
     [{ quotas: { defaults: { sandboxes: 1 } } }, /defaults/],
     [{ checkpoint: { everyRecord: 10 } }, /everyRecord/],
@@ -27,6 +32,10 @@ test('createAirlock refuses unknown or ill-typed options, naming them (control: 
   }
   await using ok = createAirlock({ home: home(), tools: { lookup: () => 1 }, isolate: { workersPerTenant: 1 }, egress: { limits: { maxBodyBytes: 1024 } } });
   assert.equal((await ok.run({ code: 'export default 2' })).result, 2, 'control: good options make a working airlock');
+  for (const audit of [{ durability: 'batched', flushMs: 5 }, { durability: 'durable' }, {}] as const) {
+    await using good = createAirlock({ home: home(), audit });
+    assert.equal((await good.run({ code: 'export default 3' })).result, 3, `control: audit ${JSON.stringify(audit)} is taken`);
+  }
 });
 
 test("a misspelt sandbox option is refused before anything is made: no sandbox lands in the default tenant (control: 'tenant' spelt right)", async () => {

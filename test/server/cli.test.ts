@@ -154,3 +154,25 @@ test('past --drain-ms, SIGTERM stops what still runs and records it as stopped, 
   assert.equal(await server.exited, 0);
   assert.deepEqual(await ended(home, result.id), { status: 'killed', errorCode: 'STOPPED_BY_HOST' });
 });
+
+test('`airlock serve --audit-durability` takes durable or batched (with --audit-flush-ms), and refuses anything else saying what to write (control: batched serves and records a run)', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'airlock-serve-durability-'));
+  for (const [args, said] of [
+    [['--audit-durability', 'fast'], /--audit-durability "fast" must be durable .* or batched/],
+    [['--audit-flush-ms', '5'], /--audit-flush-ms applies to --audit-durability batched only/],
+    [['--audit-durability', 'batched', '--audit-flush-ms', '0'], /--audit-flush-ms "0" must be a whole number from 1 to 1000/],
+  ] as const) {
+    const r = cli(home, ['serve', '--port', '0', ...args]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, said);
+    assert.equal(r.out, '', 'it never listened');
+  }
+  const key = cli(home, ['keys', 'create', '--tenant', 'acme']).out.trim();
+  const server = await serve(home, ['--audit-durability', 'batched', '--audit-flush-ms', '5']);
+  const res = await post(server.url, key, { code: 'export default 6 * 7' });
+  assert.equal(res.status, 200);
+  const { id } = (await res.json()) as { id: string };
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
+  assert.deepEqual(await ended(home, id), { status: 'ok', errorCode: null });
+});
