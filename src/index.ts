@@ -13,4 +13,5 @@ export type { AuditEvent, AuditSink } from './audit/event.ts';
 export type { Checkpoint } from './audit/checkpoint.ts';
 export type { CheckpointWitness } from './audit/checkpoint-witness.ts';
 export type { CheckpointSettings } from './audit/checkpoint-config.ts';
+export type { AuditDurability, AuditDurabilitySettings } from './audit/wal-sync.ts';
 export { MemoryAuditSink } from './audit/memory-sink.ts';

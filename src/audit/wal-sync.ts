@@ -16,6 +16,12 @@
  * undurable until the WAL is synced, which is what the fdatasync here does. fsync is per file, so
  * syncing our own descriptor of the WAL flushes the frames SQLite wrote through its own.
  *
+ * The WAL keeps SQLite's defaults (wal_autocheckpoint 1000 pages, journal_size_limit unset): it
+ * keeps its size across checkpoints and is overwritten in place from then on, so a flush is of data
+ * blocks only, with no size change to journal (fdatasync of 4 KiB here: 0.13 ms in place, 0.25 ms
+ * appended). Preallocating it, or a larger autocheckpoint, measured no better within this machine's
+ * noise.
+ *
  * An fdatasync that fails (EIO) poisons this log: the OS may have dropped the dirty pages, so no
  * retry can prove them written. Every later commit and wait is refused with AUDIT_UNAVAILABLE.
  */
