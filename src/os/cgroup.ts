@@ -236,7 +236,7 @@ export class Cgroup {
    * Every directory of this cgroup, descendants first (an OCI runtime puts its container in a
    * child cgroup of ours, which our limits bound and our kill must reach).
    */
-  #tree(): string[] {
+  #tree(roots: readonly string[] = this.dirs): string[] {
     const out: string[] = [];
     const walk = (dir: string) => {
       let entries: Dirent[];
@@ -248,7 +248,7 @@ export class Cgroup {
       for (const e of entries) if (e.isDirectory()) walk(`${dir}/${e.name}`);
       out.push(dir);
     };
-    for (const dir of this.dirs) walk(dir);
+    for (const dir of roots) walk(dir);
     return out;
   }
 
@@ -257,7 +257,8 @@ export class Cgroup {
     const first = this.dirs[0];
     if (first === undefined) return Promise.resolve([]);
     const pids: number[] = [];
-    for (const dir of this.#tree().filter((d) => d === first || d.startsWith(`${first}/`))) {
+    // Only the first hierarchy's tree is walked: the launcher asks this several times per exec.
+    for (const dir of this.#tree([first])) {
       try {
         for (const s of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n')) if (s !== '') pids.push(Number(s));
       } catch {
