@@ -22,7 +22,7 @@ import { grantMounts } from './mounts.ts';
 import { hostParts, makeParts, teardownParts, type SandboxParts } from './parts.ts';
 import type { ContainerPool } from './pool.ts';
 import { Session, type ContainerSandbox } from './session.ts';
-import { containerGrants, type SpecInputs } from './spec.ts';
+import { containerGrants, type ContainerGrants, type SpecInputs } from './spec.ts';
 import type { Spawner } from './spawner.ts';
 import { WAITER_VARIABLES, type Standby } from './standby.ts';
 
@@ -77,8 +77,7 @@ export interface EgressHook {
 
 const SANDBOX_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,80}$/;
 
-function poolFits(options: ContainerSandboxOptions): options is ContainerSandboxOptions & { readonly pool: ContainerPool } {
-  const env = containerGrants(options.policy).env;
+function poolFits(options: ContainerSandboxOptions, env: ContainerGrants['env']): options is ContainerSandboxOptions & { readonly pool: ContainerPool } {
   return options.pool !== undefined && options.driver === undefined && options.runDir === undefined && options.uids === undefined
     && options.extraBinds === undefined && options.extraEnv === undefined && options.sidecar === undefined && options.egress === undefined
     && !WAITER_VARIABLES.some((v) => Object.hasOwn(env, v));
@@ -91,16 +90,16 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
   if (!SANDBOX_ID.test(sandboxId)) throw new AirlockError('INVALID_REQUEST', `sandbox id ${JSON.stringify(sandboxId)} is not valid: use letters, digits, _ and -`);
   if (process.getuid?.() !== 0) throw new AirlockError('SANDBOX_UNAVAILABLE', 'the container tier needs root on the host (for cgroups, uids and the workspace mount): run airlock as root');
   // Grants are checked before anything is allocated: a missing path would only fail at launch.
-  const grants = containerGrants(policy).files;
-  grantMounts(grants);
-  for (const [i, g] of grants.entries()) {
+  const grants = containerGrants(policy);
+  grantMounts(grants.files);
+  for (const [i, g] of grants.files.entries()) {
     if (!(await stat(g.path).then(() => true, () => false))) {
       throw new AirlockError('INVALID_POLICY', `files.${i}: ${g.path} does not exist on this host: grant a path that exists`);
     }
   }
   const names = { dir: sandboxId, cgroup: `${tenant}.${sandboxId}` };
   let made: { parts: SandboxParts; inputs: SpecInputs; driver: Driver; standby?: Standby; spawner?: Spawner; destroyed?: () => void; stop?: AbortSignal };
-  if (poolFits(options)) {
+  if (poolFits(options, grants.env)) {
     made = await options.pool.take(policy, names);
   } else {
     const driver = options.driver ?? bwrapDriver();
@@ -118,7 +117,7 @@ export async function createContainerSandbox(options: ContainerSandboxOptions): 
     const extraEnv = { ...options.extraEnv, ...egress?.env };
     const sidecar = egress?.sidecar ?? options.sidecar;
     const inputs: SpecInputs = {
-      hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle,
+      grants, hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle,
       ...(extraBinds.length === 0 ? {} : { extraBinds }),
       ...(Object.keys(extraEnv).length === 0 ? {} : { extraEnv }),
       ...(sidecar === undefined ? {} : { sidecar }),

@@ -3,9 +3,9 @@
  * in this order, and any step that can't be done stops the launch (fail closed):
  *   1. the program exists in the sandbox's view (else COMMAND_NOT_FOUND, nothing runs);
  *   2. the driver turns the spec into a command;
- *   3. a shell joins the sandbox's cgroup (memory, swap off, pids, cpu) before anything else runs;
+ *   3. the spawned process joins the sandbox's cgroup (memory, swap off, pids, cpu) before anything else runs;
  *   4. it sets the rlimits (open files, file size, CPU seconds, no core) for itself and its children;
- *   5. it runs as the sandbox's own host uid with no groups, in an empty host environment;
+ *   5. it drops to the sandbox's own host uid with no groups, in an empty host environment;
  *   6. it execs the driver, which builds namespaces, mounts, seccomp and no_new_privs;
  *   7. the supervisor enforces wall time, cgroup CPU time and output bytes, killing the whole cgroup;
  *   8. when the command ends, whatever it left running (daemons, setsid, double forks) is killed.
@@ -15,10 +15,9 @@ import { access } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
 import type { RunStatus, Usage } from '../core/result.ts';
-import { joinAndExec, type Cgroup, type CgroupStats } from '../os/cgroup.ts';
+import type { Cgroup, CgroupStats } from '../os/cgroup.ts';
 import type { Driver, DriverCommand, DriverStatus } from './drivers/driver.ts';
 import { hostPathOf } from './mounts.ts';
-import { ulimitCommands } from './rlimit.ts';
 import { nodeSpawner, type SpawnedProcess, type Spawner, type SpawnRequest } from './spawner.ts';
 import type { SandboxSpec } from './spec.ts';
 
@@ -146,26 +145,20 @@ export async function spawnChain(
   spawner: Spawner,
   extraPipes: SpawnRequest['pipes'] = [],
 ): Promise<Spawned> {
-  // 3. + 4.
-  // 5. The uid drop happens in the spawn when the uid may join the cgroup itself, else via setpriv.
-  const selfJoin = command.runAs === 'sandbox-uid' && cgroup.joinableBy(spec.airlock.hostUid);
-  const { hostUid, hostGid } = spec.airlock;
-  const driverArgv = command.runAs === 'sandbox-uid' && !selfJoin
-    ? ['/usr/bin/setpriv', `--reuid=${hostUid}`, `--regid=${hostGid}`, '--clear-groups', '--', ...command.argv]
-    : command.argv;
   const pipes: SpawnRequest['pipes'] = [
     ...(command.statusFd === null ? [] : [{ fd: command.statusFd, direction: 'from-child' as const }]),
     ...(command.argsPipe === null ? [] : [{ fd: command.argsPipe.fd, direction: 'to-child' as const }]),
     ...extraPipes,
   ];
-  const keepFdsBelow = Math.max(3 + command.fileFds.length, ...pipes.map((p) => p.fd + 1));
-  const argv = joinAndExec(cgroup, driverArgv, command.rlimits === 'runtime' ? [] : ulimitCommands(spec.process.rlimits), { keepFdsBelow });
-  // 5. + 6.
+  // 3. + 4. + 5. The spawner joins the cgroup and sets the rlimits as root, then drops to the
+  // sandbox's uid (a driver that must start as root keeps it), then 6. execs the driver.
   const proc = await spawner.spawn({
-    argv,
+    argv: command.argv,
     files: command.fileFds.map((path, i) => ({ fd: 3 + i, path })),
     pipes,
-    ...(selfJoin ? { uid: hostUid, gid: hostGid } : {}),
+    join: cgroup.joinFiles,
+    rlimits: command.rlimits === 'runtime' ? [] : spec.process.rlimits,
+    ...(command.runAs === 'sandbox-uid' ? { uid: spec.airlock.hostUid, gid: spec.airlock.hostGid } : {}),
     ...(command.views.length === 0 ? {} : { views: command.views }),
   });
   if (command.argsPipe !== null) {

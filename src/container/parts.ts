@@ -92,7 +92,6 @@ export async function makeParts(host: HostParts, policy: CompiledPolicy, names: 
     caBundle = await trustBundle(policy, trustPath(host.runDir, sandboxDir), host.caBundle);
     workspace = await Workspace.create(`${sandboxDir}/workspace`, { uid: lease.uid, gid: lease.gid, bytes: policy.limits.workspaceMiB * 1024 * 1024, inodes: policy.limits.workspaceFiles, mounter: host.mounter });
     cgroup = await Cgroup.create(names.cgroup, cgroupLimits(cgroupResources(policy.limits)), host.layout === undefined ? {} : { layout: host.layout });
-    await cgroup.allowJoin(lease.uid, lease.gid);
     return { lease, sandboxDir, workspace, cgroup, caBundle };
   } catch (error) {
     if (cgroup !== undefined && workspace !== undefined) await teardownParts({ cgroup, workspace, lease, sandboxDir, caBundle }).catch(() => undefined);

@@ -11,6 +11,7 @@
  * egress hooks, are pooled; anything else takes the one-shot path of createContainerSandbox.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { AirlockError } from '../core/errors.ts';
 import { Cgroup } from '../os/cgroup.ts';
 import { RUN_DIR, sandboxUids } from '../os/uids.ts';
@@ -20,7 +21,7 @@ import type { Driver } from './drivers/driver.ts';
 import { Mounter } from './mounter.ts';
 import { HelperSpawner, type Spawner } from './spawner.ts';
 import { hostParts, makeParts, renameParts, teardownParts, type HostParts, type PartNames, type SandboxParts } from './parts.ts';
-import { compileSpec, type SpecInputs } from './spec.ts';
+import { compileSpec, containerGrants, type SpecInputs } from './spec.ts';
 import { Standby, waiterArgs } from './standby.ts';
 
 export interface ContainerPoolOptions {
@@ -32,6 +33,12 @@ export interface ContainerPoolOptions {
   readonly size?: number;
   /** Policies kept warm at once (default 4); the least recently used is dropped first. */
   readonly policies?: number;
+  /**
+   * Sandboxes made at once by the background refill (default: the host's cores). Making one is
+   * mostly waiting on the kernel and on bubblewrap, so one at a time left cores idle and capped a
+   * busy host at about 1 / (launch time) creates a second.
+   */
+  readonly refillConcurrency?: number;
 }
 
 /** What a taker gets: parts named for it, the spec inputs, and the standby for its first exec. */
@@ -61,6 +68,8 @@ interface Entry {
 interface Shape {
   readonly policy: CompiledPolicy;
   readonly ready: Entry[];
+  /** Sandboxes the refill is making for this policy now (counted so that workers don't overfill). */
+  making: number;
   /** Why the last background make failed; filling stops until a taker makes one itself. */
   failure: Error | undefined;
 }
@@ -76,13 +85,14 @@ export class ContainerPool implements AsyncDisposable {
   readonly #uids: { readonly first: number; readonly count: number };
   readonly #size: number;
   readonly #policies: number;
+  readonly #refillConcurrency: number;
   readonly #driver = bwrapDriver();
   readonly #mounter: Mounter;
   readonly #spawner = new HelperSpawner();
   readonly #shapes = new Map<string, Shape>();
   readonly #disposing = new Set<Promise<void>>();
   #host: Promise<HostParts> | undefined;
-  #filling: Promise<void> | undefined;
+  readonly #fillers = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: ContainerPoolOptions) {
@@ -91,6 +101,7 @@ export class ContainerPool implements AsyncDisposable {
     this.#uids = options.uids ?? sandboxUids();
     this.#size = Math.max(0, Math.floor(options.size ?? 2));
     this.#policies = Math.max(1, Math.floor(options.policies ?? 4));
+    this.#refillConcurrency = Math.max(1, Math.floor(options.refillConcurrency ?? availableParallelism()));
     this.#mounter = new Mounter(`${this.#runDir}/sandboxes`);
   }
 
@@ -108,7 +119,7 @@ export class ContainerPool implements AsyncDisposable {
 
   #shape(policy: CompiledPolicy): Shape {
     const found = this.#shapes.get(policy.hash);
-    const shape = found ?? { policy, ready: [], failure: undefined };
+    const shape = found ?? { policy, ready: [], making: 0, failure: undefined };
     // Most recently used last; the first is the one dropped.
     this.#shapes.delete(policy.hash);
     this.#shapes.set(policy.hash, shape);
@@ -122,7 +133,7 @@ export class ContainerPool implements AsyncDisposable {
 
   async #make(host: HostParts, policy: CompiledPolicy, names: PartNames): Promise<Entry> {
     const parts = await makeParts(host, policy, names);
-    const inputs: SpecInputs = { hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle };
+    const inputs: SpecInputs = { grants: containerGrants(policy), hostUid: parts.lease.uid, hostGid: parts.lease.gid, workspaceHostPath: parts.workspace.dir, workspaceViewPath: host.view, etcHostPath: host.etc, seccomp: host.seccomp, masks: host.masks, caBundle: parts.caBundle };
     try {
       const standby = await Standby.launch(compileSpec(policy, inputs, waiterArgs()), this.#driver, parts.cgroup, names.dir, this.#spawner);
       return { parts, inputs, standby };
@@ -208,23 +219,28 @@ export class ContainerPool implements AsyncDisposable {
     return this.#closed;
   }
 
-  /** Starts the background filler unless it runs already; it makes one sandbox at a time. */
+  /** The policy the refill should make a sandbox for next (most recently used first), if any. */
+  #wanted(): Shape | undefined {
+    if (this.#closed) return undefined;
+    return [...this.#shapes.values()].reverse().find((s) => s.failure === undefined && s.ready.length + s.making < this.#size);
+  }
+
+  /**
+   * Starts background fillers up to refillConcurrency, while there is something to make; each
+   * makes one sandbox at a time. Resolves once every filler running now has stopped.
+   */
   #fill(): Promise<void> {
-    if (this.#filling === undefined) {
+    while (this.#fillers.size < this.#refillConcurrency && this.#wanted() !== undefined) {
       const run = this.#fillLoop();
-      this.#filling = run;
-      const clear = () => {
-        if (this.#filling === run) this.#filling = undefined;
-      };
-      run.then(clear, clear);
+      this.#fillers.add(run);
+      void run.finally(() => this.#fillers.delete(run));
     }
-    return this.#filling;
+    return Promise.all([...this.#fillers]).then(() => undefined);
   }
 
   async #fillLoop(): Promise<void> {
-    for (;;) {
-      const shape = [...this.#shapes.values()].reverse().find((s) => s.failure === undefined && s.ready.length < this.#size);
-      if (this.#closed || shape === undefined) return;
+    for (let shape = this.#wanted(); shape !== undefined; shape = this.#wanted()) {
+      shape.making++;
       try {
         const host = await this.#hostParts();
         const id = `pool_${randomUUID()}`;
@@ -239,6 +255,8 @@ export class ContainerPool implements AsyncDisposable {
         else shape.ready.push(e);
       } catch (error) {
         shape.failure = error instanceof Error ? error : new Error(String(error));
+      } finally {
+        shape.making--;
       }
     }
   }
@@ -246,7 +264,7 @@ export class ContainerPool implements AsyncDisposable {
   /** Removes every ready sandbox and stops the helpers (a later request restarts one). Taken sandboxes are their owners'. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#filling;
+    await Promise.all([...this.#fillers]);
     const entries = [...this.#shapes.values()].flatMap((s) => s.ready.splice(0));
     this.#shapes.clear();
     await Promise.all(entries.map((e) => this.#dispose(e)));

@@ -1,7 +1,8 @@
 /**
  * The program of the process helper (src/container/spawner.ts), run as `python3 -I -S -c`.
  * One JSON request per line on stdin, one reply per line on stdout:
- *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], views: [{source, target}]}
+ *   {op: spawn, id, argv, uid, gid, files: [{fd, path}], pipes: [{fd, direction}], views: [{source, target}],
+ *    join: [cgroup file], rlimits: [{type, soft, hard}]}
  *     → {id, pid, fds: {childFd: helperFd}}   (or {id, error})
  *   {op: release, id}  → closes the helper's ends of that process's pipes (no reply)
  * and, when a child exits, {exit: id, code, signal, signum}: `signal` is the name Python knows
@@ -13,9 +14,13 @@
  * fds it asked for. The child runs with an empty environment, in /, as uid:gid with no groups;
  * with views, in a mount namespace of its own where each `source` is bind-mounted on its `target`
  * (made while still root, private so that nothing propagates back to the host's namespace).
+ * Then, still as root, it writes `0` to each `join` file (it is single-threaded, so that moves
+ * all of it into the cgroup without the host-wide lock a cgroup.procs write takes) and sets each
+ * rlimit; only then does it drop to uid:gid and exec. A set-up step that fails ends the child
+ * with 125 before anything is exec'd.
  */
 const SOURCE = String.raw`
-import ctypes, errno, fcntl, json, os, signal, sys
+import ctypes, errno, fcntl, json, os, resource, signal, sys
 
 # Whatever the host process inherited and did not mark close-on-exec stays out of every child.
 os.closerange(3, 1 << 16)
@@ -37,6 +42,18 @@ def private_views(views):
         err = ctypes.get_errno()
         raise OSError(err, 'private view: ' + os.strerror(err))
 
+LIMITS = {'RLIMIT_NOFILE': resource.RLIMIT_NOFILE, 'RLIMIT_FSIZE': resource.RLIMIT_FSIZE, 'RLIMIT_CPU': resource.RLIMIT_CPU, 'RLIMIT_CORE': resource.RLIMIT_CORE}
+
+def set_up(req):
+    for path in req.get('join') or []:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b'0')
+        finally:
+            os.close(fd)
+    for r in req.get('rlimits') or []:
+        resource.setrlimit(LIMITS[r['type']], (int(r['soft']), int(r['hard'])))
+
 def child(req, targets):
     try:
         moved = [(t, fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 256)) for t, src in targets]
@@ -44,6 +61,14 @@ def child(req, targets):
             os.dup2(m, t, inheritable=True)
         if req.get('views'):
             private_views(req['views'])
+        try:
+            set_up(req)
+        except BaseException as e:
+            try:
+                os.write(2, ('airlock process helper: cgroup or rlimit: %s\n' % e).encode())
+            except BaseException:
+                pass
+            os._exit(125)
         if req['gid'] is not None:
             os.setgroups([])
             os.setgid(req['gid'])

@@ -15,6 +15,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { AirlockError } from '../core/errors.ts';
+import { joinFilesAndExec } from '../os/cgroup.ts';
+import { ulimitCommands, type Rlimit } from './rlimit.ts';
 import { spawnerHelperSource } from './spawner-helper.ts';
 
 export interface SpawnRequest {
@@ -30,6 +32,14 @@ export interface SpawnRequest {
   readonly views?: readonly { readonly source: string; readonly target: string }[];
   /** Pipes besides 0, 1 and 2 (0 is to the child, 1 and 2 from it). */
   readonly pipes: readonly { readonly fd: number; readonly direction: 'to-child' | 'from-child' }[];
+  /**
+   * Cgroup files (Cgroup.joinFiles) the child writes `0` to as root, before its rlimits, the uid
+   * drop and the exec: anything it runs starts inside. A join that fails ends it (exit 125),
+   * having run nothing.
+   */
+  readonly join?: readonly string[];
+  /** Limits set (soft = hard) after the join, before the uid drop; the exec'd program and all it forks keep them. */
+  readonly rlimits?: readonly Rlimit[];
 }
 
 export interface SpawnedProcess {
@@ -54,16 +64,23 @@ function allPipes(request: SpawnRequest): SpawnRequest['pipes'] {
 }
 
 /**
- * The argv that gives a request its view with Debian's tools: unshare(1) makes the mount
- * namespace (private propagation), mount(8) the bind, setpriv(1) then drops to the uid.
+ * The argv that sets a request up with Debian's tools, as root, in this order: unshare(1) makes
+ * the mount namespace (private propagation) and mount(8) each view's bind; dash joins the cgroup
+ * and sets the rlimits (joinFilesAndExec, which first closes fds inherited without close-on-exec);
+ * setpriv(1) drops to the uid. A request with none of these is run as is (node drops the uid).
  */
-function viewed(request: SpawnRequest): readonly string[] {
+function chained(request: SpawnRequest): { readonly argv: readonly string[]; readonly dropped: boolean } {
   const views = request.views ?? [];
-  if (views.length === 0) return request.argv;
+  const join = request.join ?? [];
+  const rlimits = request.rlimits ?? [];
+  if (views.length === 0 && join.length === 0 && rlimits.length === 0) return { argv: request.argv, dropped: false };
   const drop = request.uid === undefined ? [] : ['/usr/bin/setpriv', `--reuid=${request.uid}`, `--regid=${request.gid ?? request.uid}`, '--clear-groups', '--'];
+  const keepFdsBelow = Math.max(3, ...request.files.map((f) => f.fd + 1), ...request.pipes.map((p) => p.fd + 1));
+  const joined = join.length === 0 && rlimits.length === 0 ? [...drop, ...request.argv] : joinFilesAndExec(join, [...drop, ...request.argv], ulimitCommands(rlimits), { keepFdsBelow });
+  if (views.length === 0) return { argv: joined, dropped: true };
   const binds = views.map((_, i) => `mount --bind -- "$${2 * i + 1}" "$${2 * i + 2}" || exit 125`);
   const script = `${binds.join('; ')}; shift ${2 * views.length}; exec "$@"`;
-  return ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'airlock-view', ...views.flatMap((v) => [v.source, v.target]), ...drop, ...request.argv];
+  return { argv: ['/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'airlock-view', ...views.flatMap((v) => [v.source, v.target]), ...joined], dropped: true };
 }
 
 /** node's child_process.spawn: no helper, one fork of the host per process. */
@@ -80,8 +97,9 @@ export function nodeSpawner(): Spawner {
         }
         for (const p of allPipes(request)) stdio[p.fd] = 'pipe';
         for (let i = 0; i < stdio.length; i++) stdio[i] ??= 'ignore';
-        const [program = '/bin/sh', ...args] = viewed(request);
-        const drop = request.uid === undefined || (request.views ?? []).length > 0 ? {} : { uid: request.uid, gid: request.gid ?? request.uid };
+        const chain = chained(request);
+        const [program = '/bin/sh', ...args] = chain.argv;
+        const drop = request.uid === undefined || chain.dropped ? {} : { uid: request.uid, gid: request.gid ?? request.uid };
         const child = spawn(program, args, { stdio, env: {}, cwd: '/', ...drop });
         const exited = new Promise<readonly [number | null, NodeJS.Signals | null]>((resolve) => {
           child.on('error', () => resolve([null, null]));
@@ -215,7 +233,7 @@ export class HelperSpawner implements Spawner {
     try {
       reply = await new Promise<Reply>((resolve, reject) => {
         this.#waiting.set(id, { resolve, reject });
-        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes, views: request.views ?? [] });
+        this.#send({ op: 'spawn', id, argv: request.argv, uid: request.uid ?? null, gid: request.gid ?? request.uid ?? null, files: request.files, pipes, views: request.views ?? [], join: request.join ?? [], rlimits: (request.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })) });
       });
     } catch (error) {
       this.#exits.delete(id);

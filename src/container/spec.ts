@@ -64,6 +64,11 @@ export interface SandboxSpec {
 
 /** What the host allocated for this sandbox, plus hooks for the egress tier. */
 export interface SpecInputs {
+  /**
+   * The policy's container grants, parsed once when the sandbox is made (containerGrants), so an
+   * exec does not parse policy.document again; compileSpec parses them itself when absent.
+   */
+  readonly grants?: ContainerGrants;
   readonly hostUid: number;
   readonly hostGid: number;
   readonly workspaceHostPath: string;
@@ -85,8 +90,13 @@ export interface SpecInputs {
   readonly argvPrefix?: readonly string[];
 }
 
+export interface ContainerGrants {
+  readonly files: readonly FileGrant[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /** The container-tier fields of a policy; compile() already validated the document. */
-export function containerGrants(policy: CompiledPolicy): { files: readonly FileGrant[]; env: Readonly<Record<string, string>> } {
+export function containerGrants(policy: CompiledPolicy): ContainerGrants {
   const doc = policySchema.parse(policy.document);
   return { files: doc.files ?? [], env: doc.env ?? {} };
 }
@@ -104,7 +114,7 @@ const BASE_ENV = {
  */
 export function compileSpec(policy: CompiledPolicy, inputs: SpecInputs, args: readonly string[]): SandboxSpec {
   const { limits } = policy;
-  const grants = containerGrants(policy);
+  const grants = inputs.grants ?? containerGrants(policy);
   const env = { ...BASE_ENV, ...(inputs.caBundle === null ? {} : TRUST_ENV), ...grants.env, ...(inputs.extraEnv ?? {}) };
   const workspaceBytes = limits.workspaceMiB * 1024 * 1024;
   const maps = userMappings(inputs.hostUid, inputs.hostGid);

@@ -5,7 +5,7 @@
  * limit is the limit of memory plus swap.
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
-import { chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AirlockError } from '../core/errors.ts';
 import { inheritableFds } from './fds.ts';
@@ -42,7 +42,6 @@ export interface CgroupOptions {
 export class Cgroup {
   readonly name: string;
   readonly #layout: Layout;
-  #joinableBy: number | undefined;
   /** pids.max as this handle set it (v1 killAll clamps it to 0 meanwhile); unknown for an attached cgroup. */
   #pidsLimit: string | undefined;
 
@@ -107,7 +106,6 @@ export class Cgroup {
   rename(name: string): Promise<Cgroup> {
     if (!CGROUP_NAME.test(name)) throw new AirlockError('INTERNAL', `bad cgroup name ${JSON.stringify(name)}: use [A-Za-z0-9_.-]`);
     const next = new Cgroup(name, this.#layout);
-    next.#joinableBy = this.#joinableBy;
     next.#pidsLimit = this.#pidsLimit;
     const from = this.dirs;
     const to = next.dirs;
@@ -183,17 +181,16 @@ export class Cgroup {
     }
   }
 
-  /** Lets an unprivileged uid move its own processes in (v1 only; on v2 join as root, then drop). */
-  async allowJoin(uid: number, gid: number): Promise<boolean> {
-    if (this.#layout.version === 2) return false;
-    for (const dir of this.dirs) await chown(`${dir}/cgroup.procs`, uid, gid);
-    this.#joinableBy = uid;
-    return true;
-  }
-
-  /** True when `uid` may join by itself (after allowJoin); otherwise join as root, then drop. */
-  joinableBy(uid: number): boolean {
-    return this.#joinableBy === uid;
+  /**
+   * The files a single-threaded process writes `0` to, to move itself in (joinAndExec, the
+   * process helper). On v1 that is `tasks`: a thread moving itself is moved without the host-wide
+   * threadgroup lock (Linux 6.2+), where a write to `cgroup.procs` takes it and, on a host that
+   * moved nothing for a few milliseconds, waits out an RCU grace period first (11–14 ms here, on
+   * every sparse launch). Every joiner is single-threaded (dash, a freshly forked child), so its
+   * one thread is the whole process, and everything it forks or execs after starts inside.
+   */
+  get joinFiles(): readonly string[] {
+    return this.dirs.map((d) => `${d}/${this.#layout.version === 2 ? 'cgroup.procs' : 'tasks'}`);
   }
 
   // The reads and writes below are of cgroupfs files, which the kernel answers from memory in
@@ -239,7 +236,7 @@ export class Cgroup {
    * Every directory of this cgroup, descendants first (an OCI runtime puts its container in a
    * child cgroup of ours, which our limits bound and our kill must reach).
    */
-  #tree(): string[] {
+  #tree(roots: readonly string[] = this.dirs): string[] {
     const out: string[] = [];
     const walk = (dir: string) => {
       let entries: Dirent[];
@@ -251,7 +248,7 @@ export class Cgroup {
       for (const e of entries) if (e.isDirectory()) walk(`${dir}/${e.name}`);
       out.push(dir);
     };
-    for (const dir of this.dirs) walk(dir);
+    for (const dir of roots) walk(dir);
     return out;
   }
 
@@ -260,7 +257,8 @@ export class Cgroup {
     const first = this.dirs[0];
     if (first === undefined) return Promise.resolve([]);
     const pids: number[] = [];
-    for (const dir of this.#tree().filter((d) => d === first || d.startsWith(`${first}/`))) {
+    // Only the first hierarchy's tree is walked: the launcher asks this several times per exec.
+    for (const dir of this.#tree([first])) {
       try {
         for (const s of readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n')) if (s !== '') pids.push(Number(s));
       } catch {
@@ -367,7 +365,12 @@ function shQuote(s: string): string {
  *   spawn('/bin/sh', joinAndExec(cg, ['/usr/bin/bwrap', …]).slice(1))
  */
 export function joinAndExec(cg: Cgroup, argv: readonly string[], prelude: readonly string[] = [], options: { readonly keepFdsBelow?: number } = {}): string[] {
-  const joins = cg.dirs.map((d) => `echo $$ > ${shQuote(`${d}/cgroup.procs`)}`);
+  return joinFilesAndExec(cg.joinFiles, argv, prelude, options);
+}
+
+/** joinAndExec for the files of Cgroup.joinFiles (dash is single-threaded: `0` moves all of it). */
+export function joinFilesAndExec(files: readonly string[], argv: readonly string[], prelude: readonly string[] = [], options: { readonly keepFdsBelow?: number } = {}): string[] {
+  const joins = files.map((f) => `echo 0 > ${shQuote(f)}`);
   const script = [...joins, ...prelude, 'exec "$@"'].join(' && ');
   const joiner = ['/bin/sh', '-c', `${script} || exit 125`, 'airlock-join', ...argv];
   const leaked = inheritableFds(options.keepFdsBelow ?? 3);

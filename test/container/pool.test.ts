@@ -77,6 +77,26 @@ test('a taken sandbox is never handed out again: the next taker gets a new uid a
   }
 });
 
+test('while the refill makes several at once, concurrent takers each get a sandbox of their own, under the policy\'s rlimits', async () => {
+  const pool = new ContainerPool({ home: state.home!.home, size: 3, refillConcurrency: 2 });
+  try {
+    const doc = { limits: { openFiles: 77 } };
+    await pool.warm(compilePolicy({ version: 1, ...doc }));
+    // More takers than ready sandboxes: some are made for their taker while the refill runs.
+    const made = await Promise.all(Array.from({ length: 5 }, () => state.box!.make(doc, { pool })));
+    assert.equal(new Set(made.map((m) => m.uid)).size, made.length, 'no uid is handed to two takers');
+    await Promise.all(made.map((m, i) => m.sbx.writeFile(`mine-${i}`, String(i))));
+    const seen = await Promise.all(made.map((m) => sh(m.sbx, 'ulimit -n; ulimit -Hn; ls -A /workspace')));
+    for (const [i, r] of seen.entries()) {
+      assert.equal(r.status, 'ok', r.stderr);
+      // Its own file only (no other taker's), and the limit set before its driver ran.
+      assert.equal(r.stdout, `77\n77\nmine-${i}\n`);
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
 test('the first command gets the limits too: a wall timeout kills its tree, a memory bomb is OOM-killed', async () => {
   const pool = state.pool!;
   const doc = { limits: { memoryMiB: 48, wallMs: 5000 } };
