@@ -58,6 +58,6 @@ export async function benchCli(): Promise<Record<string, number>> {
     cli_run_vs_node_ratio: round(run / node, 2),
     cli_npx_run_cold_ms: round(median(samples.npx), 1),
     cli_help_ms: round(median(samples.help), 1),
-    cli_build_current: usableBuild(ROOT) === null ? 0 : 1,
+    cli_build_current: usableBuild(ROOT, 'cli') === null ? 0 : 1,
   };
 }

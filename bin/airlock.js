@@ -25,5 +25,5 @@ try {
 } catch {
   // No cache: slower starts, nothing else changes.
 }
-const built = usableBuild(root);
+const built = usableBuild(root, 'cli');
 await import(built === null ? '../src/cli/main.ts' : built.main);

@@ -9,5 +9,7 @@ export interface UsableBuild {
   readonly workerDir: string;
   readonly workerEntry: string;
 }
-export declare function usableBuild(root: string, why?: { reason?: string }): UsableBuild | null;
+/** The parts of the build, each checked against its own inputs and outputs. */
+export type BuildPart = 'cli' | 'worker';
+export declare function usableBuild(root: string, part: BuildPart, why?: { reason?: string }): UsableBuild | null;
 export declare function parentsOf(files: readonly string[]): string[];

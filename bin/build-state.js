@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 /** What scripts/build.ts writes: the build's folder, relative to the checkout. */
 export const BUILD_DIR = '.airlock-build/dist';
 /** The manifest's format; a build of another format is not read. */
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** The stamp a path is recorded with: [size, mtime ns, ctime ns, inode], as decimal strings. */
 export function stampOf(path) {
@@ -43,10 +43,12 @@ function ownedPrivately(path, kind) {
 }
 
 /**
- * The build of the checkout at `root`, when it may run: `{ dir, main, workerDir, workerEntry }`
- * (absolute paths); otherwise null, with the reason in `why` when one is passed.
+ * One part of the build of the checkout at `root` ('cli' or 'worker'; each is checked against its
+ * own inputs, so the worker's few files are all a worker's start looks at), when it may run:
+ * `{ dir, main, workerDir, workerEntry }` (absolute paths); otherwise null, with the reason in
+ * `why` when one is passed.
  */
-export function usableBuild(root, why = {}) {
+export function usableBuild(root, part, why = {}) {
   const dir = join(root, BUILD_DIR);
   for (const d of [join(root, '.airlock-build'), dir]) {
     if (!ownedPrivately(d, 'dir')) {
@@ -61,7 +63,8 @@ export function usableBuild(root, why = {}) {
     why.reason = 'the build has no readable manifest';
     return null;
   }
-  if (manifest?.version !== MANIFEST_VERSION || manifest.root !== root || !Array.isArray(manifest.inputs) || !Array.isArray(manifest.outputs)) {
+  const checked = manifest?.parts?.[part];
+  if (manifest?.version !== MANIFEST_VERSION || manifest.root !== root || !Array.isArray(checked?.inputs) || !Array.isArray(checked?.outputs)) {
     why.reason = 'the manifest is of another format or another checkout';
     return null;
   }
@@ -69,13 +72,13 @@ export function usableBuild(root, why = {}) {
     why.reason = 'the manifest may be written by others';
     return null;
   }
-  for (const [path, stamp] of manifest.inputs) {
+  for (const [path, stamp] of checked.inputs) {
     if (!sameStamp(path, stamp)) {
       why.reason = `${path} changed since the build`;
       return null;
     }
   }
-  for (const [rel, kind, stamp] of manifest.outputs) {
+  for (const [rel, kind, stamp] of checked.outputs) {
     if (!ownedPrivately(join(dir, rel), kind) || !sameStamp(join(dir, rel), stamp)) {
       why.reason = `${rel} of the build changed, or may be written by others`;
       return null;

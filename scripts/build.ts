@@ -66,32 +66,35 @@ function outputsOf(dir: string): [string, 'dir' | 'file'][] {
   return found.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
+/** What a part of the build is checked against: its inputs (and their folders) and its outputs under `tmp`. */
+function partOf(meta: Metafile, tools: readonly string[], tmp: string, folder: string): { inputs: (readonly [string, readonly string[]])[]; outputs: (readonly [string, 'dir' | 'file', readonly string[]])[] } {
+  const sources = inputsOf(meta);
+  const inputs = [...new Set([...sources, ...tools])].sort();
+  const outputs: [string, 'dir' | 'file'][] = [[folder, 'dir'], ...outputsOf(join(tmp, folder)).map(([rel, kind]) => [join(folder, rel), kind] as [string, 'dir' | 'file'])];
+  return {
+    inputs: [...inputs, ...parentsOf(sources)].map((p) => [p, stampOf(p)] as const),
+    outputs: outputs.map(([rel, kind]) => [rel, kind, stampOf(join(tmp, rel))] as const),
+  };
+}
+
 async function main(): Promise<void> {
   const why: { reason?: string } = {};
-  if (!process.argv.includes('--force') && usableBuild(ROOT, why) !== null) return;
+  if (!process.argv.includes('--force') && usableBuild(ROOT, 'cli', why) !== null && usableBuild(ROOT, 'worker', why) !== null) return;
   process.stderr.write(`airlock build: building (${why.reason ?? 'forced'})\n`);
-  const tmp = `${OUT}.${process.pid}.tmp`;
+  const tmp = `${OUT}.${String(process.pid)}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   // Readable by the worker's own uid (its sandbox binds the worker folder), writable by no one else.
   process.umask(0o022);
   mkdirSync(tmp, { recursive: true, mode: 0o755 });
   const cli = await build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outdir: join(tmp, 'js'), splitting: true, plugins: [sourceUrls] });
   const worker = await build({ ...common, entryPoints: [join(ROOT, 'src/isolate/worker-main.ts'), join(ROOT, 'src/isolate/backstop-thread.ts')], outdir: join(tmp, 'worker') });
-  const sources = [...new Set([...inputsOf(cli.metafile), ...inputsOf(worker.metafile)])];
   // What decides how the inputs become the build: this script, its check, the bundler, the lock file.
   const tools = [fileURLToPath(import.meta.url), join(ROOT, 'bin/build-state.js'), join(ROOT, 'node_modules/esbuild/package.json'), join(ROOT, 'package.json'), join(ROOT, 'package-lock.json')];
-  const inputs = [...sources, ...tools].sort();
   for (const d of [tmp, join(tmp, 'js'), join(tmp, 'worker')]) chmodSync(d, 0o755);
-  const outputs = outputsOf(tmp).map(([rel, kind]) => [rel, kind, stampOf(join(tmp, rel))] as const);
-  const manifest = {
-    version: MANIFEST_VERSION,
-    root: ROOT,
-    inputs: [...inputs, ...parentsOf(sources)].map((p) => [p, stampOf(p)] as const),
-    // Stamped after the swap's rename too: a rename changes neither a file's stamp nor its folder's contents.
-    outputs,
-  };
+  // Stamped before the swap: renaming the folder that holds them changes neither their stamps nor their contents.
+  const manifest = { version: MANIFEST_VERSION, root: ROOT, parts: { cli: partOf(cli.metafile, tools, tmp, 'js'), worker: partOf(worker.metafile, tools, tmp, 'worker') } };
   writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest)}\n`, { mode: 0o644 });
-  const old = `${OUT}.${process.pid}.old`;
+  const old = `${OUT}.${String(process.pid)}.old`;
   rmSync(old, { recursive: true, force: true });
   try {
     renameSync(OUT, old);
@@ -100,8 +103,10 @@ async function main(): Promise<void> {
   }
   renameSync(tmp, OUT);
   rmSync(old, { recursive: true, force: true });
-  const check: { reason?: string } = {};
-  if (usableBuild(ROOT, check) === null) throw new Error(`the build just made is not usable: ${check.reason ?? 'unknown'}`);
+  for (const part of ['cli', 'worker'] as const) {
+    const check: { reason?: string } = {};
+    if (usableBuild(ROOT, part, check) === null) throw new Error(`the ${part} build just made is not usable: ${check.reason ?? 'unknown'}`);
+  }
 }
 
 await main();

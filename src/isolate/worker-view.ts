@@ -57,7 +57,7 @@ export function workerView(nodePath: string = process.execPath): WorkerView {
   const libs = new Set([...sharedLibraries(node), ...sharedLibraries(addon)]);
   const wanted: [string, string][] = [[node, node]];
   for (const lib of libs) wanted.push([realpathSync(lib), lib]);
-  const built = usableBuild(PROJECT_ROOT);
+  const built = usableBuild(PROJECT_ROOT, 'worker');
   const code = built === null ? { dir: join(PROJECT_ROOT, 'src', 'isolate'), entry: join(PROJECT_ROOT, 'src', 'isolate', 'worker-main.ts') } : { dir: built.workerDir, entry: built.workerEntry };
   for (const p of [join(PROJECT_ROOT, 'package.json'), code.dir, ivmDir, gypBuild]) wanted.push([p, p]);
   const from = mirrored(wanted.map(([source]) => source));

@@ -42,7 +42,7 @@ test('the build runs while it is current; an edited source runs from the sources
   try {
     build(dir);
     // Control: a current build is what runs.
-    assert.notEqual(usableBuild(dir), null);
+    assert.notEqual(usableBuild(dir, 'cli'), null);
     assert.equal(help(dir).loaded, 'build');
     // The source changes after the build: the CLI runs the changed source, never the stale build.
     const main = join(dir, 'src', 'cli', 'main.ts');
@@ -50,7 +50,7 @@ test('the build runs while it is current; an edited source runs from the sources
     const stale = help(dir);
     assert.equal(stale.loaded, 'sources');
     assert.match(stale.out, /EDITED AFTER THE BUILD:/);
-    assert.equal(usableBuild(dir), null);
+    assert.equal(usableBuild(dir, 'cli'), null);
     // Set-up builds again, and the new build (with the edit) is what runs.
     build(dir);
     const rebuilt = help(dir);
@@ -58,8 +58,8 @@ test('the build runs while it is current; an edited source runs from the sources
     assert.match(rebuilt.out, /EDITED AFTER THE BUILD:/);
     // A file the build read from a package counts too.
     const pkg = join(ROOT, 'node_modules', 'commander', 'package.json');
-    const manifest = JSON.parse(readFileSync(join(dir, '.airlock-build', 'dist', 'manifest.json'), 'utf8')) as { inputs: [string, unknown][] };
-    assert.ok(manifest.inputs.some(([p]) => p.startsWith(join(ROOT, 'node_modules', 'commander'))), `the packages are inputs (${pkg})`);
+    const manifest = JSON.parse(readFileSync(join(dir, '.airlock-build', 'dist', 'manifest.json'), 'utf8')) as { parts: { cli: { inputs: [string, unknown][] } } };
+    assert.ok(manifest.parts.cli.inputs.some(([p]) => p.startsWith(join(ROOT, 'node_modules', 'commander'))), `the packages are inputs (${pkg})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -74,7 +74,7 @@ test('a build that others may write, or whose output changed, is not run', () =>
     // Its folder open to everyone: anyone could have swapped the build, so it is not trusted.
     chmodSync(join(dir, '.airlock-build'), 0o777);
     const why: { reason?: string } = {};
-    assert.equal(usableBuild(dir, why), null);
+    assert.equal(usableBuild(dir, 'cli', why), null);
     assert.match(why.reason ?? '', /only it may write/);
     assert.equal(help(dir).loaded, 'sources');
     chmodSync(join(dir, '.airlock-build'), 0o755);

@@ -16,7 +16,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const digest = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 test('a worker can not change the build it runs, the CLI build, the compile cache or the sources; the next run is unaffected', async () => {
-  const built = usableBuild(ROOT);
+  const built = usableBuild(ROOT, 'worker');
   assert.ok(built !== null, 'the build is current (`npm run setup` makes it)');
   await using airlock = testAirlock();
   const env = await airlock.isolate.workerEnv();
@@ -46,7 +46,7 @@ test('a worker can not change the build it runs, the CLI build, the compile cach
   assert.deepEqual({ worker: digest(built.workerEntry), cli: digest(built.main), manifest: digest(join(built.dir, 'manifest.json')) }, before);
   assert.equal(existsSync(join(built.workerDir, 'evil.mjs')), false);
   assert.equal(existsSync(join(ROOT, '.airlock-build', 'compile-cache', 'evil')), false);
-  assert.notEqual(usableBuild(ROOT), null);
+  assert.notEqual(usableBuild(ROOT, 'worker'), null);
   // The next run starts a worker from the same build and runs as before.
   const result = await airlock.run({ code: 'export default 6 * 7' });
   assert.equal(result.status, 'ok');
