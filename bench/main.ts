@@ -1,6 +1,7 @@
 // `npm run bench [-- --json] [-- --only isolate,audit]`: every figure with its baselines, same run.
 import { benchAuthorityCalls } from './authority-calls.ts';
 import { benchAudit } from './audit.ts';
+import { benchCli } from './cli.ts';
 import { benchContainer } from './container.ts';
 import { benchEgress } from './egress.ts';
 import { benchIsolate } from './isolate.ts';
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   warrant: benchWarrant,
   authority: benchAuthorityCalls,
   mcp: benchMcp,
+  cli: benchCli,
 };
 
 const args = process.argv.slice(2);

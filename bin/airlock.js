@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// The CLI entry. airlock's sources are TypeScript run directly by Node 24 (type stripping).
+// The CLI entry. It runs the JavaScript build of this checkout (scripts/build.ts, made at set-up)
+// when bin/build-state.js finds it current and private to this user; otherwise the TypeScript
+// sources, run directly by Node 24 (type stripping). Either way it is the checked-out code.
 //
 // Before anything else loads, Node's compile cache is turned on in the checkout's build folder:
-// a later start reuses the stripped and compiled modules instead of redoing them (most of a
-// one-shot `airlock run`'s start). Compiled code from a cache is trusted like the sources, so the
-// cache is used only from a real directory owned by this user that no one else may write; if it
-// can't be made so, airlock runs without it.
+// a later start reuses the compiled modules instead of redoing them. Compiled code from a cache is
+// trusted like the sources, so the cache is used only from a real directory owned by this user
+// that no one else may write; if it can't be made so, airlock runs without it.
 import { lstatSync, mkdirSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { usableBuild } from './build-state.js';
 
-const build = new URL('../.airlock-build/', import.meta.url).pathname;
+const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+const build = `${root}/.airlock-build/`;
 const cache = `${build}compile-cache`;
 const ownedPrivately = (path) => {
   const st = lstatSync(path);
@@ -21,4 +25,5 @@ try {
 } catch {
   // No cache: slower starts, nothing else changes.
 }
-await import('../src/cli/main.ts');
+const built = usableBuild(root, 'cli');
+await import(built === null ? '../src/cli/main.ts' : built.main);

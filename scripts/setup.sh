@@ -2,7 +2,9 @@
 # Brings a fresh clone to a runnable state, and does nothing when everything is already in place:
 #   1. Debian packages airlock's second layer needs (bubblewrap, setpriv, libseccomp, a C compiler);
 #   2. npm packages, Node 24 among them (package.json pins it; npm scripts then run on it);
-#   3. the seccomp filter generator, compiled against libseccomp (never hand-assembled BPF).
+#   3. the seccomp filter generator, compiled against libseccomp (never hand-assembled BPF);
+#   4. the JavaScript build of the CLI and the isolate worker (scripts/build.ts), so a one-shot
+#      `airlock run` does not load the TypeScript tree; rebuilt when any of its inputs changed.
 # Each step is skipped when its stamp is current. Output goes to stderr so `--json` stays clean.
 set -eu
 cd "$(dirname "$0")/.."
@@ -64,3 +66,6 @@ if [ -f native/seccomp-gen.c ]; then
     cc -O2 -Wall -Werror -o "$build/seccomp-gen" native/seccomp-gen.c $(pkg-config --cflags --libs libseccomp)
   fi
 fi
+
+# 4. The JavaScript build (it checks its own stamps: nothing to do when it is current).
+node_modules/.bin/node scripts/build.ts || { say "the JavaScript build failed; airlock runs from its sources meanwhile"; exit 1; }

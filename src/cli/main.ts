@@ -2,29 +2,34 @@
 /** The airlock CLI: every command turns its input into the library's requests. */
 import { Command, CommanderError } from 'commander';
 import { AirlockError, codeInfo, type ErrorCode } from '../core/errors.ts';
-import { auditCommand } from './audit.ts';
-import { checkCommand } from './check.ts';
-import { demoCommand } from './demo.ts';
-import { gatewayCommand } from './gateway.ts';
-import { keysCommand } from './keys.ts';
-import { mcpCommand } from './mcp.ts';
-import { runCommand } from './run.ts';
-import { serveCommand } from './serve.ts';
-import { warrantCommand } from './warrant.ts';
+
+/**
+ * Each command's module, imported only when that command runs: `airlock run` does not load the
+ * HTTP server, the MCP gateway or the container tier. Help, an unknown command and no command at
+ * all load every one, so the listing and commander's suggestions stay whole.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => (await import('./run.ts')).runCommand(),
+  demo: async () => (await import('./demo.ts')).demoCommand(),
+  audit: async () => (await import('./audit.ts')).auditCommand(),
+  check: async () => (await import('./check.ts')).checkCommand(),
+  serve: async () => (await import('./serve.ts')).serveCommand(),
+  keys: async () => (await import('./keys.ts')).keysCommand(),
+  warrant: async () => (await import('./warrant.ts')).warrantCommand(),
+  mcp: async () => (await import('./mcp.ts')).mcpCommand(),
+  gateway: async () => (await import('./gateway.ts')).gatewayCommand(),
+};
+
+/** The program has no options of its own, so its first argument names the command, if any. */
+const named = process.argv[2];
+const load = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+const commands = await Promise.all(load.map((name) => (COMMANDS[name] as () => Promise<Command>)()));
 
 const program = new Command('airlock')
   .description('run code nobody trusts: default deny, grant by name, everything recorded')
   .showHelpAfterError()
-  .exitOverride()
-  .addCommand(runCommand())
-  .addCommand(demoCommand())
-  .addCommand(auditCommand())
-  .addCommand(checkCommand())
-  .addCommand(serveCommand())
-  .addCommand(keysCommand())
-  .addCommand(warrantCommand())
-  .addCommand(mcpCommand())
-  .addCommand(gatewayCommand());
+  .exitOverride();
+for (const command of commands) program.addCommand(command);
 
 // Usage errors reach the catch below from every command, however it was made (addCommand does
 // not pass exitOverride on).

@@ -18,8 +18,11 @@ import type { RunStatus, Usage } from '../core/result.ts';
 import type { Cgroup, CgroupStats } from '../os/cgroup.ts';
 import type { Driver, DriverCommand, DriverStatus } from './drivers/driver.ts';
 import { hostPathOf } from './mounts.ts';
+import { RUN_ID } from './run-id.ts';
 import { nodeSpawner, type SpawnedProcess, type Spawner, type SpawnRequest } from './spawner.ts';
 import type { SandboxSpec } from './spec.ts';
+
+export { RUN_ID } from './run-id.ts';
 
 export interface ExecOptions {
   readonly stdin?: string | Uint8Array;
@@ -37,8 +40,6 @@ export interface ExecOptions {
 /** What one launch ends with; the session adds the run id. */
 export type Launched = Omit<ExecResult, 'runId'>;
 
-/** The key of ExecOptions' internal run id (see there). Not exported from the package. */
-export const RUN_ID: unique symbol = Symbol('airlock.runId');
 
 export interface ExecResult {
   /** The run's id, as its audit events carry it (chosen by airlock, never by the caller). */

@@ -79,7 +79,9 @@ export function startBackstop(): Backstop {
   const ints = new Int32Array(buffer, 0, 5);
   const bigs = new BigInt64Array(buffer, WATCH.bigsAt, 5);
   Atomics.store(bigs, BIG.sliceBudgetUs, -1n);
-  const thread = new Worker(new URL('./backstop-thread.ts', import.meta.url), { workerData: buffer });
+  // The thread's script sits beside this module in the same form: backstop-thread.ts beside the
+  // sources, backstop-thread.mjs beside the worker's build (scripts/build.ts).
+  const thread = new Worker(new URL(import.meta.url.endsWith('.ts') ? './backstop-thread.ts' : './backstop-thread.mjs', import.meta.url), { workerData: buffer });
   thread.unref();
   return {
     arm(baseline, limit) {

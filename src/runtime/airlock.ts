@@ -6,7 +6,7 @@ import type { ValidateFunction } from 'ajv';
 import type { AuditSink } from '../audit/event.ts';
 import { defaultAuditSink } from '../audit/default-sink.ts';
 import type { ContainerSandbox } from '../container/index.ts';
-import { EgressGateway } from '../egress/gateway.ts';
+import type { EgressGateway } from '../egress/gateway.ts';
 import { NO_SECRETS } from '../egress/secrets.ts';
 import { AirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -19,7 +19,7 @@ import { BoundedCache } from './bounded-cache.ts';
 import { failedResult, NOT_CHOSEN, SANDBOX_TIER } from './failed-result.ts';
 import { InFlight } from './in-flight.ts';
 import { airlockHome } from './home.ts';
-import { ContainerRunTier } from './container-run-tier.ts';
+import type { ContainerRunTier } from './container-run-tier.ts';
 import { DenialTap } from './denials.ts';
 import { IsolateRunTier, type PreparedIsolateRun } from './isolate-run-tier.ts';
 import { ManagedContainer } from './managed-container.ts';
@@ -33,6 +33,7 @@ import { Supervisor, type SandboxLease } from './supervisor.ts';
 import { ToolCatalog } from './tool-catalog.ts';
 import { AuthorityHost, withLabel } from './authority-host.ts';
 import { SubrunDoor, type SubrunHost, type SubrunParent } from './subrun.ts';
+import { OnDemand } from './on-demand.ts';
 
 export type { AirlockOptions, ContainerSandboxOptions, SandboxOptions } from './options.ts';
 
@@ -59,12 +60,13 @@ class AirlockImpl implements Airlock, SandboxHost {
   readonly audit: AuditSink;
   readonly isolate: IsolateTier;
   readonly #tools: ToolCatalog;
-  readonly #gateway: EgressGateway;
+  /** Made at the first fetch or container that needs it (on-demand.ts): an isolate run without routes never loads it. */
+  readonly #gateway: OnDemand<EgressGateway>;
   /** What the gateway and the container tier record their decisions through: a run's denials are its violations. */
   readonly #tap: DenialTap;
   /** The two tiers behind one interface (runtime/tier.ts); `#oneShot` drives either. */
   readonly #isolateTier: IsolateRunTier;
-  readonly #containerTier: ContainerRunTier;
+  readonly #containerTier: OnDemand<ContainerRunTier>;
   /** Container sandboxes handed out by sandbox(): close() destroys them, each recorded. */
   readonly #containers = new Set<ManagedContainer>();
   readonly #policies = new BoundedCache<CompiledPolicy>(64);
@@ -85,17 +87,19 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
     const workersPerTenant = options.isolate?.workersPerTenant;
     this.#tap = new DenialTap(this.audit);
-    this.#gateway = new EgressGateway({ audit: this.#tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
-    const gateway = this.#gateway;
+    const tap = this.#tap;
+    const gateway = new OnDemand(async () => new (await import('../egress/gateway.ts')).EgressGateway({ audit: tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress }));
+    this.#gateway = gateway;
     this.isolate = new IsolateTier({
       home,
       audit: this.audit,
       handlers: this.#tools.handlers,
-      egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
+      egress: { fetch: async (ctx, req) => (await gateway.get()).fetch(ctx, req), release: (ctx) => void gateway.ifAsked((g) => g.release(ctx)) },
       ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
     });
     this.#isolateTier = new IsolateRunTier(this.isolate, this.#schemas);
-    this.#containerTier = new ContainerRunTier({ home, gateway, tap: this.#tap, closing: this.#inFlight.signal });
+    const closing = this.#inFlight.signal;
+    this.#containerTier = new OnDemand(async () => new (await import('./container-run-tier.ts')).ContainerRunTier({ home, gateway: () => gateway.get(), tap, closing }));
   }
 
   /** Compiled policies are cached per tenant: nothing, not even a cache entry, is shared across tenants. */
@@ -148,7 +152,7 @@ class AirlockImpl implements Airlock, SandboxHost {
 
   /** Makes a container sandbox for `lease` and records it; destroying it records that and ends the lease. */
   async #makeContainer(tenant: string, lease: SandboxLease, policy: CompiledPolicy, authority: ReturnType<AuthorityHost['forRun']>): Promise<ManagedContainer> {
-    const tier = this.#containerTier;
+    const tier = await this.#containerTier.get();
     const box = await tier.create({ tenant, sandbox: lease.id, policy, authority });
     const managed = ManagedContainer.created({
       box: box.sandbox,
@@ -177,10 +181,7 @@ class AirlockImpl implements Airlock, SandboxHost {
     return lease;
   }
 
-  /**
-   * A run refused by its own checks before any sandbox was made (code too large, not UTF-8, a
-   * syntax error): recorded on both tiers as run.started (the code as given) and run.ended.
-   */
+  /** A run refused by its own checks before any sandbox was made (too large, a syntax error): run.started (the code as given) and run.ended. */
   async #refused(started: RunStarted, error: unknown, startedAt: number): Promise<RunResult> {
     const result = failedResult(started.run ?? newId('run'), started.tier, error, startedAt, started.tierReason ?? NOT_CHOSEN);
     this.audit.append(started);
@@ -342,7 +343,7 @@ class AirlockImpl implements Airlock, SandboxHost {
         authority,
         ...(delegating && authority !== null ? this.#delegation({ tenant, run: id, sandbox, policy, authority }) : {}),
       };
-      return await (tier === 'container' ? this.#oneShot(this.#containerTier, input) : this.#oneShot(this.#isolateTier, input));
+      return await (tier === 'container' ? this.#oneShot(await this.#containerTier.get(), input) : this.#oneShot(this.#isolateTier, input));
     } catch (error) {
       // A refusal (a quota, say) was recorded as a decision: durable before the answer, like a run.
       await this.audit.flush().catch(() => undefined);
@@ -374,12 +375,12 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#closed = true;
     this.#inFlight.stop();
     await Promise.all([...this.#containers].map((managed) => managed.destroy().catch(() => undefined)));
-    await this.#containerTier.destroyAll();
+    await this.#containerTier.ifAsked((tier) => tier.destroyAll());
     await this.isolate.close();
     await this.#inFlight.settled();
     await this.#supervisor.close().catch(() => undefined);
-    await this.#containerTier.close();
-    await this.#gateway.close();
+    await this.#containerTier.ifAsked((tier) => tier.close());
+    await this.#gateway.ifAsked((g) => g.close());
     this.#authority[Symbol.dispose]();
     await this.audit.close();
   }

@@ -5,11 +5,9 @@
  * (made ahead); one with routes gets a gateway socket private to its uid and a forwarder inside.
  */
 import type { AuditEventBody, AuditSink } from '../audit/event.ts';
-import { ContainerPool, createContainerSandbox, type ContainerSandbox, type ContainerSandboxOptions } from '../container/index.ts';
-import { RUN_ID } from '../container/launch.ts';
+import type { ContainerPool, ContainerSandbox, ContainerSandboxOptions } from '../container/index.ts';
 import { AirlockError } from '../core/errors.ts';
 import type { TierResult, Violation } from '../core/result.ts';
-import { forwarderPlan } from '../egress/forwarder.ts';
 import type { EgressGateway } from '../egress/gateway.ts';
 import type { CompiledPolicy } from '../policy/compile.ts';
 import type { Language } from '../policy/request.ts';
@@ -45,11 +43,18 @@ export interface ContainerBox {
 
 export interface ContainerRunTierOptions {
   readonly home: string;
-  readonly gateway: EgressGateway;
+  /** The egress gateway, made when the first sandbox with routes asks for it. */
+  readonly gateway: () => Promise<EgressGateway>;
   /** What the gateway and the tier record decisions through; a sandbox's denials are read from it. */
   readonly tap: DenialTap;
   /** Aborted when airlock closes: nothing starts after it. */
   readonly closing: AbortSignal;
+}
+
+/** The container tier's own modules, loaded with its first sandbox: an isolate-only host never loads them. */
+async function containerModules(): Promise<{ readonly container: typeof import('../container/index.ts'); readonly launch: typeof import('../container/launch.ts'); readonly forwarder: typeof import('../egress/forwarder.ts') }> {
+  const [container, launch, forwarder] = await Promise.all([import('../container/index.ts'), import('../container/launch.ts'), import('../egress/forwarder.ts')]);
+  return { container, launch, forwarder };
 }
 
 const STOPPED = 'airlock was closed before the command ran: run it again';
@@ -77,6 +82,7 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
   /** Sandboxes made and not yet destroyed: close() destroys them. */
   readonly #live = new Set<ContainerBox>();
   #pool: ContainerPool | null = null;
+  #modules: ReturnType<typeof containerModules> | null = null;
 
   constructor(options: ContainerRunTierOptions) {
     this.#options = options;
@@ -96,16 +102,18 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
   }
 
   /** How a sandbox is made: from the pool when it needs no egress; otherwise with its own socket. */
-  #way(of: SandboxOf): { readonly with: Pick<ContainerSandboxOptions, 'pool' | 'egress'>; readonly done: () => Promise<void> } {
-    this.#pool ??= new ContainerPool({ home: this.#options.home });
+  async #way(of: SandboxOf): Promise<{ readonly with: Pick<ContainerSandboxOptions, 'pool' | 'egress'>; readonly done: () => Promise<void> }> {
+    const { container, forwarder } = await this.#loaded();
+    this.#pool ??= new container.ContainerPool({ home: this.#options.home });
     const pool = this.#pool;
     if (of.policy.routes.length === 0) return { with: { pool }, done: () => Promise.resolve() };
-    const { gateway } = this.#options;
-    const held: { close?: () => Promise<void> } = {};
+    const held: { close?: () => Promise<void>; gateway?: EgressGateway } = {};
     const egress: ContainerSandboxOptions['egress'] = async (owner) => {
+      const gateway = await this.#options.gateway();
+      held.gateway = gateway;
       const socket = await gateway.socketFor({ tenant: of.tenant, sandbox: of.sandbox, policy: of.policy, authority: of.authority ?? undefined }, { owner: { uid: owner.uid, gid: owner.gid } });
       held.close = () => socket.close();
-      const plan = forwarderPlan({ socketPath: socket.path });
+      const plan = forwarder.forwarderPlan({ socketPath: socket.path });
       return { binds: plan.binds, env: plan.env, sidecar: plan.sidecarArgv, argvPrefix: plan.waitArgv, stop: socket.stop };
     };
     // Made outside the pool (its egress is its own), but started through the pool's process helper.
@@ -113,16 +121,22 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
       with: { egress, pool },
       done: async () => {
         await held.close?.();
-        gateway.release({ tenant: of.tenant, sandbox: of.sandbox });
+        held.gateway?.release({ tenant: of.tenant, sandbox: of.sandbox });
       },
     };
   }
 
+  #loaded(): ReturnType<typeof containerModules> {
+    this.#modules ??= containerModules();
+    return this.#modules;
+  }
+
   async create(of: SandboxOf): Promise<ContainerBox> {
-    const way = this.#way(of);
+    const way = await this.#way(of);
+    const { container } = await this.#loaded();
     let sandbox: ContainerSandbox;
     try {
-      sandbox = await createContainerSandbox({ tenant: of.tenant, sandboxId: of.sandbox, policy: of.policy, audit: tierSink(this.#options.tap), home: this.#options.home, ...way.with });
+      sandbox = await container.createContainerSandbox({ tenant: of.tenant, sandboxId: of.sandbox, policy: of.policy, audit: tierSink(this.#options.tap), home: this.#options.home, ...way.with });
     } catch (error) {
       await way.done();
       throw error;
@@ -145,7 +159,8 @@ export class ContainerRunTier implements RunTier<PreparedContainerRun, Container
       // A write that failed once airlock was closing (the sandbox destroyed under it) failed for that.
       throw stopping() ? new AirlockError('STOPPED_BY_HOST', STOPPED) : error;
     }
-    const r = await box.sandbox.exec(entry.argv, { timeoutMs: policy.limits.wallMs, [RUN_ID]: id });
+    const { launch } = await this.#loaded();
+    const r = await box.sandbox.exec(entry.argv, { timeoutMs: policy.limits.wallMs, [launch.RUN_ID]: id });
     return { id, tier: 'container', status: r.status, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, result: null, error: r.error, usage: r.usage, violations: [] };
   }
 

@@ -8,7 +8,7 @@
 import type { AuditSink } from '../audit/event.ts';
 import type { ContainerSandbox, ExecOptions, ExecResult, FileEntry } from '../container/index.ts';
 import { checkExecOptions } from '../container/exec-options.ts';
-import { RUN_ID } from '../container/launch.ts';
+import { RUN_ID } from '../container/run-id.ts';
 import { AirlockError, codeInfo, toAirlockError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { CallAuthority } from '../policy/authority.ts';

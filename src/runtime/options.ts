@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { checkOptions, fn, withMethods } from '../core/options.ts';
-import { DEFAULT_LIMITS } from '../egress/exchange.ts';
+import { DEFAULT_LIMITS } from '../egress/limits.ts';
 import { LANGUAGES } from '../policy/request.ts';
 import type { CheckpointSettings } from '../audit/checkpoint-config.ts';
 import type { AuditSink } from '../audit/event.ts';
