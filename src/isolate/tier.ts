@@ -98,6 +98,7 @@ export class IsolateTier {
     const { policy, tenant, sandbox, id } = req;
     const { handlers, audit, egress } = this.#options;
     const worker = await this.#pool.acquire(tenant, req.lane ?? 0);
+    req.delegation?.begin();
     const stopRun = (): void => worker.stop(id);
     const bridge = new ToolBridgeHost({
       tenant,

@@ -72,6 +72,8 @@ export const UNWRAP_DOOR = '@unwrap';
  * failures itself; the bridge records a denial (a SUBRUN_DENIED, a WARRANT_WIDENING) as a decision.
  */
 export interface DelegationDoor {
+  /** The run holds its worker now: its wall time, which a child's is cut from, begins here (not while it waited for one). */
+  begin(): void;
   /** `request` is the guest's JSON, unchecked: `{ code, options }`. */
   subrun(request: unknown): Promise<ToolAnswer>;
   unwrap(handle: unknown): ToolAnswer;

@@ -56,7 +56,7 @@ export interface SubrunParent {
   readonly authority: RunAuthority;
   /** This run's nesting: 0 for a top-level run. */
   readonly depth: number;
-  /** When this run's wall time began (Date.now()). */
+  /** When this run was asked for (Date.now()); its wall time begins when it holds a worker (`begin`). */
   readonly startedAt: number;
   readonly budget: CallBudget;
 }
@@ -76,10 +76,16 @@ export class SubrunDoor implements DelegationDoor {
   readonly #parent: SubrunParent;
   readonly #host: SubrunHost;
   #started = 0;
+  /** When the run began to hold its worker: a wait for one under load is not its wall time. */
+  #began: number | null = null;
 
   constructor(parent: SubrunParent, host: SubrunHost) {
     this.#parent = parent;
     this.#host = host;
+  }
+
+  begin(): void {
+    this.#began ??= Date.now();
   }
 
   async subrun(raw: unknown): Promise<ToolAnswer> {
@@ -91,7 +97,7 @@ export class SubrunDoor implements DelegationDoor {
     if (this.#started >= p.policy.limits.subruns) return denied(`this run may start ${p.policy.limits.subruns} sub-runs and has started them all: raise policy.limits.subruns`);
     if (p.depth + 1 > SUBRUN_MAX_DEPTH) return denied(`sub-runs nest at most ${SUBRUN_MAX_DEPTH} deep; this one would be at depth ${p.depth + 1}: do the work in this run`);
     const now = Date.now();
-    const left = p.policy.limits.wallMs - (now - p.startedAt);
+    const left = p.policy.limits.wallMs - (now - (this.#began ?? p.startedAt));
     if (left < MIN_CHILD_WALL_MS) return denied(`only ${Math.max(0, left)} ms of this run's wall time is left for a sub-run: raise policy.limits.wallMs`);
     // 2. The child's warrant: a link appended by the host, narrowing or refused.
     const attenuate = options?.attenuate;

@@ -251,3 +251,23 @@ test('a handle whose value holds a __proto__ key is refused at the tool and the 
   assert.deepEqual(plain.result, { id: 'm1' }, JSON.stringify(plain));
   assert.deepEqual(w.outbox, [{ to: [ANN], body: { text: 'x' } }], 'the handler received the value, not the handle');
 });
+
+test("a parent's wall time begins when it holds its worker: a parent that waited longer than its wallMs for one still starts its child (control: a parent out of time is refused)", async () => {
+  // The tenant's one worker is held by a run blocked in a tool call until the parent has waited
+  // past its whole wallMs: what a queue under load does. Waiting is not the parent's wall time.
+  const gate = Promise.withResolvers<undefined>();
+  const tools = { hold: { handler: async () => (await gate.promise, 'released'), operation: 'read', resources: [] } };
+  await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-test-')), tools, isolate: { workersPerTenant: 1 } });
+  const holdPolicy: PolicyDocument = { version: 1, tools: { hold: { operation: 'read', args: {} } }, limits: { wallMs: 60_000 } };
+  const holding = airlock.run({ tenant: 'acme', code: 'export default await tools.hold({})', policy: holdPolicy });
+  const policy: PolicyDocument = { version: 1, limits: { subruns: 1, wallMs: 1_000, cpuMs: 1_000 } };
+  const parent = airlock.run({ tenant: 'acme', code: guest(`return await subrun(${lit('export default 7')});`), policy });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  gate.resolve(undefined);
+  assert.equal((await holding).result, 'released');
+  const r = await parent;
+  assert.equal(r.result, 7, `the child ran: ${JSON.stringify(r)}`);
+  // Control: a parent that spent its own wall time before asking is refused, coded.
+  const late = await airlock.run({ tenant: 'acme', code: guest(`const t = Date.now(); while (Date.now() - t < 990) {} return await subrun(${lit('export default 7')});`), policy: { version: 1, limits: { subruns: 1, wallMs: 1_000, cpuMs: 1_000 } } });
+  assert.ok(late.result === 'SUBRUN_DENIED' || late.error?.code === 'WALL_TIMEOUT', JSON.stringify(late));
+});
