@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
 import { AUDIT_DURABILITIES, DEFAULT_FLUSH_MS, MAX_FLUSH_MS, type AuditDurabilitySettings } from '../audit/wal-sync.ts';
-import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
+import { heldKeyIds, readSigningKey, revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
   readonly host: string;
@@ -19,6 +19,7 @@ interface ServeFlags {
   readonly allowOrigin: string[];
   readonly maxBody: string;
   readonly rate: string;
+  readonly streams: string;
   readonly drainMs: string;
   readonly auditDurability: string;
   readonly auditFlushMs?: string;
@@ -52,6 +53,7 @@ export function serveCommand(): Command {
     .option('--allow-origin <origin>', 'let browser pages from this Origin call (repeatable); default none', collect, [])
     .option('--max-body <bytes>', 'largest request body', String(SERVE_DEFAULTS.maxBodyBytes))
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
+    .option('--streams <n>', 'event streams (GET /v1/runs/events) one API key may hold open at once', String(SERVE_DEFAULTS.streamsPerKey))
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
     .option('--audit-durability <mode>', "durable: a run's answer waits for its audit events' fsync; batched: they are written before the answer and fsynced within --audit-flush-ms (a power loss can lose that window)", 'durable')
     .option('--audit-flush-ms <ms>', `batched only: the longest an audit event waits for its fsync (1–${MAX_FLUSH_MS}, default ${DEFAULT_FLUSH_MS})`)
@@ -63,12 +65,15 @@ export function serveCommand(): Command {
       const dirs = warrantDirs(process.env);
       const server = await startServer({
         warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) },
+        // POST /v1/warrants signs with the private keys kept there (by key id only, never a path).
+        warrantSigning: { kids: () => heldKeyIds(dirs), key: (kid) => readSigningKey(dirs, kid) },
         hostname: flags.host,
         port: count('--port', flags.port, 0, 65_535),
         allowHosts: flags.allowHost,
         allowOrigins: flags.allowOrigin,
         maxBodyBytes: count('--max-body', flags.maxBody, 1, 1 << 30),
         ratePerMinute: count('--rate', flags.rate, 1, 10_000_000),
+        streamsPerKey: count('--streams', flags.streams, 1, 10_000),
         drainMs: count('--drain-ms', flags.drainMs, 0, 3_600_000),
         audit,
       });

@@ -18,7 +18,9 @@ import { checkRoutes } from './routes/check.ts';
 import type { RouteParts } from './routes/common.ts';
 import { fileRoutes } from './routes/files.ts';
 import { runRoutes } from './routes/runs.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { sandboxRoutes } from './routes/sandboxes.ts';
+import { warrantRoutes } from './routes/warrants.ts';
 
 export interface AppOptions {
   readonly parts: RouteParts;
@@ -61,7 +63,8 @@ export function buildApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   sandboxRoutes(app, options.parts);
   fileRoutes(app, options.parts);
   auditRoutes(app, options.parts);
-  checkRoutes(app, options.parts);
+  policyRoutes(app, options.parts, checkRoutes(app, options.parts));
+  warrantRoutes(app, options.parts);
   // Generated from the routes once, on first asking (it takes milliseconds to build; it never changes).
   const doc: { json?: string } = {};
   app.get('/openapi.json', (c) => {

@@ -24,10 +24,14 @@ import { createAirlock } from '../runtime/airlock.ts';
 import type { WarrantOptions } from '../runtime/authority-host.ts';
 import type { QuotaOptions } from '../runtime/quotas.ts';
 import { buildApp } from './app.ts';
+import { AuditFeed } from './audit-feed.ts';
 import { SERVE_DEFAULTS } from './defaults.ts';
 import { KeyStore } from './keys.ts';
+import { PolicyStore } from './policy-store.ts';
 import { RateLimiter } from './rate.ts';
 import { SandboxTable } from './sandboxes.ts';
+import { StreamSlots } from './stream-slots.ts';
+import { warrantKeys, type WarrantSigning } from './warrant-keys.ts';
 
 export interface ServeOptions {
   /** AIRLOCK_HOME (default: $AIRLOCK_HOME or ~/.airlock). */
@@ -44,6 +48,8 @@ export interface ServeOptions {
   readonly maxBodyBytes?: number;
   /** Requests per minute per API key (default 600). */
   readonly ratePerMinute?: number;
+  /** Event streams (GET /v1/runs/events) one API key may hold open at once (default 8). */
+  readonly streamsPerKey?: number;
   /** How long a stop waits for requests in flight before stopping them (default 30 s). */
   readonly drainMs?: number;
   readonly quotas?: QuotaOptions;
@@ -51,6 +57,8 @@ export interface ServeOptions {
   readonly warrants?: WarrantOptions;
   /** When the audit log reaches the disk: 'durable' (default) or 'batched' within flushMs (src/audit/wal-sync.ts). */
   readonly audit?: AuditDurabilitySettings;
+  /** The private keys POST /v1/warrants signs with (absent: it makes none). */
+  readonly warrantSigning?: WarrantSigning;
   /** Where the server logs (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -88,20 +96,23 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const home = airlockHome(options.home);
   const hostname = options.hostname ?? SERVE_DEFAULTS.hostname;
   // The store stays open for the tenant's queries; the airlock's sink closes it with the log.
-  const audit = SqliteAuditStore.open({ path: join(home, 'audit.db'), ...options.audit });
+  // Heard live by the run event streams: each record once it is durable.
+  const audit = new AuditFeed(SqliteAuditStore.open({ path: join(home, 'audit.db'), ...options.audit }));
   const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
   const keys = KeyStore.open(home);
+  const policies = PolicyStore.open(home);
   let server: Server;
   try {
     server = await listen(hostname, options.port ?? SERVE_DEFAULTS.port);
   } catch (error) {
     keys.close();
+    policies.close();
     await airlock.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
   const app = buildApp({
-    parts: { airlock, audit, sandboxes: new SandboxTable(), home },
+    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), warrants: warrantKeys(options.warrants, options.warrantSigning), sandboxes: new SandboxTable(), policies, home },
     keys,
     rate: new RateLimiter({ perMinute: options.ratePerMinute ?? SERVE_DEFAULTS.ratePerMinute }),
     hosts: { hosts: [hostOf(hostname, port), `127.0.0.1:${port}`, `localhost:${port}`, ...(options.allowHosts ?? [])], origins: options.allowOrigins ?? [] },
@@ -120,6 +131,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   };
   const drain = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Event streams would follow the log forever: they end now, and their clients reconnect elsewhere.
+    audit.endListeners();
     // Keep-alive connections between requests hold the server open: close them as they go idle.
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 100);
@@ -132,6 +145,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await closed;
     clearInterval(idle);
     keys.close();
+    policies.close();
   };
   let done: Promise<void> | null = null;
   return {
