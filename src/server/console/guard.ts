@@ -1,19 +1,17 @@
 /**
  * The console's doors, in order, for every /console request (after the server's host guard):
  *   1. response headers: a CSP with no inline script or style and nothing from elsewhere, no
- *      framing, no referrer, no caching of pages that hold tenant data;
- *   2. a POST must come from the console's own pages: its Origin is this server's (hono's csrf
- *      middleware; Sec-Fetch-Site same-origin also counts), and its body is a small form;
+ *      framing, no referrer to other sites, no caching of pages that hold tenant data;
+ *   2. a POST must come from the console's own pages (its Origin is this server's), and its body
+ *      is a small form;
  *   3. the session from the cookie (signed-in pages redirect to sign-in without one);
  *   4. a POST that acts for a session carries that session's CSRF token.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
-import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
-import { csrfMatches, type Session, type SessionStore } from './session.ts';
-import { COOKIE } from './session.ts';
+import { COOKIE, csrfMatches, type Session, type SessionStore } from './session.ts';
 
 export interface ConsoleEnv {
   Variables: { session: Session };
@@ -58,17 +56,24 @@ export function formLimit(): MiddlewareHandler {
   return bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The form is too large.', 413) });
 }
 
-/** Refuses a state-changing request from any Origin but this server's own. */
+/**
+ * Refuses a state-changing request that does not come from this server's own pages: its Origin
+ * must be this server's (the Host the host guard already checked), or, when a browser sent no
+ * Origin, its Sec-Fetch-Site must say same-origin. A request with neither is refused, not waved
+ * through. (hono's csrf middleware checks form posts only, and its refusal would be answered as
+ * a malformed request; this one covers every method and content type.)
+ */
 export function sameOriginPosts(): MiddlewareHandler {
-  const origin = csrf({ origin: (o, c) => o === `http://${c.req.header('host') ?? ''}` || o === `https://${c.req.header('host') ?? ''}` });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') {
       await next();
       return;
     }
-    // A POST must say where it came from: without an Origin (or Sec-Fetch-Site) it is refused, not waved through.
-    if (c.req.header('origin') === undefined && c.req.header('sec-fetch-site') === undefined) return c.text('Forbidden: this form must be posted from the console page.', 403);
-    await origin(c, next);
+    const host = c.req.header('host') ?? '';
+    const origin = c.req.header('origin');
+    const own = origin === undefined ? c.req.header('sec-fetch-site') === 'same-origin' : origin === `http://${host}` || origin === `https://${host}`;
+    if (!own) return c.text("Forbidden: this form must be posted from the console's own page.", 403);
+    await next();
   };
 }
 
