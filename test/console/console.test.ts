@@ -151,3 +151,30 @@ test('CSRF: a destroy posted without the session token, with a wrong one, or fro
   assert.equal((await api(url, key, 'GET', `/v1/sandboxes/${id}`)).status, 404);
   assert.ok(await destroyedInAudit(key, id));
 });
+
+test('check: a re-run posted without the session token runs no probe (control: the button runs the five questions, each answered with its evidence)', async () => {
+  const { url } = serve();
+  const key = serve().key('initech');
+  const { page } = await browser().page();
+  await signIn(page, url, key);
+  await page.goto(`${url}/console/check`);
+  await page.getByText('No report yet').waitFor();
+  const probes = async (): Promise<number> => ((await api(url, key, 'GET', '/v1/audit')).json as { records: unknown[] }).records.length;
+  const status = await page.evaluate<number>(`fetch('/console/check', { method: 'POST', body: new URLSearchParams({ policy: '' }), redirect: 'manual' }).then((r) => r.status)`);
+  assert.equal(status, 403);
+  assert.equal(await probes(), 0, 'no probe ran for this tenant');
+  await page.reload();
+  await page.getByText('No report yet').waitFor();
+
+  await page.getByRole('button', { name: 'Run the check' }).click();
+  await page.locator('table.check').waitFor({ timeout: 120_000 });
+  assert.match(await page.getByRole('status').innerText(), /all five answers are no/);
+  const rows = page.locator('table.check tbody tr');
+  assert.equal(await rows.count(), 5);
+  for (const text of await rows.allInnerTexts()) {
+    const cells = text.split('\t');
+    assert.equal(cells[1]?.trim(), 'no', text);
+    assert.ok((cells[2]?.trim() ?? '') !== '' && (cells[3]?.trim() ?? '') !== '', `the policy's answer and the probe's observation are shown: ${text}`);
+  }
+  assert.ok((await probes()) > 0, 'control: the check ran its probes in this tenant');
+});
