@@ -24,8 +24,16 @@ export type AuditEventBody =
       readonly policyHash: string;
       /** Why this tier runs it (src/runtime/tier-choice.ts). */
       readonly tierReason?: string;
-      /** The warrant the run holds: its leaf id and the hash of its whole chain. */
-      readonly warrant?: { readonly id: string; readonly chainHash: string };
+      /**
+       * The policy the run holds, as compiled (the normalised document, limits filled in): its
+       * canonical JSON is what policyHash hashes. Absent from records written before it was kept.
+       */
+      readonly policy?: unknown;
+      /**
+       * The warrant the run holds: its leaf id and the hash of its whole chain; its depth, the
+       * leaf holder's key id and its expiry (ISO) where recorded.
+       */
+      readonly warrant?: { readonly id: string; readonly chainHash: string; readonly depth?: number; readonly holder?: string; readonly expiresAt?: string };
       /** A sub-run's: the run whose guest started it (runtime/subrun.ts). */
       readonly parent?: string;
     })
@@ -36,6 +44,10 @@ export type AuditEventBody =
       readonly usage: Usage;
       /** The run's information-flow label when it ended (docs/labels.md). */
       readonly label?: LabelAtom[];
+      /** The error's message, bounded (audit/bounded.ts), when the run did not end ok. */
+      readonly errorMessage?: string;
+      /** What the run gave back, each part bounded (audit/bounded.ts): result as JSON text (null: none). */
+      readonly output?: { readonly stdout: string; readonly stderr: string; readonly result: string | null };
     })
   | (Base & {
       readonly kind: 'decision';

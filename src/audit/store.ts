@@ -7,7 +7,7 @@ import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/result.ts';
 import { TENANT_ID } from '../core/tenant.ts';
 import type { AuditRecord, ChainHead, StoredRow } from './chain.ts';
-import type { AuditEvent } from './event.ts';
+import type { AuditEvent, AuditEventKind } from './event.ts';
 
 declare const tenantBrand: unique symbol;
 /** A tenant id that passed TENANT_ID: safe in SQL, paths and cgroup names. Only tenantId() makes one. */
@@ -56,12 +56,18 @@ export interface AuditQuery {
   readonly status?: RunStatus;
   /** decision records that allowed or denied. */
   readonly decision?: 'allow' | 'deny';
+  /** Records of this kind only. */
+  readonly kind?: AuditEventKind;
   /** Inclusive lower bound on `at` (ISO). `at` is the host's clock: see verify.ts on clocks. */
   readonly since?: string;
   /** Exclusive upper bound on `at` (ISO). */
   readonly until?: string;
   /** Paging: records with seq greater than this. */
   readonly afterSeq?: number;
+  /** Paging backwards: records with seq less than this. */
+  readonly beforeSeq?: number;
+  /** 'asc' (default): oldest first; 'desc': newest first (the limit then keeps the newest). */
+  readonly order?: 'asc' | 'desc';
   /** At most this many records (default and maximum QUERY_PAGE). */
   readonly limit?: number;
 }
@@ -95,7 +101,7 @@ export interface AuditStore {
    * it rejects (AUDIT_UNAVAILABLE, AUDIT_CORRUPT, or INVALID_REQUEST for a malformed event).
    */
   append(events: readonly AuditEvent[]): Promise<readonly AuditRecord[]>;
-  /** Records matching `query`, in seq order. */
+  /** Records matching `query`, in seq order (newest first when `order` is 'desc'). */
   query(query: AuditQuery): Promise<AuditRecord[]>;
   /** Runs `fn` against one consistent snapshot of the chain (appends may go on meanwhile). */
   readChain<T>(fn: (reader: ChainReader) => Promise<T>): Promise<T>;
@@ -105,6 +111,7 @@ export interface AuditStore {
 const ISO_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DECISIONS: ReadonlySet<string> = new Set(['allow', 'deny']);
 const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
+const KINDS: ReadonlySet<string> = new Set<AuditEventKind>(['sandbox.created', 'sandbox.destroyed', 'run.started', 'run.ended', 'decision']);
 
 /** The columns every store's table has, in the order `rowFrom` reads them. */
 export const COLUMNS = 'seq, prev_hash, hash, at, tenant, sandbox, run, kind, status, decision, event';
@@ -131,12 +138,17 @@ export function queryClause(query: AuditQuery, placeholder: (n: number) => strin
   if (query.decision !== undefined) add('decision', '=', DECISIONS.has(query.decision) ? query.decision : bad('decision must be allow or deny'));
   if (query.since !== undefined) add('at', '>=', ISO_AT.test(query.since) ? query.since : bad('since must be an ISO time (see isoTime)'));
   if (query.until !== undefined) add('at', '<', ISO_AT.test(query.until) ? query.until : bad('until must be an ISO time (see isoTime)'));
+  if (query.kind !== undefined) add('kind', '=', KINDS.has(query.kind) ? query.kind : bad(`kind must be one of ${[...KINDS].join(', ')}`));
   if (query.afterSeq !== undefined) add('seq', '>', Number.isSafeInteger(query.afterSeq) ? query.afterSeq : bad('afterSeq must be an integer'));
+  if (query.beforeSeq !== undefined) add('seq', '<', Number.isSafeInteger(query.beforeSeq) ? query.beforeSeq : bad('beforeSeq must be an integer'));
+  // Typed, but re-checked like every field: the word reaches the SQL text itself.
+  const order: string = query.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') bad('order must be asc or desc');
   const limit = query.limit ?? QUERY_PAGE;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > QUERY_PAGE) bad(`limit must be 1–${QUERY_PAGE}`);
   params.push(limit);
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')} ` : '';
-  return { sql: `${filter}ORDER BY seq LIMIT ${placeholder(params.length)}`, params };
+  return { sql: `${filter}ORDER BY seq ${order === 'desc' ? 'DESC' : 'ASC'} LIMIT ${placeholder(params.length)}`, params };
 }
 
 /** A row as a driver returns it (snake_case; PostgreSQL's BIGINT arrives as a string). */

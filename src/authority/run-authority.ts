@@ -19,7 +19,7 @@
  */
 import type { AuditSink } from '../audit/event.ts';
 import type { LabelAtom } from '../core/result.ts';
-import { AUTHORITY_ALLOWS, type AuthorityVerdict, type CallAuthority } from '../policy/authority.ts';
+import { AUTHORITY_ALLOWS, type AuthorityVerdict, type CallAuthority, type WarrantRecord } from '../policy/authority.ts';
 import { authorize } from './authorize.ts';
 import { attenuateWarrant } from './mint.ts';
 import type { FlowDoc, GrantDoc } from './payload.ts';
@@ -59,7 +59,7 @@ export interface RunAuthorityOptions {
 export const FETCH_TOOL = 'net.fetch';
 
 export class RunAuthority implements CallAuthority {
-  readonly warrant: { readonly id: string; readonly chainHash: string } | null;
+  readonly warrant: WarrantRecord | null;
   readonly #o: RunAuthorityOptions;
   #label: Label;
   /** Handles this run holds (sub-runs' results): the labels' table when labels are kept, else its own. */
@@ -67,7 +67,8 @@ export class RunAuthority implements CallAuthority {
 
   constructor(options: RunAuthorityOptions) {
     this.#o = options;
-    this.warrant = options.warrant === null ? null : { id: options.warrant.id, chainHash: options.warrant.chainHash };
+    const w = options.warrant;
+    this.warrant = w === null ? null : { id: w.id, chainHash: w.chainHash, depth: w.depth, holder: w.holder.kid, expiresAt: new Date(w.expiresAt).toISOString() };
     this.#label = options.labels?.start ?? Label.empty();
     this.#handles = options.labels?.handles ?? new HandleTable();
   }

@@ -18,6 +18,7 @@ interface ServeFlags {
   readonly allowOrigin: string[];
   readonly maxBody: string;
   readonly rate: string;
+  readonly streams: string;
   readonly drainMs: string;
 }
 
@@ -38,6 +39,7 @@ export function serveCommand(): Command {
     .option('--allow-origin <origin>', 'let browser pages from this Origin call (repeatable); default none', collect, [])
     .option('--max-body <bytes>', 'largest request body', String(SERVE_DEFAULTS.maxBodyBytes))
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
+    .option('--streams <n>', 'event streams (GET /v1/runs/events) one API key may hold open at once', String(SERVE_DEFAULTS.streamsPerKey))
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
     .action(async (flags: ServeFlags) => {
       // Loaded when serving only: the other commands start without the HTTP stack.
@@ -52,6 +54,7 @@ export function serveCommand(): Command {
         allowOrigins: flags.allowOrigin,
         maxBodyBytes: count('--max-body', flags.maxBody, 1, 1 << 30),
         ratePerMinute: count('--rate', flags.rate, 1, 10_000_000),
+        streamsPerKey: count('--streams', flags.streams, 1, 10_000),
         drainMs: count('--drain-ms', flags.drainMs, 0, 3_600_000),
       });
       process.stdout.write(`airlock serve: listening on ${server.url} (OpenAPI at ${server.url}/openapi.json)\n`);

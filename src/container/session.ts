@@ -104,7 +104,7 @@ export class Session implements ContainerSandbox {
       const code = JSON.stringify(argv);
       p.audit.append({
         kind: 'run.started', tenant: this.tenant, sandbox: this.id, run, tier: 'container',
-        codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: p.policy.hash,
+        codeHash: createHash('sha256').update(code).digest('hex'), code, language: 'argv', policyHash: p.policy.hash, policy: p.policy.document,
       });
       let result: Launched;
       try {

@@ -25,9 +25,19 @@ export type AuthorityVerdict =
 
 export const AUTHORITY_ALLOWS: AuthorityVerdict = Object.freeze({ allow: true });
 
+/** What the audit records of a run's warrant (run.started). */
+export interface WarrantRecord {
+  readonly id: string;
+  readonly chainHash: string;
+  readonly depth: number;
+  readonly holder: string;
+  /** ISO time. */
+  readonly expiresAt: string;
+}
+
 export interface CallAuthority {
-  /** Ids for the audit: the warrant's id and chain hash (null without one), and whether labels are kept. */
-  readonly warrant: { readonly id: string; readonly chainHash: string } | null;
+  /** The warrant for the audit: its id, chain hash, depth, leaf holder's key id and expiry (null without one). */
+  readonly warrant: WarrantRecord | null;
   /** The warrant's and the labels' verdict on a tool call the policy allows. */
   judge(tool: string, args: unknown): Promise<AuthorityVerdict>;
   /** The call was allowed and its handler runs now (`args` as the handler gets them). */

@@ -40,7 +40,7 @@ async function recordedExec(audit: AuditSink, box: ContainerSandbox, started: Ru
     await audit.flush();
     throw coded;
   }
-  audit.append(runEnded(where, { id, status: result.status, error: result.error, usage: result.usage }));
+  audit.append(runEnded(where, { id, status: result.status, error: result.error, usage: result.usage, stdout: result.stdout, stderr: result.stderr }));
   await audit.flush();
   return result;
 }

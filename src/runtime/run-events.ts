@@ -4,6 +4,7 @@
  * the log whichever tier ran it.
  */
 import { createHash } from 'node:crypto';
+import { boundedText } from '../audit/bounded.ts';
 import type { AuditEventBody } from '../audit/event.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
 import type { Tier, TierResult } from '../core/result.ts';
@@ -44,8 +45,9 @@ export function runStarted(run: RunOf, tier: Tier, tierReason: string): RunStart
     code,
     language: run.language,
     policyHash: run.policy.hash,
+    policy: run.policy.document,
     tierReason,
-    ...(warrant === null ? {} : { warrant: { id: warrant.id, chainHash: warrant.chainHash } }),
+    ...(warrant === null ? {} : { warrant: { ...warrant } }),
     ...(run.parent === undefined ? {} : { parent: run.parent }),
   };
 }
@@ -59,8 +61,39 @@ export function refusedStarted(input: RunOf & { readonly tierReason: string }, t
   return runStarted({ ...input, code }, tier, input.tierReason);
 }
 
-export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Pick<TierResult, 'id' | 'status' | 'error' | 'usage' | 'label'>): RunEnded {
-  return { kind: 'run.ended', tenant: run.tenant, sandbox: run.sandbox, run: result.id, status: result.status, errorCode: result.error?.code ?? null, usage: result.usage, ...(result.label === undefined ? {} : { label: [...result.label] }) };
+/**
+ * Characters of each output part (stdout, stderr, the result's JSON) run.ended keeps: enough to
+ * show what a run gave back, while a run that prints megabytes costs the log a few KiB.
+ */
+export const OUTPUT_KEPT_CHARS = 4096;
+
+type Ending = Pick<TierResult, 'id' | 'status' | 'error' | 'usage' | 'label'> & Partial<Pick<TierResult, 'stdout' | 'stderr' | 'result'>>;
+
+/** The result as JSON text, bounded; null when there is none (or it is not JSON, which a tier refuses anyway). */
+function resultText(result: unknown): string | null {
+  if (result === undefined || result === null) return null;
+  try {
+    const json = JSON.stringify(result) as string | undefined;
+    return json === undefined ? null : boundedText(json, OUTPUT_KEPT_CHARS);
+  } catch {
+    return null;
+  }
+}
+
+/** run.ended: how it ended (status, error code and bounded message), usage, label and bounded output. */
+export function runEnded(run: { readonly tenant: string; readonly sandbox: string }, result: Ending): RunEnded {
+  return {
+    kind: 'run.ended',
+    tenant: run.tenant,
+    sandbox: run.sandbox,
+    run: result.id,
+    status: result.status,
+    errorCode: result.error?.code ?? null,
+    usage: result.usage,
+    ...(result.label === undefined ? {} : { label: [...result.label] }),
+    ...(result.error === null ? {} : { errorMessage: boundedText(result.error.message, 512) }),
+    output: { stdout: boundedText(result.stdout ?? '', OUTPUT_KEPT_CHARS), stderr: boundedText(result.stderr ?? '', OUTPUT_KEPT_CHARS), result: resultText(result.result) },
+  };
 }
 
 /**

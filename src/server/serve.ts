@@ -23,10 +23,12 @@ import { createAirlock } from '../runtime/airlock.ts';
 import type { WarrantOptions } from '../runtime/authority-host.ts';
 import type { QuotaOptions } from '../runtime/quotas.ts';
 import { buildApp } from './app.ts';
+import { AuditFeed } from './audit-feed.ts';
 import { SERVE_DEFAULTS } from './defaults.ts';
 import { KeyStore } from './keys.ts';
 import { RateLimiter } from './rate.ts';
 import { SandboxTable } from './sandboxes.ts';
+import { StreamSlots } from './stream-slots.ts';
 
 export interface ServeOptions {
   /** AIRLOCK_HOME (default: $AIRLOCK_HOME or ~/.airlock). */
@@ -43,6 +45,8 @@ export interface ServeOptions {
   readonly maxBodyBytes?: number;
   /** Requests per minute per API key (default 600). */
   readonly ratePerMinute?: number;
+  /** Event streams (GET /v1/runs/events) one API key may hold open at once (default 8). */
+  readonly streamsPerKey?: number;
   /** How long a stop waits for requests in flight before stopping them (default 30 s). */
   readonly drainMs?: number;
   readonly quotas?: QuotaOptions;
@@ -85,7 +89,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const home = airlockHome(options.home);
   const hostname = options.hostname ?? SERVE_DEFAULTS.hostname;
   // The store stays open for the tenant's queries; the airlock's sink closes it with the log.
-  const audit = SqliteAuditStore.open({ path: join(home, 'audit.db') });
+  // Heard live by the run event streams: each record once it is durable.
+  const audit = new AuditFeed(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
   const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
   const keys = KeyStore.open(home);
   let server: Server;
@@ -98,7 +103,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
   const port = (server.address() as AddressInfo).port;
   const app = buildApp({
-    parts: { airlock, audit, sandboxes: new SandboxTable(), home },
+    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), sandboxes: new SandboxTable(), home },
     keys,
     rate: new RateLimiter({ perMinute: options.ratePerMinute ?? SERVE_DEFAULTS.ratePerMinute }),
     hosts: { hosts: [hostOf(hostname, port), `127.0.0.1:${port}`, `localhost:${port}`, ...(options.allowHosts ?? [])], origins: options.allowOrigins ?? [] },
@@ -117,6 +122,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   };
   const drain = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Event streams would follow the log forever: they end now, and their clients reconnect elsewhere.
+    audit.endListeners();
     // Keep-alive connections between requests hold the server open: close them as they go idle.
     server.closeIdleConnections();
     const idle = setInterval(() => server.closeIdleConnections(), 100);

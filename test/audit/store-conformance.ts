@@ -173,6 +173,14 @@ export function runStoreConformance(name: string, harness: StoreHarness): void {
       assert.deepEqual((await store.query({ since: '2026-02-01T00:00:00.000Z' })).map((r) => r.seq), [6, 7]);
       assert.deepEqual((await store.query({ until: '2026-02-01T00:00:00.000Z' })).map((r) => r.seq), [1, 2, 3, 4, 5]);
       assert.deepEqual((await store.query({ afterSeq: 2, limit: 2 })).map((r) => r.seq), [3, 4]);
+      // Newest first, by kind, backwards from a seq: how the console pages runs.
+      assert.deepEqual((await store.query({ kind: 'run.ended' })).map((r) => r.seq), [4, 7]);
+      assert.deepEqual((await store.query({ tenant: acme, kind: 'run.ended' })).map((r) => r.seq), [4]);
+      assert.deepEqual((await store.query({ order: 'desc', limit: 3 })).map((r) => r.seq), [7, 6, 5]);
+      assert.deepEqual((await store.query({ order: 'desc', beforeSeq: 5, limit: 2 })).map((r) => r.seq), [4, 3]);
+      assert.deepEqual((await store.query({ tenant: globex, order: 'desc', beforeSeq: 6 })).map((r) => r.seq), [], 'tenant wins over paging');
+      assert.equal(await codeOf(store.query({ kind: 'nope' as 'decision' })), 'INVALID_REQUEST');
+      assert.equal(await codeOf(store.query({ order: 'desc; DROP TABLE audit_events' as 'desc' })), 'INVALID_REQUEST');
     });
 
     withLog('a tenant id with SQL or path characters is refused before it reaches SQL', async ({ store }) => {

@@ -4,12 +4,18 @@ import type { AuditStore } from '../../audit/store.ts';
 import type { Airlock } from '../../runtime/airlock.ts';
 import { errorSchema } from '../schemas.ts';
 import type { ServerEnv } from '../guard.ts';
+import type { AuditFeed } from '../audit-feed.ts';
 import type { SandboxTable } from '../sandboxes.ts';
+import type { StreamSlots } from '../stream-slots.ts';
 
 export interface RouteParts {
   readonly airlock: Airlock;
   /** The audit log's store, for the tenant's own queries (the airlock writes through its sink). */
   readonly audit: AuditStore;
+  /** The same store, heard live: what the event streams follow. */
+  readonly feed: AuditFeed;
+  /** Event streams open per API key. */
+  readonly streams: StreamSlots;
   readonly sandboxes: SandboxTable;
   readonly home: string;
 }
