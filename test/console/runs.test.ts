@@ -90,7 +90,8 @@ test('a guest whose output and code are markup: shown as text, nothing runs (con
   await watched.page.goto(`${url}/console/runs/${id}`);
   const output = watched.page.locator('#output');
   await output.waitFor();
-  assert.ok((await output.innerText()).includes(XSS), 'the markup is visible, as text');
+  assert.ok((await output.innerText()).includes(XSS), 'the markup it returned is visible, as text');
+  assert.ok((await watched.page.locator('#stdout').innerText()).includes(XSS), 'and the markup it printed');
   assert.ok((await watched.page.locator('pre.code').innerText()).includes('<script>window.__pwned=2</script>'));
   assert.equal(await watched.page.locator('main img, main script').count(), 0, 'no element was made from it');
   assert.equal(await watched.page.evaluate<unknown>('window.__pwned'), undefined, 'no handler ran');

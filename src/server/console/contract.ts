@@ -36,16 +36,42 @@ export interface Decision {
   readonly label: readonly string[] | null;
 }
 
+export interface RouteSummary {
+  readonly name: string | null;
+  readonly host: string;
+  readonly scheme: string;
+  readonly port: number | null;
+  readonly methods: readonly string[] | null;
+  readonly paths: readonly string[] | null;
+  readonly forwardTo: string | null;
+  readonly secret: string | null;
+}
+
+export interface PolicySummary {
+  readonly hash: string;
+  readonly tools: readonly { readonly name: string; readonly operation: string }[];
+  readonly routes: readonly RouteSummary[];
+  readonly files: readonly { readonly path: string; readonly at: string }[];
+  readonly env: readonly string[];
+  readonly secrets: readonly string[];
+  readonly limits: Readonly<Record<string, number>>;
+}
+
 export interface RunDetail extends RunSummary {
   readonly codeHash: string;
   readonly code: string | null;
-  readonly policy: Readonly<Record<string, unknown>> | null;
-  readonly warrant: { readonly chainHash: string; readonly depth: number; readonly holder: string; readonly expires: string } | null;
+  readonly language: string;
+  readonly tierReason: string | null;
+  readonly policy: PolicySummary | null;
+  readonly warrant: { readonly id: string; readonly chainHash: string; readonly depth: number | null; readonly holder: string | null; readonly expires: string | null } | null;
   readonly decisions: readonly Decision[];
-  readonly usage: Readonly<Record<string, number | undefined>>;
-  readonly limits: Readonly<Record<string, number | undefined>>;
-  readonly output: unknown;
+  readonly decisionsTruncated: boolean;
+  readonly usage: { readonly cpuMs: number; readonly wallMs: number; readonly memoryMiB: number } | null;
+  readonly limits: Readonly<Record<string, number>> | null;
+  /** What run.ended recorded, each part bounded; `result` is JSON text. */
+  readonly output: { readonly stdout: string; readonly stderr: string; readonly result: string | null } | null;
   readonly error: { readonly code: string; readonly message: string } | null;
+  readonly parent: string | null;
 }
 
 export interface SandboxInfo {
