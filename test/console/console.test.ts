@@ -3,6 +3,8 @@
 // a sandbox works with the session's CSRF token (and is audited) and does nothing without it; one
 // tenant's session sees none of another's sandboxes. The runs views are in runs.test.ts.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { api, launchChromium, signIn, startServe, type Chromium, type Serve } from './helpers.ts';
 
@@ -177,4 +179,26 @@ test('check: a re-run posted without the session token runs no probe (control: t
     assert.ok((cells[2]?.trim() ?? '') !== '' && (cells[3]?.trim() ?? '') !== '', `the policy's answer and the probe's observation are shown: ${text}`);
   }
   assert.ok((await probes()) > 0, 'control: the check ran its probes in this tenant');
+});
+
+// Last in this file: it breaks the shared server's log.
+test("audit integrity: the page shows the chain holding with its head (control), then an edited record as a broken chain at its seq", async () => {
+  const { url, home } = serve();
+  const key = serve().key('acme');
+  assert.equal((await api(url, key, 'POST', '/v1/runs', { code: "export default () => 'recorded'" })).status, 200);
+  const verdict = (await api(url, key, 'GET', '/v1/audit/verify')).json as { ok: boolean; head: { seq: number; hash: string } };
+  assert.equal(verdict.ok, true);
+  const { page } = await browser().page();
+  await signIn(page, url, key);
+  await page.goto(`${url}/console/audit`);
+  assert.match(await page.getByRole('status').innerText(), /^The chain holds/);
+  const head = await page.locator('dl.facts dd').first().innerText();
+  assert.ok(head.includes(`seq ${verdict.head.seq}`) && head.includes(verdict.head.hash), head);
+
+  const db = new DatabaseSync(join(home, 'audit.db'));
+  db.exec("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET event = replace(event, 'recorded', 'rewritten') WHERE kind = 'run.ended'");
+  db.close();
+  await page.reload();
+  assert.match(await page.getByRole('status').innerText(), /does NOT hold/);
+  assert.match(await page.getByRole('alert').innerText(), /AUDIT_CHAIN_BROKEN/);
 });
