@@ -127,6 +127,6 @@ function policySummary(p: PolicySummary | null): Markup {
 <dt>Files</dt><dd>${list(p.files.map((f) => `${text(f.path)} at ${text(f.at)}`))}</dd>
 <dt>Environment</dt><dd>${list(strings(p.env))}</dd>
 <dt>Secrets (names)</dt><dd>${list(strings(p.secrets))}</dd>
-<dt>Limits</dt><dd>${list(Object.entries(p.limits).map(([k, v]) => `${k} ${text(v)}`))}</dd>
+<dt>Limits</dt><dd><ul class="inline-list">${Object.entries(p.limits).map(([k, v]) => html`<li><code>${k} ${text(v)}</code></li>`)}</ul></dd>
 </dl>`;
 }
