@@ -11,7 +11,7 @@ import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES } from '../core/result.ts';
 import { TENANT_ID } from '../core/tenant.ts';
-import type { AuditEvent, AuditEventKind } from './event.ts';
+import { AUDIT_KINDS, type AuditEvent, type AuditEventKind } from './event.ts';
 
 /** prevHash of record 1. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -47,13 +47,7 @@ export interface AuditRecord {
   readonly event: AuditEvent;
 }
 
-const KINDS: ReadonlySet<AuditEventKind> = new Set<AuditEventKind>([
-  'sandbox.created',
-  'sandbox.destroyed',
-  'run.started',
-  'run.ended',
-  'decision',
-]);
+const KINDS: ReadonlySet<AuditEventKind> = new Set<AuditEventKind>(AUDIT_KINDS);
 const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
 // Exactly what Date#toISOString() prints for years 0000–9999: fixed width, so the stores can
 // filter by time with plain string comparison.

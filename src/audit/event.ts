@@ -50,6 +50,19 @@ export type AuditEventBody =
       readonly output?: { readonly stdout: string; readonly stderr: string; readonly result: string | null };
     })
   | (Base & {
+      /**
+       * A warrant made over the HTTP API (POST /v1/warrants) with a key the server holds. `sandbox`
+       * names no sandbox here but who asked: `api:<API key id>`.
+       */
+      readonly kind: 'warrant.issued';
+      readonly op: 'issue' | 'attenuate';
+      readonly warrant: { readonly id: string; readonly chainHash: string; readonly depth: number; readonly rootKid: string; readonly expiresAt: string };
+      /** The chain hash of the warrant it narrows (attenuate). */
+      readonly parent?: string;
+      /** The grants the new link states (absent: it inherits its parent's). */
+      readonly grants?: unknown[];
+    })
+  | (Base & {
       readonly kind: 'decision';
       readonly door: 'tool' | 'network' | 'file' | 'limit';
       readonly subject: string;
@@ -59,6 +72,9 @@ export type AuditEventBody =
     });
 
 export type AuditEventKind = AuditEventBody['kind'];
+
+/** Every kind, for the checks that refuse any other (chain.ts, store.ts). */
+export const AUDIT_KINDS = ['sandbox.created', 'sandbox.destroyed', 'run.started', 'run.ended', 'decision', 'warrant.issued'] as const satisfies readonly AuditEventKind[];
 
 /** What a sink stores: the body plus when it happened (the caller's clock, not the policy's). */
 export type AuditEvent = AuditEventBody & { readonly v: 1; readonly at: string };

@@ -7,7 +7,7 @@ import { AirlockError } from '../core/errors.ts';
 import { RUN_STATUSES, type RunStatus } from '../core/result.ts';
 import { TENANT_ID } from '../core/tenant.ts';
 import type { AuditRecord, ChainHead, StoredRow } from './chain.ts';
-import type { AuditEvent, AuditEventKind } from './event.ts';
+import { AUDIT_KINDS, type AuditEvent, type AuditEventKind } from './event.ts';
 
 declare const tenantBrand: unique symbol;
 /** A tenant id that passed TENANT_ID: safe in SQL, paths and cgroup names. Only tenantId() makes one. */
@@ -111,7 +111,7 @@ export interface AuditStore {
 const ISO_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DECISIONS: ReadonlySet<string> = new Set(['allow', 'deny']);
 const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
-const KINDS: ReadonlySet<string> = new Set<AuditEventKind>(['sandbox.created', 'sandbox.destroyed', 'run.started', 'run.ended', 'decision']);
+const KINDS: ReadonlySet<string> = new Set<AuditEventKind>(AUDIT_KINDS);
 
 /** The columns every store's table has, in the order `rowFrom` reads them. */
 export const COLUMNS = 'seq, prev_hash, hash, at, tenant, sandbox, run, kind, status, decision, event';

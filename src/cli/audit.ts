@@ -118,6 +118,8 @@ function describeRecord(r: AuditRecord): string {
         return `${e.run ?? '-'} status=${e.status}${e.errorCode === null ? '' : ` error=${e.errorCode}`} wallMs=${e.usage.wallMs}`;
       case 'decision':
         return `${e.door} ${JSON.stringify(e.subject)} ${e.allow ? 'allow' : 'deny'} ${e.reason}`;
+      case 'warrant.issued':
+        return `${e.op} ${e.warrant.id} depth=${e.warrant.depth} root=${e.warrant.rootKid} expires=${e.warrant.expiresAt}`;
       default:
         return assertNever(e, 'audit event kind');
     }

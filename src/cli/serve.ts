@@ -9,7 +9,7 @@
 import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
-import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
+import { heldKeyIds, readSigningKey, revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
   readonly host: string;
@@ -48,6 +48,8 @@ export function serveCommand(): Command {
       const dirs = warrantDirs(process.env);
       const server = await startServer({
         warrants: { trustedKeys: () => trustedKeys(dirs, []), revoked: () => revokedIds(dirs) },
+        // POST /v1/warrants signs with the private keys kept there (by key id only, never a path).
+        warrantSigning: { kids: () => heldKeyIds(dirs), key: (kid) => readSigningKey(dirs, kid) },
         hostname: flags.host,
         port: count('--port', flags.port, 0, 65_535),
         allowHosts: flags.allowHost,

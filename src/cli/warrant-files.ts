@@ -54,6 +54,15 @@ export function readSigningKey(dirs: WarrantDirs, name: string): SigningKey {
   return signing;
 }
 
+/** The key ids of the private keys kept in $AIRLOCK_HOME/warrants/keys. */
+export function heldKeyIds(dirs: WarrantDirs): string[] {
+  if (!existsSync(dirs.keys)) return [];
+  return readdirSync(dirs.keys)
+    .filter((f) => f.endsWith('.key'))
+    .map((f) => f.slice(0, -'.key'.length))
+    .filter((kid) => KID.test(kid));
+}
+
 export function readPublicKey(dirs: WarrantDirs, name: string): PublicKeyRef {
   const path = KID.test(name) ? join(dirs.keys, `${name}.pub`) : name;
   return keyFromPem(readSmall(path, MAX_KEY_FILE, 'the key file'), path).ref;

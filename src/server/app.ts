@@ -20,6 +20,7 @@ import type { RouteParts } from './routes/common.ts';
 import { fileRoutes } from './routes/files.ts';
 import { runRoutes } from './routes/runs.ts';
 import { sandboxRoutes } from './routes/sandboxes.ts';
+import { warrantRoutes } from './routes/warrants.ts';
 
 export interface AppOptions {
   readonly parts: RouteParts;
@@ -63,6 +64,7 @@ export function buildApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   fileRoutes(app, options.parts);
   auditRoutes(app, options.parts);
   checkRoutes(app, options.parts);
+  warrantRoutes(app, options.parts);
   // The web console: pages that read through the routes above, as the signed-in key.
   consoleRoutes(app);
   // Generated from the routes once, on first asking (it takes milliseconds to build; it never changes).

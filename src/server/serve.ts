@@ -29,6 +29,7 @@ import { KeyStore } from './keys.ts';
 import { RateLimiter } from './rate.ts';
 import { SandboxTable } from './sandboxes.ts';
 import { StreamSlots } from './stream-slots.ts';
+import { warrantKeys, type WarrantSigning } from './warrant-keys.ts';
 
 export interface ServeOptions {
   /** AIRLOCK_HOME (default: $AIRLOCK_HOME or ~/.airlock). */
@@ -52,6 +53,8 @@ export interface ServeOptions {
   readonly quotas?: QuotaOptions;
   /** The root keys a run's warrant must chain to (a run's body may carry one); absent, a warrant is refused. */
   readonly warrants?: WarrantOptions;
+  /** The private keys POST /v1/warrants signs with (absent: it makes none). */
+  readonly warrantSigning?: WarrantSigning;
   /** Where the server logs (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -103,7 +106,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
   const port = (server.address() as AddressInfo).port;
   const app = buildApp({
-    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), sandboxes: new SandboxTable(), home },
+    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), warrants: warrantKeys(options.warrants, options.warrantSigning), sandboxes: new SandboxTable(), home },
     keys,
     rate: new RateLimiter({ perMinute: options.ratePerMinute ?? SERVE_DEFAULTS.ratePerMinute }),
     hosts: { hosts: [hostOf(hostname, port), `127.0.0.1:${port}`, `localhost:${port}`, ...(options.allowHosts ?? [])], origins: options.allowOrigins ?? [] },

@@ -97,12 +97,16 @@ export interface AuditVerify {
 
 export interface WarrantLevel {
   readonly level: number;
+  readonly id: string;
   readonly issuer: string;
   readonly holder: string;
   readonly grants: readonly unknown[];
+  /** The level states no grants of its own: it holds its parent's. */
+  readonly inherits: boolean;
   readonly narrowed: readonly string[];
-  readonly notBefore: string | null;
-  readonly expires: string | null;
+  readonly notBefore: string;
+  readonly expires: string;
+  readonly maxDepth: number;
   readonly revoked: boolean;
 }
 

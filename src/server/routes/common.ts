@@ -7,6 +7,7 @@ import type { ServerEnv } from '../guard.ts';
 import type { AuditFeed } from '../audit-feed.ts';
 import type { SandboxTable } from '../sandboxes.ts';
 import type { StreamSlots } from '../stream-slots.ts';
+import type { WarrantKeys } from '../warrant-keys.ts';
 
 export interface RouteParts {
   readonly airlock: Airlock;
@@ -16,6 +17,8 @@ export interface RouteParts {
   readonly feed: AuditFeed;
   /** Event streams open per API key. */
   readonly streams: StreamSlots;
+  /** The warrant keys the server trusts and holds. */
+  readonly warrants: WarrantKeys;
   readonly sandboxes: SandboxTable;
   readonly home: string;
 }
