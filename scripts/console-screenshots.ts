@@ -2,10 +2,9 @@
 // `airlock serve` with a private home, makes a few runs (one clean, one with a denied fetch, one
 // that throws, one run under a warrant), a sandbox with a command, a two-level warrant; then signs
 // in with chromium and photographs each view. Run: node scripts/console-screenshots.ts
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, launchChromium, signIn, startServe } from '../test/console/helpers.ts';
+import { api, launchChromium, signIn, startServe, warrantCli } from '../test/console/helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'docs', 'console');
@@ -15,12 +14,7 @@ await using serve = await startServe();
 const { url } = serve;
 const key = serve.key('acme');
 
-/** The warrant CLI in the server's home, answering one JSON object. */
-function warrant(args: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'airlock.js'), 'warrant', ...args, '--json'], { env: { ...process.env, AIRLOCK_HOME: serve.home }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`airlock warrant ${args[0] ?? ''}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as Record<string, unknown>;
-}
+const warrant = (args: string[]): Record<string, unknown> => warrantCli(serve.home, args);
 const kid = String(warrant(['keygen', '--trust'])['kid']);
 const root = String(warrant(['issue', '--key', kid, '--tenant', 'acme', '--ttl', '1h', '--grants', JSON.stringify([
   { tool: 'net.fetch', ops: ['get'], resources: ['net:http://allowed.example:80/*'] },

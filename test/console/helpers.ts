@@ -3,7 +3,7 @@
  * private AIRLOCK_HOME), API keys for tenants, JSON calls to its API, and Debian's chromium driven
  * by playwright-core. Every wait is on a condition, bounded; nothing depends on speed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,4 +120,11 @@ export async function signIn(page: Page, base: string, key: string): Promise<voi
   await page.getByLabel('Tenant API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${base}/console/runs`);
+}
+
+/** `airlock warrant …` in a server's home (its keys are the server's trusted roots), answering its one JSON object. */
+export function warrantCli(home: string, args: readonly string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'airlock.js'), 'warrant', ...args, '--json'], { env: { ...process.env, AIRLOCK_HOME: home }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`airlock warrant ${args[0] ?? ''}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
 }

@@ -24,6 +24,7 @@ export async function inspectView(api: ConsoleApi, token: string, now: number): 
   const w = r.body;
   return html`<p class="verdict ${w.valid ? 'verdict-ok' : 'verdict-bad'}" role="status">${w.valid ? 'The chain verifies.' : 'The chain does not verify.'}</p>
 ${w.error === null ? '' : problem({ code: text(w.error.code), message: text(w.error.message) })}
+${!w.valid && w.chain.length > 0 ? html`<p class="note" id="unverified">The links below are what the token claims, read without trusting it: they grant nothing.</p>` : ''}
 <ol class="chain">${w.chain.map((level) => levelView(level, now))}</ol>`;
 }
 
@@ -32,7 +33,7 @@ function levelView(l: WarrantLevel, now: number): Markup {
   const narrowed = strings(l.narrowed);
   return html`<li class="level"><h2>Level ${text(l.level)}${l.revoked ? html` <span class="badge badge-deny">revoked</span>` : ''}${expired ? html` <span class="badge badge-deny">expired</span>` : ''}</h2>
 <dl class="facts"><dt>Link id</dt><dd><code>${text(l.id)}</code></dd><dt>Issuer</dt><dd><code>${text(l.issuer)}</code></dd><dt>Holder</dt><dd><code>${text(l.holder)}</code></dd>
-<dt>Valid</dt><dd>from ${time(l.notBefore)} until ${time(l.expires)}</dd><dt>May be delegated</dt><dd>${text(l.maxDepth)} more levels deep</dd></dl>
+<dt>Valid</dt><dd>from ${time(l.notBefore)} until ${time(l.expires)}</dd><dt>Depth limit</dt><dd>delegated at most to depth ${text(l.maxDepth)}</dd></dl>
 <h3>Grants${l.inherits ? ' (its parent\'s: this level states none)' : ''}</h3>${l.grants.length === 0 ? html`<p>None.</p>` : html`<ul>${l.grants.map((g) => html`<li><pre class="inline">${text(g, 2000)}</pre></li>`)}</ul>`}
 <h3>Narrowed from its parent</h3>${narrowed.length === 0 ? html`<p>${l.level === 0 ? 'The root: nothing to narrow.' : 'Nothing.'}</p>` : html`<ul>${narrowed.map((n) => html`<li>${n}</li>`)}</ul>`}
 </li>`;
