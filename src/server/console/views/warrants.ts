@@ -34,7 +34,16 @@ function levelView(l: WarrantLevel, now: number): Markup {
   return html`<li class="level"><h2>Level ${text(l.level)}${l.revoked ? html` <span class="badge badge-deny">revoked</span>` : ''}${expired ? html` <span class="badge badge-deny">expired</span>` : ''}</h2>
 <dl class="facts"><dt>Link id</dt><dd><code>${text(l.id)}</code></dd><dt>Issuer</dt><dd><code>${text(l.issuer)}</code></dd><dt>Holder</dt><dd><code>${text(l.holder)}</code></dd>
 <dt>Valid</dt><dd>from ${time(l.notBefore)} until ${time(l.expires)}</dd><dt>Depth limit</dt><dd>delegated at most to depth ${text(l.maxDepth)}</dd></dl>
-<h3>Grants${l.inherits ? ' (its parent\'s: this level states none)' : ''}</h3>${l.grants.length === 0 ? html`<p>None.</p>` : html`<ul>${l.grants.map((g) => html`<li><pre class="inline">${text(g, 2000)}</pre></li>`)}</ul>`}
+<h3>Grants${l.inherits ? ' (its parent\'s: this level states none)' : ''}</h3>${l.grants.length === 0 ? html`<p>None.</p>` : html`<ul>${l.grants.map((g) => html`<li><code>${grantLine(g)}</code></li>`)}</ul>`}
 <h3>Narrowed from its parent</h3>${narrowed.length === 0 ? html`<p>${l.level === 0 ? 'The root: nothing to narrow.' : 'Nothing.'}</p>` : html`<ul>${narrowed.map((n) => html`<li>${n}</li>`)}</ul>`}
 </li>`;
+}
+
+/** A grant on one line: `mail.*: read, send on mail:thread/*`, its `where` as compact JSON. */
+function grantLine(g: unknown): string {
+  if (typeof g !== 'object' || g === null) return text(g);
+  const { tool, ops, resources, where, ...rest } = g as Record<string, unknown>;
+  const on = strings(resources);
+  const extra = { ...(where === undefined ? {} : { where }), ...rest };
+  return `${text(tool)}: ${strings(ops).join(', ')}${on.length === 0 ? '' : ` on ${on.join(', ')}`}${Object.keys(extra).length === 0 ? '' : ` ${JSON.stringify(extra)}`}`.slice(0, 2000);
 }
