@@ -133,3 +133,18 @@ test("tenant B's session sees none of tenant A's runs: not in the timeline, not 
   await a.page.goto(`${url}/console/runs/${id}`);
   assert.match(await a.page.locator('pre.code').innerText(), /blocked\.example/);
 });
+
+test("live updates survive many page loads: each closed page gives back its event stream (the API holds 8 per key), so the next page's still arrives", async (t) => {
+  if (!(await runsServed(t))) return;
+  const { url } = serve();
+  const key = serve().key('acme');
+  const { page } = await browser().page();
+  await signIn(page, url, key);
+  // Each load opens a stream through the console and closes the previous page's.
+  for (let i = 0; i < 12; i += 1) {
+    await page.goto(`${url}/console/runs`);
+    await page.locator('#runs[data-following="yes"]').waitFor();
+  }
+  const id = await run(key, { code: 'export default () => 1' });
+  await page.locator(`tr[data-run="${id}"]`).waitFor({ timeout: 30_000 });
+});
