@@ -19,6 +19,7 @@ import { checkRoutes } from './routes/check.ts';
 import type { RouteParts } from './routes/common.ts';
 import { fileRoutes } from './routes/files.ts';
 import { runRoutes } from './routes/runs.ts';
+import { policyRoutes } from './routes/policies.ts';
 import { sandboxRoutes } from './routes/sandboxes.ts';
 import { warrantRoutes } from './routes/warrants.ts';
 
@@ -63,7 +64,7 @@ export function buildApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   sandboxRoutes(app, options.parts);
   fileRoutes(app, options.parts);
   auditRoutes(app, options.parts);
-  checkRoutes(app, options.parts);
+  policyRoutes(app, options.parts, checkRoutes(app, options.parts));
   warrantRoutes(app, options.parts);
   // The web console: pages that read through the routes above, as the signed-in key.
   consoleRoutes(app);

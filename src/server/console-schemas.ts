@@ -129,3 +129,31 @@ export const auditVerifySchema = z
     problem: codedError.nullable(),
   })
   .openapi('AuditVerify');
+
+export const policyNameParams = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'a policy name is 1–64 of a-z 0-9 _ . -, starting with a letter or digit')
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'mail-reader' }),
+});
+
+export const storedPolicySchema = z
+  .object({
+    name: z.string(),
+    hash: z.string().openapi({ description: "The compiled policy's hash: what run.started records as policyHash for a run under it." }),
+    updatedAt: z.string(),
+    summary: policySummarySchema,
+    policy: z.record(z.string(), z.unknown()).openapi({ description: 'The document as stored.' }),
+  })
+  .openapi('StoredPolicy');
+
+export const policyListSchema = z
+  .object({ policies: z.array(storedPolicySchema.omit({ policy: true })) })
+  .openapi('StoredPolicies');
+
+export const policyCheckBodySchema = z
+  .strictObject({
+    tier: z.enum(['isolate', 'container']).optional(),
+    questions: z.array(z.enum(['secrets', 'network', 'files', 'tenants', 'resources'])).min(1).max(5).optional(),
+  })
+  .openapi('StoredPolicyCheckRequest');

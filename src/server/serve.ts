@@ -26,6 +26,7 @@ import { buildApp } from './app.ts';
 import { AuditFeed } from './audit-feed.ts';
 import { SERVE_DEFAULTS } from './defaults.ts';
 import { KeyStore } from './keys.ts';
+import { PolicyStore } from './policy-store.ts';
 import { RateLimiter } from './rate.ts';
 import { SandboxTable } from './sandboxes.ts';
 import { StreamSlots } from './stream-slots.ts';
@@ -96,17 +97,19 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const audit = new AuditFeed(SqliteAuditStore.open({ path: join(home, 'audit.db') }));
   const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
   const keys = KeyStore.open(home);
+  const policies = PolicyStore.open(home);
   let server: Server;
   try {
     server = await listen(hostname, options.port ?? SERVE_DEFAULTS.port);
   } catch (error) {
     keys.close();
+    policies.close();
     await airlock.close();
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
   const app = buildApp({
-    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), warrants: warrantKeys(options.warrants, options.warrantSigning), sandboxes: new SandboxTable(), home },
+    parts: { airlock, audit, feed: audit, streams: new StreamSlots({ perKey: options.streamsPerKey ?? SERVE_DEFAULTS.streamsPerKey }), warrants: warrantKeys(options.warrants, options.warrantSigning), sandboxes: new SandboxTable(), policies, home },
     keys,
     rate: new RateLimiter({ perMinute: options.ratePerMinute ?? SERVE_DEFAULTS.ratePerMinute }),
     hosts: { hosts: [hostOf(hostname, port), `127.0.0.1:${port}`, `localhost:${port}`, ...(options.allowHosts ?? [])], origins: options.allowOrigins ?? [] },
@@ -139,6 +142,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await closed;
     clearInterval(idle);
     keys.close();
+    policies.close();
   };
   let done: Promise<void> | null = null;
   return {

@@ -1,11 +1,16 @@
-/** POST /v1/check: the five-question threat report for a policy, answered from the policy and live probes. */
+/**
+ * POST /v1/check: the five-question threat report for a policy, answered from the policy and live
+ * probes. The same check serves stored policies (routes/policies.ts), one at a time per tenant.
+ */
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { AirlockError } from '../../core/errors.ts';
 import { runCheck } from '../../check/check.ts';
-import { reportJson } from '../../check/questions.ts';
+import { reportJson, type Question } from '../../check/questions.ts';
 import type { Tier } from '../../core/result.ts';
 import type { PolicyDocument } from '../../policy/schema.ts';
 import { DENY_ALL } from '../../policy/schema.ts';
+import type { ServerEnv } from '../guard.ts';
 import { checkBodySchema, checkReportSchema } from '../schemas.ts';
 import { ERRORS, json, SECURITY, type App, type RouteParts } from './common.ts';
 
@@ -26,29 +31,45 @@ function tierFor(policy: PolicyDocument, tier: Tier | undefined): Tier {
   return (policy.files ?? []).length > 0 || Object.keys(policy.env ?? {}).length > 0 ? 'container' : 'isolate';
 }
 
-export function checkRoutes(app: App, parts: RouteParts): void {
-  // A check runs bombs (loop, memory, fork, disk, output) for seconds: one at a time per tenant.
-  const checking = new Set<string>();
-  app.openapi(check, async (c) => {
-    const body = c.req.valid('json');
+export type CheckReportJson = ReturnType<typeof reportJson>;
+
+/** Runs checks for the key's tenant, one at a time per tenant: a check runs bombs (loop, memory, fork, disk, output) for seconds. */
+export class CheckRunner {
+  readonly #parts: RouteParts;
+  readonly #checking = new Set<string>();
+
+  constructor(parts: RouteParts) {
+    this.#parts = parts;
+  }
+
+  async report(c: Context<ServerEnv>, policy: PolicyDocument, ask: { readonly tier?: Tier | undefined; readonly questions?: readonly Question[] | undefined }): Promise<CheckReportJson> {
     const tenant = c.var.caller.tenant;
-    const policy = body.policy ?? DENY_ALL;
-    if (checking.has(tenant)) {
+    if (this.#checking.has(tenant)) {
       c.header('Retry-After', '5');
       throw new AirlockError('RATE_LIMITED', 'a check for this tenant is already running: wait for its report, then ask again');
     }
-    checking.add(tenant);
+    this.#checking.add(tenant);
     try {
-      const report = await runCheck(parts.airlock, {
-        tier: tierFor(policy, body.tier),
+      const report = await runCheck(this.#parts.airlock, {
+        tier: tierFor(policy, ask.tier),
         policy,
         tenant,
-        home: parts.home,
-        ...(body.questions === undefined ? {} : { questions: body.questions }),
+        home: this.#parts.home,
+        ...(ask.questions === undefined ? {} : { questions: [...ask.questions] }),
       });
-      return c.json(reportJson(report), 200);
+      return reportJson(report);
     } finally {
-      checking.delete(tenant);
+      this.#checking.delete(tenant);
     }
+  }
+}
+
+/** Serves POST /v1/check; returns the runner, for the other routes that check. */
+export function checkRoutes(app: App, parts: RouteParts): CheckRunner {
+  const runner = new CheckRunner(parts);
+  app.openapi(check, async (c) => {
+    const body = c.req.valid('json');
+    return c.json(await runner.report(c, body.policy ?? DENY_ALL, { tier: body.tier, questions: body.questions }), 200);
   });
+  return runner;
 }

@@ -5,6 +5,7 @@ import type { Airlock } from '../../runtime/airlock.ts';
 import { errorSchema } from '../schemas.ts';
 import type { ServerEnv } from '../guard.ts';
 import type { AuditFeed } from '../audit-feed.ts';
+import type { PolicyStore } from '../policy-store.ts';
 import type { SandboxTable } from '../sandboxes.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 import type { WarrantKeys } from '../warrant-keys.ts';
@@ -20,6 +21,8 @@ export interface RouteParts {
   /** The warrant keys the server trusts and holds. */
   readonly warrants: WarrantKeys;
   readonly sandboxes: SandboxTable;
+  /** The tenants' stored policies. */
+  readonly policies: PolicyStore;
   readonly home: string;
 }
 
