@@ -110,6 +110,7 @@ test("destroy a sandbox from the console: gone from the API, recorded as sandbox
   const row = a.page.locator(`tr[data-sandbox="${id}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /container/);
+  assert.match(await row.innerText(), /20.0 s per command/, 'the limits it was made with');
   await a.page.getByRole('button', { name: `Destroy sandbox ${id}` }).click();
   await a.page.getByRole('status').filter({ hasText: 'was destroyed' }).waitFor();
   assert.equal(await a.page.locator(`tr[data-sandbox="${id}"]`).count(), 0, 'the row is gone');

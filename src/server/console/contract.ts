@@ -78,6 +78,7 @@ export interface SandboxInfo {
   readonly id: string;
   readonly tier: string;
   readonly createdAt: string;
+  readonly limits: Readonly<Record<string, number>>;
 }
 
 export interface AuditRecordJson {
