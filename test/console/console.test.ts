@@ -182,6 +182,31 @@ test('check: a re-run posted without the session token runs no probe (control: t
   assert.ok((await probes()) > 0, 'control: the check ran its probes in this tenant');
 });
 
+test("check a stored policy: chosen by name, its five answers with evidence (a granted route answers yes to network); tenant B's page does not list A's policies", async () => {
+  const { url } = serve();
+  const keyA = serve().key('acme');
+  const keyB = serve().key('globex');
+  const stored = await api(url, keyA, 'PUT', '/v1/policies/web-out', { version: 1, network: { routes: [{ host: 'example.org', scheme: 'https' }] } });
+  assert.equal(stored.status, 200, JSON.stringify(stored.json));
+
+  const b = await browser().page();
+  await signIn(b.page, url, keyB);
+  await b.page.goto(`${url}/console/check`);
+  assert.deepEqual(await b.page.locator('select[name="policy"] option').allInnerTexts(), ['no policy (deny all)'], "B's list holds none of A's policies");
+
+  const { page } = await browser().page();
+  await signIn(page, url, keyA);
+  await page.goto(`${url}/console/check`);
+  await page.getByLabel('Policy').selectOption('web-out');
+  await page.getByRole('button', { name: 'Run the check' }).click();
+  await page.locator('table.check').waitFor({ timeout: 120_000 });
+  assert.equal(new URL(page.url()).search, '?policy=web-out');
+  assert.match(await page.getByRole('status').innerText(), /Policy web-out[\s\S]*yes to network/);
+  const network = await page.locator('table.check tbody tr').filter({ hasText: 'reach the network' }).innerText();
+  assert.match(network, /yes/);
+  assert.match(network, /example\.org/, 'the evidence names the route');
+});
+
 // Last in this file: it breaks the shared server's log.
 test("audit integrity: the page shows the chain holding with its head (control), then an edited record as a broken chain at its seq", async () => {
   const { url, home } = serve();
