@@ -1,6 +1,7 @@
 // Screenshots of each console view into docs/console/*.png, for the README. Starts a real
 // `airlock serve` with a private home, makes a few runs (one clean, one with a denied fetch, one
-// that throws, one run under a warrant), a sandbox with a command, a two-level warrant; then signs
+// that throws, one run under a warrant), a sandbox with a command, a two-level warrant, a stored
+// policy; then signs
 // in with chromium and photographs each view. Run: node scripts/console-screenshots.ts
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ const runs = [
 ];
 const ids: string[] = [];
 for (const body of runs) ids.push(((await api(url, key, 'POST', '/v1/runs', body)).json as { id: string }).id);
+await api(url, key, 'PUT', '/v1/policies/batch-jobs', { version: 1, limits: { wallMs: 10_000, cpuMs: 5_000, memoryMiB: 128 } });
 const box = (await api(url, key, 'POST', '/v1/sandboxes', { policy: { version: 1, limits: { wallMs: 20_000 } } })).json as { id: string };
 await fetch(`${url}/v1/sandboxes/${box.id}/commands`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ argv: ['python3', '-c', 'print(sum(range(10)))'] }) }).then((r) => r.text());
 
@@ -57,6 +59,7 @@ await page.getByRole('button', { name: 'Inspect' }).click();
 await page.waitForLoadState('load');
 await shot('warrants');
 await page.goto(`${url}/console/check`);
+await page.getByLabel('Policy').selectOption('batch-jobs');
 await page.getByRole('button', { name: 'Run the check' }).click();
 await page.locator('table.check, .problem').first().waitFor({ timeout: 120_000 });
 await shot('check');

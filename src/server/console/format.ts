@@ -23,8 +23,9 @@ export function duration(ms: number | null | undefined): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const min = Math.floor(ms / 60_000);
-  if (min < 60) return `${min} min ${Math.floor((ms % 60_000) / 1000)} s`;
-  return `${Math.floor(min / 60)} h ${min % 60} min`;
+  const s = Math.floor((ms % 60_000) / 1000);
+  if (min < 60) return s === 0 ? `${min} min` : `${min} min ${s} s`;
+  return min % 60 === 0 ? `${Math.floor(min / 60)} h` : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
 /** An ISO time as shown: UTC, to the second. */
