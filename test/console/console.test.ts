@@ -66,7 +66,7 @@ test('sign-in holds the key on the server: the cookie is HttpOnly, SameSite=Stri
   assert.equal(new URL(page.url()).pathname, '/console/sign-in', 'after sign-out the session is gone');
 });
 
-test('every view is served with the CSP and has no inline script, style or event handler (control: the script and stylesheet load from /console/assets)', async () => {
+test('every view is served with the CSP and has no inline script, style or event handler; markup injected into a console page runs no inline handler (controls: the assets load and apply; the same markup runs without the CSP)', async () => {
   const { url } = serve();
   const key = serve().key('acme');
   const watched = await browser().page();
@@ -89,6 +89,20 @@ test('every view is served with the CSP and has no inline script, style or event
   assert.equal(font, '1280px', 'console.css applied');
   assert.deepEqual(watched.errors, []);
   assert.ok(!watched.console.some((m) => /Content Security Policy/i.test(m)), `no CSP violation: ${watched.console.join('\n')}`);
+
+  // The second layer: markup that got into a console page anyway runs no inline handler there
+  // (control: the same markup in a page without the CSP runs it).
+  const inject = `document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=x onerror="window.__pwned=1">'); new Promise((r) => setTimeout(r, 0))`;
+  const blank = await browser().page();
+  await blank.page.setContent('<main></main>');
+  await blank.page.evaluate(inject);
+  await blank.page.waitForFunction('window.__pwned === 1');
+  // Waited on: the browser reports the refused handler (securitypolicyviolation), then the flag is read.
+  await watched.page.evaluate("document.addEventListener('securitypolicyviolation', (e) => { window.__refused = e.violatedDirective; })");
+  await watched.page.evaluate(inject);
+  await watched.page.waitForFunction('window.__refused !== undefined');
+  assert.match(await watched.page.evaluate<string>('window.__refused'), /^script-src/);
+  assert.equal(await watched.page.evaluate<unknown>('window.__pwned'), undefined, 'the CSP refused the inline handler');
 });
 
 test("destroy a sandbox from the console: gone from the API, recorded as sandbox.destroyed; tenant B's session sees none of A's sandboxes", async () => {

@@ -99,6 +99,8 @@ export async function launchChromium(): Promise<Chromium> {
     page: async () => {
       const context = await browser.newContext();
       const page = await context.newPage();
+      // Bounded, and generous: the machine is shared; a wait ends as soon as its condition holds.
+      context.setDefaultTimeout(60_000);
       const watched: WatchedPage = { page, dialogs: [], errors: [], console: [] };
       page.on('dialog', (d) => {
         watched.dialogs.push(d.message());
