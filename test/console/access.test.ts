@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { api, launchChromium, signIn, startServe, type Chromium, type Serve } from './helpers.ts';
+import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
 
 const state: { serve?: Serve; chromium?: Chromium } = {};
 const serve = (): Serve => state.serve ?? assert.fail('no server');
@@ -54,7 +54,7 @@ test('keyboard: the first Tab reaches "Skip to content", Enter moves focus to th
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
   await page.keyboard.press('Enter');
-  await page.waitForFunction("document.activeElement && document.activeElement.id === 'main'");
+  await until(page, "document.activeElement && document.activeElement.id === 'main'");
   // Tabbing from the top visits each nav link in order.
   await page.goto(`${url}/console/runs`);
   const names: string[] = [];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
-import { api, launchChromium, signIn, startServe, type Chromium, type Serve } from './helpers.ts';
+import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
 
 const state: { serve?: Serve; chromium?: Chromium } = {};
 const serve = (): Serve => state.serve ?? assert.fail('no server');
@@ -46,6 +46,13 @@ test('sign-in holds the key on the server: the cookie is HttpOnly, SameSite=Stri
   await page.getByRole('alert').waitFor();
   assert.match(await page.getByRole('alert').innerText(), /AUTH_REQUIRED/, 'attack: a wrong key gets no session');
   assert.deepEqual(await page.context().cookies(), []);
+
+  // Login CSRF: another site's page posting its own key into the victim's browser gets no session.
+  for (const origin of ['http://evil.example', 'null']) {
+    const res = await fetch(`${url}/console/sign-in`, { method: 'POST', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ key }), redirect: 'manual' });
+    assert.equal(res.status, 403, `Origin ${origin}`);
+    assert.equal(res.headers.get('set-cookie'), null);
+  }
 
   await signIn(page, url, key);
   const cookies = await page.context().cookies();
@@ -96,11 +103,11 @@ test('every view is served with the CSP and has no inline script, style or event
   const blank = await browser().page();
   await blank.page.setContent('<main></main>');
   await blank.page.evaluate(inject);
-  await blank.page.waitForFunction('window.__pwned === 1');
+  await until(blank.page, 'window.__pwned === 1');
   // Waited on: the browser reports the refused handler (securitypolicyviolation), then the flag is read.
   await watched.page.evaluate("document.addEventListener('securitypolicyviolation', (e) => { window.__refused = e.violatedDirective; })");
   await watched.page.evaluate(inject);
-  await watched.page.waitForFunction('window.__refused !== undefined');
+  await until(watched.page, 'window.__refused !== undefined');
   assert.match(await watched.page.evaluate<string>('window.__refused'), /^script-src/);
   assert.equal(await watched.page.evaluate<unknown>('window.__pwned'), undefined, 'the CSP refused the inline handler');
 });

@@ -130,3 +130,16 @@ export function warrantCli(home: string, args: readonly string[]): Record<string
   if (r.status !== 0) throw new Error(`airlock warrant ${args[0] ?? ''}: ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
+
+/**
+ * Waits until `expression` is truthy in the page, polling from here: playwright's waitForFunction
+ * evaluates its predicate with eval inside the page, which the console's CSP (rightly) refuses.
+ */
+export async function until(page: Page, expression: string, withinMs = 60_000): Promise<void> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    if (await page.evaluate<unknown>(expression)) return;
+    if (Date.now() > end) throw new Error(`not true within ${withinMs} ms: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -5,7 +5,7 @@
 // server serves them, each test says so and is skipped.
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
-import { api, launchChromium, signIn, startServe, type Chromium, type Serve } from './helpers.ts';
+import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
 
 const state: { serve?: Serve; chromium?: Chromium } = {};
 const serve = (): Serve => state.serve ?? assert.fail('no server');
@@ -103,7 +103,7 @@ test('a guest whose output and code are markup: shown as text, nothing runs (con
   // Control: the detector sees a handler that does run.
   const control = await browser().page();
   await control.page.setContent(`<main>${XSS}</main>`);
-  await control.page.waitForFunction('window.__pwned === 1', undefined, { timeout: 30_000 });
+  await until(control.page, 'window.__pwned === 1');
   assert.deepEqual(control.dialogs, ['1']);
 });
 
