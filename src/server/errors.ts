@@ -1,6 +1,6 @@
 /**
- * Errors over HTTP: `{ error: { code, message } }` with the status the one table gives the code
- * (src/core/errors.ts). An error airlock did not code is INTERNAL, and its details stay in the
+ * Errors over HTTP: `{ error: { code, message, hint } }` with the status the one table gives the
+ * code (src/core/errors.ts), and the table's one-line hint of what to do about it. An error airlock did not code is INTERNAL, and its details stay in the
  * server's log, not in the answer.
  */
 import type { Context } from 'hono';
@@ -18,7 +18,7 @@ export function errorResponse(c: Context, error: unknown, log: (line: string) =>
   const coded = error instanceof AirlockError ? error : fromHono(error);
   if (coded === undefined) log(`airlock serve: INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   const body = coded?.toJSON() ?? { code: 'INTERNAL' as const, message: "an unexpected error in the server; the details are in the server's log" };
-  return c.json({ error: body }, statusOf(body.code));
+  return c.json({ error: { ...body, hint: codeInfo(body.code).hint } }, statusOf(body.code));
 }
 
 /** Hono's own refusals of a request (malformed JSON, another media type) are the caller's to fix. */

@@ -42,17 +42,28 @@ export interface RunPage {
   readonly next: string | null;
 }
 
-/** The records of `tenant`'s run `id`, in seq order: at most `max`, none after `upToSeq`. */
+/**
+ * The records of `tenant`'s run `id`, in seq order: at most `max`, none after `upToSeq`. A run with
+ * more has its run.ended fetched besides, so how it ended shows whatever the bound cut.
+ */
 export async function runRecords(store: AuditStore, tenant: TenantId, id: string, bounds: { readonly max: number; readonly upToSeq?: number }): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
+  const within = (r: AuditRecord): boolean => bounds.upToSeq === undefined || r.seq <= bounds.upToSeq;
   let after = 0;
-  while (out.length < bounds.max) {
-    const page = await store.query({ tenant, run: id, afterSeq: after, limit: Math.min(QUERY_PAGE, bounds.max - out.length) });
-    for (const r of page) if (bounds.upToSeq === undefined || r.seq <= bounds.upToSeq) out.push(r);
+  let cut = false;
+  for (;;) {
+    const want = Math.min(QUERY_PAGE, bounds.max - out.length);
+    const page = await store.query({ tenant, run: id, afterSeq: after, limit: want });
+    out.push(...page.filter(within));
     const last = page.at(-1);
-    if (page.length < QUERY_PAGE || last === undefined || (bounds.upToSeq !== undefined && last.seq >= bounds.upToSeq)) break;
+    if (page.length < want || last === undefined || !within(last)) break;
+    if (out.length >= bounds.max) {
+      cut = true;
+      break;
+    }
     after = last.seq;
   }
+  if (cut && !out.some((r) => r.event.kind === 'run.ended')) out.push(...(await store.query({ tenant, run: id, kind: 'run.ended', limit: 1 })).filter(within));
   return out;
 }
 

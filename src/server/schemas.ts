@@ -13,8 +13,8 @@ import { runRequestSchema } from '../policy/request.ts';
 const codes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 export const errorSchema = z
-  .object({ error: z.object({ code: z.enum(codes), message: z.string() }) })
-  .openapi('Error', { description: 'Every failure: a code from the one table (src/core/errors.ts) and a message that says what to change.' });
+  .object({ error: z.object({ code: z.enum(codes), message: z.string(), hint: z.string().openapi({ description: "The table's one line on what to do about this code." }) }) })
+  .openapi('Error', { description: 'Every failure: a code from the one table (src/core/errors.ts), a message that says what to change, and the code\'s hint.' });
 
 // Made before this module extended zod with .openapi(), so it is named through zod's own metadata.
 export const policyDocumentSchema = policySchema.meta({ id: 'Policy', description: 'The policy document, version 1: default deny.' });

@@ -4,6 +4,7 @@
 // are on the bytes B received.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { codeInfo } from '../../src/core/errors.ts';
 import { call, testServer, type TestServer } from './helpers.ts';
 
 /** A run that is denied one egress request (no network is reached: the host is not granted). */
@@ -204,9 +205,10 @@ test('bad list and stream queries are coded INVALID_REQUEST errors that say what
   for (const query of ['?limit=0', '?limit=999', '?since=yesterday', '?until=2026-02-30', '?code=lowercase', '?status=done', '?before=x']) {
     const r = await call(t.server.url, a, 'GET', `/v1/runs${query}`);
     assert.equal(r.status, 400, query);
-    const error = (r.json as { error: { code: string; message: string } }).error;
+    const error = (r.json as { error: { code: string; message: string; hint: string } }).error;
     assert.equal(error.code, 'INVALID_REQUEST', query);
     assert.ok(error.message.length > 20, error.message);
+    assert.equal(error.hint, codeInfo('INVALID_REQUEST').hint);
   }
   const stream = await call(t.server.url, a, 'GET', '/v1/runs/events?afterSeq=-1');
   assert.equal(stream.status, 400);
