@@ -14,6 +14,8 @@ export type Fetcher = (request: Request) => Response | Promise<Response>;
 export interface ApiError {
   readonly code: string;
   readonly message: string;
+  /** The error table's one line on what to do about it. */
+  readonly hint?: string;
 }
 
 export type ApiAnswer<T> = { readonly ok: true; readonly status: number; readonly body: T } | { readonly ok: false; readonly status: number; readonly error: ApiError };

@@ -5,6 +5,7 @@
  */
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { text } from './format.ts';
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -56,6 +57,6 @@ ${parts.body}
 }
 
 /** A coded error from the API, shown as text. */
-export function problem(error: { readonly code: string; readonly message: string }): Markup {
-  return html`<div class="problem" role="alert"><p><strong>${error.code}</strong></p><p>${error.message}</p></div>`;
+export function problem(error: { readonly code: string; readonly message: string; readonly hint?: string }): Markup {
+  return html`<div class="problem" role="alert"><p><strong>${text(error.code)}</strong></p><p>${text(error.message)}</p>${typeof error.hint === 'string' ? html`<p class="note">${error.hint}</p>` : ''}</div>`;
 }
