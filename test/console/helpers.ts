@@ -18,8 +18,6 @@ export interface Serve extends AsyncDisposable {
   readonly url: string;
   readonly home: string;
   readonly key: (tenant: string) => string;
-  /** Whether the server's OpenAPI document lists a route (the console's API routes come from another branch). */
-  readonly hasRoute: (method: string, path: string) => Promise<boolean>;
 }
 
 /** Starts `airlock serve --port 0` and resolves once it prints its URL (at most `withinMs`). */
@@ -48,15 +46,10 @@ export async function startServe(withinMs = 60_000): Promise<Serve> {
     });
   });
   const keys = KeyStore.open(home);
-  const doc: { paths?: Record<string, Record<string, unknown>> } = {};
   return {
     url,
     home,
     key: (tenant) => keys.create(tenantId(tenant)).key,
-    hasRoute: async (method, path) => {
-      doc.paths ??= ((await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> }).paths;
-      return doc.paths[path]?.[method.toLowerCase()] !== undefined;
-    },
     [Symbol.asyncDispose]: async () => {
       keys.close();
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,10 +1,9 @@
 // The runs views in a real browser against a real `airlock serve`: a run the test made is in the
 // timeline (and arrives live), opening it shows the denied call and its reason; a guest whose
 // output and code are markup shows them as text and runs nothing; tenant B's session sees none of
-// tenant A's runs. These read GET /v1/runs and /v1/runs/{id} (the console-api branch): until the
-// server serves them, each test says so and is skipped.
+// tenant A's runs; live updates survive many page loads.
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
 
 const state: { serve?: Serve; chromium?: Chromium } = {};
@@ -19,13 +18,6 @@ after(async () => {
   await state.chromium?.[Symbol.asyncDispose]();
   await state.serve?.[Symbol.asyncDispose]();
 });
-
-/** False (and the test skipped, saying why) while the server lacks the runs routes. */
-async function runsServed(t: TestContext): Promise<boolean> {
-  const served = (await serve().hasRoute('get', '/v1/runs')) && (await serve().hasRoute('get', '/v1/runs/{id}'));
-  if (!served) t.skip('GET /v1/runs and /v1/runs/{id} are not served yet (branch console-api)');
-  return served;
-}
 
 /** A run whose fetch to a host its policy does not grant is denied (the guest catches it and says so). */
 const DENIED_FETCH = {
@@ -42,8 +34,7 @@ async function run(key: string, body: unknown): Promise<string> {
   return id;
 }
 
-test('sign in, see the run the test made (and one made later, live), open it: the denied call and its reason', async (t) => {
-  if (!(await runsServed(t))) return;
+test('sign in, see the run the test made (and one made later, live), open it: the denied call and its reason', async () => {
   const { url } = serve();
   const key = serve().key('acme');
   const id = await run(key, DENIED_FETCH);
@@ -78,8 +69,7 @@ test('sign in, see the run the test made (and one made later, live), open it: th
   assert.match(await page.locator('#output').innerText(), /refused/);
 });
 
-test('a guest whose output and code are markup: shown as text, nothing runs (control: the same markup in a page without the console runs its handler)', async (t) => {
-  if (!(await runsServed(t))) return;
+test('a guest whose output and code are markup: shown as text, nothing runs (control: the same markup in a page without the console runs its handler)', async () => {
   const { url } = serve();
   const key = serve().key('acme');
   // Single-quoted in the code, so the code itself holds the markup verbatim too.
@@ -107,8 +97,7 @@ test('a guest whose output and code are markup: shown as text, nothing runs (con
   assert.deepEqual(control.dialogs, ['1']);
 });
 
-test("tenant B's session sees none of tenant A's runs: not in the timeline, not by id (control: A's session sees them)", async (t) => {
-  if (!(await runsServed(t))) return;
+test("tenant B's session sees none of tenant A's runs: not in the timeline, not by id (control: A's session sees them)", async () => {
   const { url } = serve();
   const keyA = serve().key('acme');
   const keyB = serve().key('globex');
@@ -134,8 +123,7 @@ test("tenant B's session sees none of tenant A's runs: not in the timeline, not 
   assert.match(await a.page.locator('pre.code').innerText(), /blocked\.example/);
 });
 
-test("live updates survive many page loads: each closed page gives back its event stream (the API holds 8 per key), so the next page's still arrives", async (t) => {
-  if (!(await runsServed(t))) return;
+test("live updates survive many page loads: each closed page gives back its event stream (the API holds 8 per key), so the next page's still arrives", async () => {
   const { url } = serve();
   const key = serve().key('acme');
   const { page } = await browser().page();
