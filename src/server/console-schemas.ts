@@ -4,11 +4,10 @@
  * them. `/openapi.json` is generated from these, as from schemas.ts.
  */
 import { z } from '@hono/zod-openapi';
-import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
+import { QUESTIONS } from '../check/questions.ts';
 import { DOORS } from '../policy/decide.ts';
+import { codedError } from './schemas.ts';
 
-const codes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
-const codedError = z.object({ code: z.enum(codes), message: z.string() });
 
 export const RUN_VIEW_STATUSES = ['ok', 'error', 'running'] as const;
 
@@ -131,6 +130,7 @@ export const auditVerifySchema = z
   .openapi('AuditVerify');
 
 export const policyNameParams = z.object({
+  // A policy's name: what URLs and the console show.
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'a policy name is 1–64 of a-z 0-9 _ . -, starting with a letter or digit')
@@ -154,6 +154,6 @@ export const policyListSchema = z
 export const policyCheckBodySchema = z
   .strictObject({
     tier: z.enum(['isolate', 'container']).optional(),
-    questions: z.array(z.enum(['secrets', 'network', 'files', 'tenants', 'resources'])).min(1).max(5).optional(),
+    questions: z.array(z.enum(QUESTIONS)).min(1).max(QUESTIONS.length).optional(),
   })
   .openapi('StoredPolicyCheckRequest');

@@ -18,8 +18,6 @@ import { canonicalJson } from '../core/canonical-json.ts';
 import { AirlockError } from '../core/errors.ts';
 import { compilePolicy } from '../policy/compile.ts';
 
-/** A policy's name: what URLs and the console show. */
-export const POLICY_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 /** Policies one tenant may store. */
 export const POLICIES_PER_TENANT = 256;
 /** The largest stored document, as canonical JSON. */

@@ -30,7 +30,8 @@ export const runBodySchema = runRequestSchema
   .openapi('RunRequest');
 
 const usageSchema = z.object({ wallMs: z.number(), cpuMs: z.number(), memoryBytes: z.number() });
-const codedError = z.object({ code: z.enum(codes), message: z.string() });
+/** A coded error as a result carries it (run results, verify problems, warrant inspections). */
+export const codedError = z.object({ code: z.enum(codes), message: z.string() });
 
 export const runResultSchema = z
   .object({

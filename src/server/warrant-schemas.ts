@@ -7,9 +7,8 @@
 import { z } from '@hono/zod-openapi';
 import { KID, MAX_TOKEN_CHARS } from '../authority/envelope.ts';
 import { ABSOLUTE_MAX_DEPTH, flowSchema, grantSchema } from '../authority/payload.ts';
-import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
+import { codedError } from './schemas.ts';
 
-const codes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 /** The longest a warrant made here may live: a year (`airlock warrant issue --ttl` takes the same). */
 export const MAX_TTL_MS = 365 * 86_400_000;
@@ -40,7 +39,7 @@ export const levelSchema = z
 export const inspectSchema = z
   .object({
     valid: z.boolean().openapi({ description: "Whether the chain verifies here, now, for the key's tenant (signatures, chain, trusted root, expiry, revocation)." }),
-    error: z.object({ code: z.enum(codes), message: z.string() }).nullable(),
+    error: codedError.nullable(),
     chain: z.array(levelSchema).openapi({ description: "The links, root first; read even when it does not verify (its signatures' verdict is `valid`). Empty for a token that can't be read, or that is another tenant's." }),
   })
   .openapi('WarrantInspection');
