@@ -29,13 +29,8 @@ import { inspectView, warrantForm } from './views/warrants.ts';
 
 export const CONSOLE_PATH = '/console';
 
-export interface ConsoleOptions {
-  /** The clock for sessions and ages (default Date.now). */
-  readonly now?: () => number;
-}
-
-export function consoleRoutes(app: OpenAPIHono<ServerEnv>, options: ConsoleOptions = {}): void {
-  const now = options.now ?? Date.now;
+export function consoleRoutes(app: OpenAPIHono<ServerEnv>): void {
+  const now = Date.now;
   const sessions = new SessionStore({ now });
   const assets = loadAssets();
   // The outer app, so a console read passes every /v1 door an API client's does.
