@@ -17,6 +17,12 @@ export default tseslint.config(
     },
   },
   {
+    // The console's browser script: plain JS outside the (node-only) TypeScript project, so linted
+    // with the rules that need no type information.
+    files: ['src/server/console/assets/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

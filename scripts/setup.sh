@@ -32,6 +32,8 @@ command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
 [ -x /usr/bin/openssl ] || missing="$missing openssl"
 # The host's public CA bundle a sandbox's TLS trusts (src/container/trust.ts).
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"
+# The console's browser tests drive Debian's chromium through playwright-core (test/console/).
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 # The audit tests start a throwaway PostgreSQL cluster of their own (test/audit/pg-cluster.ts).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 if [ -n "$missing" ]; then

@@ -9,6 +9,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { AirlockError } from '../core/errors.ts';
+import { consoleRoutes, CONSOLE_PATH } from './console/routes.ts';
 import { errorResponse } from './errors.ts';
 import { apiKeyGuard, hostGuard, rateGuard, type HostRules, type ServerEnv } from './guard.ts';
 import type { KeyStore } from './keys.ts';
@@ -47,7 +48,7 @@ export function buildApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   app.onError((error, c) => errorResponse(c, error, log));
   app.notFound((c) => errorResponse(c, new AirlockError('NOT_FOUND', `no route ${c.req.method} ${new URL(c.req.url).pathname}: GET /openapi.json lists them`)));
 
-  app.use('*', hostGuard(options.hosts));
+  app.use('*', hostGuard({ ...options.hosts, ownPages: [CONSOLE_PATH] }));
   app.use(
     '/v1/*',
     apiKeyGuard(options.keys),
@@ -65,6 +66,8 @@ export function buildApp(options: AppOptions): OpenAPIHono<ServerEnv> {
   auditRoutes(app, options.parts);
   policyRoutes(app, options.parts, checkRoutes(app, options.parts));
   warrantRoutes(app, options.parts);
+  // The web console: pages that read through the routes above, as the signed-in key.
+  consoleRoutes(app);
   // Generated from the routes once, on first asking (it takes milliseconds to build; it never changes).
   const doc: { json?: string } = {};
   app.get('/openapi.json', (c) => {

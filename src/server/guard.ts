@@ -23,19 +23,32 @@ export interface HostRules {
   readonly hosts: readonly string[];
   /** Browser Origins allowed (scheme://host[:port]); a request with any other Origin is refused. */
   readonly origins: readonly string[];
+  /**
+   * Path prefixes whose pages this server serves itself (the console): there, a browser Origin
+   * that is this server's own (http://HOST, HOST being a served Host) is allowed too. It is the
+   * console's own form posting back; a rebinding page's Origin names its own host, not ours.
+   */
+  readonly ownPages?: readonly string[];
+}
+
+function ownOrigin(origin: string, host: string): boolean {
+  return origin.toLowerCase() === `http://${host}` || origin.toLowerCase() === `https://${host}`;
 }
 
 /** Refuses a request whose Host is not served or whose Origin is not listed (HOST_NOT_ALLOWED). */
 export function hostGuard(rules: HostRules): MiddlewareHandler<ServerEnv> {
   const hosts = new Set(rules.hosts.map((h) => h.toLowerCase()));
   const origins = new Set(rules.origins.map((o) => o.toLowerCase()));
+  const ownPages = rules.ownPages ?? [];
   return async (c, next) => {
     const host = c.req.header('host')?.toLowerCase();
     if (host === undefined || !hosts.has(host)) {
       return errorResponse(c, new AirlockError('HOST_NOT_ALLOWED', `Host ${JSON.stringify(host ?? '')} is not served here: call ${[...hosts].join(' or ')}, or start the server with --allow-host for it`));
     }
     const origin = c.req.header('origin');
-    if (origin !== undefined && !origins.has(origin.toLowerCase())) {
+    const path = c.req.path;
+    const mine = ownPages.some((p) => path === p || path.startsWith(`${p}/`)) && origin !== undefined && ownOrigin(origin, host);
+    if (origin !== undefined && !origins.has(origin.toLowerCase()) && !mine) {
       return errorResponse(c, new AirlockError('HOST_NOT_ALLOWED', `requests from the browser Origin ${JSON.stringify(origin)} are refused: start the server with --allow-origin ${origin} if that page is meant to call it`));
     }
     await next();

@@ -17,6 +17,8 @@ const KEPT_COMMANDS = 32;
 export interface LiveSandbox {
   readonly box: ContainerSandbox;
   readonly createdAt: string;
+  /** The limits it was made with: its policy's, the defaults for the rest. */
+  readonly limits: Readonly<Record<string, number>>;
   readonly commands: Map<string, CommandRecord>;
 }
 
@@ -27,8 +29,8 @@ function notFound(what: string, id: string): AirlockError {
 export class SandboxTable {
   readonly #byTenant = new Map<string, Map<string, LiveSandbox>>();
 
-  add(box: ContainerSandbox): LiveSandbox {
-    const live: LiveSandbox = { box, createdAt: new Date().toISOString(), commands: new Map() };
+  add(box: ContainerSandbox, limits: Readonly<Record<string, number>>): LiveSandbox {
+    const live: LiveSandbox = { box, createdAt: new Date().toISOString(), limits, commands: new Map() };
     const mine = this.#byTenant.get(box.tenant) ?? new Map<string, LiveSandbox>();
     mine.set(box.id, live);
     this.#byTenant.set(box.tenant, mine);

@@ -56,7 +56,14 @@ export const sandboxBodySchema = z
   })
   .openapi('SandboxRequest');
 
-export const sandboxSchema = z.object({ id: z.string(), tier: z.literal('container'), createdAt: z.string() }).openapi('Sandbox');
+export const sandboxSchema = z
+  .object({
+    id: z.string(),
+    tier: z.literal('container'),
+    createdAt: z.string(),
+    limits: z.record(z.string(), z.number()).openapi({ description: "The limits it runs under: its policy's, the defaults for the rest." }),
+  })
+  .openapi('Sandbox');
 
 export const idParams = z.object({ id: z.string().max(100).openapi({ param: { name: 'id', in: 'path' } }) });
 export const commandParams = idParams.extend({ cmd: z.string().max(100).openapi({ param: { name: 'cmd', in: 'path' } }) });

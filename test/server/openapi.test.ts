@@ -29,7 +29,8 @@ function servedRoutes(): string[] {
     log: () => undefined,
   });
   const all = app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`);
-  return [...new Set(all)].filter((r) => r !== 'GET /openapi.json').sort();
+  // The console's pages (/console/…) are HTML for people, not API routes: they read through the routes listed.
+  return [...new Set(all)].filter((r) => r !== 'GET /openapi.json' && !r.includes(' /console')).sort();
 }
 
 test('/openapi.json is valid OpenAPI 3.1, lists every route the app serves, and each /v1 route needs the API key', async () => {

@@ -3,6 +3,7 @@
 // command and run ids, gets nothing (404) from any route, and A's sandbox is untouched.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { LIMIT_DEFAULTS } from '../../src/policy/schema.ts';
 import { call, readEvents, startCommand, testServer, type SseEvent } from './helpers.ts';
 
 interface ExecResultJson {
@@ -28,6 +29,10 @@ test('a container sandbox over HTTP: write a file, run a command whose output st
   const made = await call(base, key, 'POST', '/v1/sandboxes', { policy: { version: 1, limits: { wallMs: 20_000 } } });
   assert.equal(made.status, 201, JSON.stringify(made.json));
   const id = (made.json as { id: string }).id;
+  const limits = (made.json as { limits: Record<string, number> }).limits;
+  assert.equal(limits['wallMs'], 20_000, 'the limits it was given');
+  assert.equal(limits['idleMs'], LIMIT_DEFAULTS.idleMs, 'the defaults for the rest');
+  assert.deepEqual((await call(base, key, 'GET', `/v1/sandboxes/${id}`)).json, made.json);
   assert.equal((await call(base, key, 'PUT', `/v1/sandboxes/${id}/files`, { path: 'main.py', content: 'import sys\nprint("out")\nprint("err", file=sys.stderr)\nopen("made.bin", "wb").write(bytes([0, 255]))\n' })).status, 204);
 
   const events = await readEvents(await startCommand(base, key, id, { argv: ['python3', 'main.py'] }));

@@ -7,6 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { newId } from '../../core/ids.ts';
+import { LIMIT_DEFAULTS, type PolicyDocument } from '../../policy/schema.ts';
 import { CommandRecord } from '../commands.ts';
 import type { ServerEnv } from '../guard.ts';
 import { commandParams, commandSchema, execBodySchema, idParams, sandboxBodySchema, sandboxSchema, SSE_DESCRIPTION } from '../schemas.ts';
@@ -89,7 +90,13 @@ const events = createRoute({
 });
 
 function describe(id: string, live: LiveSandbox): z.infer<typeof sandboxSchema> {
-  return { id, tier: 'container', createdAt: live.createdAt };
+  return { id, tier: 'container', createdAt: live.createdAt, limits: { ...live.limits } };
+}
+
+/** The limits a sandbox runs under: those its policy gives, the defaults for the rest. */
+function limitsOf(policy: PolicyDocument | undefined): Record<string, number> {
+  const given = Object.entries(policy?.limits ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
+  return { ...LIMIT_DEFAULTS, ...Object.fromEntries(given) };
 }
 
 /** Streams `record`'s events after `afterSeq`; the command goes on if the client leaves. */
@@ -121,7 +128,7 @@ export function sandboxRoutes(app: App, parts: RouteParts): void {
     const box = await airlock.sandbox({ tier: 'container', tenant: c.var.caller.tenant, ...(body.policy === undefined ? {} : { policy: body.policy }), ...(body.warrant === undefined ? {} : { warrant: body.warrant }) });
     // Durable before the answer, so the tenant's audit shows the sandbox it was just given.
     await airlock.audit.flush();
-    return c.json(describe(box.id, sandboxes.add(box)), 201);
+    return c.json(describe(box.id, sandboxes.add(box, limitsOf(body.policy))), 201);
   });
 
   app.openapi(list, (c) => c.json({ sandboxes: sandboxes.list(c.var.caller.tenant).map((live) => describe(live.id, live)) }, 200));
