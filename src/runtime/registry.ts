@@ -232,7 +232,11 @@ export class Registry {
   #begin(row: Omit<RunRow, 'owner'>, take: (bucket: Bucket | null, nowMs: number) => Bucket): void {
     const [found] = this.#all('SELECT tokens, at_ms FROM rates WHERE home = ? AND tenant = ?', row.home, row.tenant);
     const bucket = found === undefined ? null : { tokens: Number(found['tokens']), atMs: Number(found['at_ms']) };
-    const next = take(bucket, this.#now());
+    const now = this.#now();
+    // A bucket untouched for a minute is full again: its row says no more than no row. Dropped when
+    // a new one is made, so the table holds the tenants of the last minutes, not every one ever seen.
+    if (found === undefined) this.#run('DELETE FROM rates WHERE at_ms < ?', now - 2 * 60_000);
+    const next = take(bucket, now);
     this.#run('INSERT OR REPLACE INTO rates VALUES (?, ?, ?, ?)', row.home, row.tenant, next.tokens, next.atMs);
     this.#run('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)', row.id, row.home, row.tenant, row.sandbox, this.self.pid, this.self.start, row.started);
   }

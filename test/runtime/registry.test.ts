@@ -45,3 +45,29 @@ test('a damaged registry is refused with SANDBOX_UNAVAILABLE and left as it is',
   Registry.open({ dir: fresh }).close();
   assert.ok(readFileSync(join(fresh, REGISTRY_FILE)).subarray(0, 15).toString() === 'SQLite format 3', 'control: a fresh directory gets a new registry');
 });
+
+test('rate buckets untouched for minutes are dropped when a new one is made, so the table does not grow with every tenant ever seen (control: a recent one is kept and still counts)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'airlock-registry-'));
+  const clock = { ms: 1_000_000_000 };
+  const registry = Registry.open({ dir, now: () => clock.ms });
+  try {
+    const seen: (number | null)[] = [];
+    const begin = (tenant: string): void => {
+      registry.beginRun({ id: `run_${tenant}_${clock.ms}`, home: '/h', tenant, sandbox: `sbx_${tenant}`, started: '{}' }, (bucket, now) => {
+        seen.push(bucket === null ? null : bucket.tokens);
+        return { tokens: 5, atMs: now };
+      });
+    };
+    begin('old');
+    clock.ms += 30_000;
+    begin('recent');
+    clock.ms += 150_000;
+    begin('new'); // 'old' is 180 s idle: dropped; 'recent' 150 s: dropped too (both full again)
+    clock.ms += 1_000;
+    begin('old');
+    begin('new');
+    assert.deepEqual(seen, [null, null, null, null, 5], "the idle buckets were dropped; 'new' (1 s old) was kept and read back");
+  } finally {
+    registry.close();
+  }
+});
