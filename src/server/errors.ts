@@ -24,7 +24,9 @@ export function errorResponse(c: Context, error: unknown, log: (line: string) =>
 /** Hono's own refusals of a request (malformed JSON, another media type) are the caller's to fix. */
 function fromHono(error: unknown): AirlockError | undefined {
   if (!(error instanceof HTTPException) || error.status >= 500) return undefined;
-  return new AirlockError('INVALID_REQUEST', `the request was refused (${error.message}): send a JSON body with "content-type: application/json"`);
+  // Only a body Hono could not read as JSON gets the advice about JSON; anything else says what Hono said.
+  const aboutBody = /json|content-type|body/i.test(error.message);
+  return new AirlockError('INVALID_REQUEST', `the request was refused (HTTP ${error.status}: ${error.message})${aboutBody ? ': send a JSON body with "content-type: application/json"' : ''}`);
 }
 
 /** Throws the coded error (the app's error handler answers it). */
