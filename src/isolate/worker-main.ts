@@ -19,7 +19,7 @@ import { runInIsolate, type RunControl } from './worker-run.ts';
 const SPARES = 2;
 /** How long the worker reads for a tool's answer before it sleeps (reply-spin.ts). */
 const SPIN_NS = 300_000n;
-/** A run may spin a tenth of its cpuMs in all: ns of spin per ms of the limit. */
+/** A run may spin a tenth of its cpuMs in all (the spin is charged to it): ns of spin per ms of the limit. */
 const SPIN_SHARE_OF_CPU_NS_PER_MS = 100_000n;
 
 class IsolateWorker {

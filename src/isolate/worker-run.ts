@@ -38,16 +38,19 @@ const RSS_ALLOWANCE_BYTES = 32 * 1024 * 1024;
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
-  // cpuNs: the guest's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
-  // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged);
-  // for slices run on this thread, `waitNs` takes back what the thread's own CPU clock says it
-  // did not spend. `slice` holds both clocks at the start of the slice running now. The isolate
-  // was built (and its bootstrap run) before this run: its clock counts from `bound`, once the run
-  // holds it.
-  const state: { stop: Stop | null; cpuNs: bigint; waitNs: bigint; bound: bigint | null; slice: { ivm: bigint; thread: bigint } | null } = {
+  // cpuNs: the run's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
+  // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged),
+  // and leaves out the time its calls to the worker take (console, tool calls, and the reply spin
+  // inside a tool call: reply-spin.ts). A slice run on this thread is charged what the thread's
+  // own CPU clock says instead: `adjustNs` adds, per slice, the thread's CPU less isolated-vm's
+  // time, so waiting is taken back and the worker's CPU spent on the run's behalf inside its
+  // slices is charged. `slice` holds both clocks at the start of the slice running now. The
+  // isolate was built (and its bootstrap run) before this run: its clock counts from `bound`, once
+  // the run holds it.
+  const state: { stop: Stop | null; cpuNs: bigint; adjustNs: bigint; bound: bigint | null; slice: { ivm: bigint; thread: bigint } | null } = {
     stop: null,
     cpuNs: 0n,
-    waitNs: 0n,
+    adjustNs: 0n,
     bound: null,
     slice: null,
   };
@@ -58,7 +61,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     isolate.dispose();
   };
   const sample = (): void => {
-    if (!isolate.isDisposed && state.bound !== null) state.cpuNs = isolate.cpuTime - state.bound - state.waitNs;
+    if (!isolate.isDisposed && state.bound !== null) state.cpuNs = isolate.cpuTime - state.bound + state.adjustNs;
   };
   control.stop = stop;
   // Not disposed from inside the sink callback: the guest is mid-call there.
@@ -90,7 +93,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
       // One read of the isolate's clock serves both the run's CPU so far and the slice's start.
       if (!isolate.isDisposed) {
         const ivm = isolate.cpuTime;
-        if (state.bound !== null) state.cpuNs = ivm - state.bound - state.waitNs;
+        if (state.bound !== null) state.cpuNs = ivm - state.bound + state.adjustNs;
         state.slice = { ivm, thread: threadCpuNs() };
       }
       control.backstop.sliceBegins(Number(state.cpuNs) / 1e3, Number(cpuLimitNs - state.cpuNs) / 1e3 + CPU_SAMPLE_MS * 1000);
@@ -101,8 +104,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
       const slice = state.slice;
       state.slice = null;
       if (slice === null || isolate.isDisposed) return;
-      const waited = isolate.cpuTime - slice.ivm - (threadCpuNs() - slice.thread);
-      if (waited > 0n) state.waitNs += waited;
+      state.adjustNs += threadCpuNs() - slice.thread - (isolate.cpuTime - slice.ivm);
     },
     onTimeout: () => stop(sliceReason()),
   };
