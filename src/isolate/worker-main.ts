@@ -9,6 +9,7 @@
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
 import { startBackstop } from './backstop.ts';
+import { CompileCache } from './compile-cache.ts';
 import { readFd, replySpin, type ReplySpin } from './reply-spin.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
@@ -31,7 +32,7 @@ class IsolateWorker {
   readonly #queue: RunJob[] = [];
   #busy = false;
   #current: string | null = null;
-  readonly #control: RunControl = { stop: null, backstop: startBackstop() };
+  readonly #control: RunControl = { stop: null, backstop: startBackstop(), compiled: new CompileCache() };
   #calls = 0;
 
   constructor(socket: Socket, defaultMemoryMiB: number) {

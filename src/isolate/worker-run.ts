@@ -6,6 +6,7 @@
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
 import type { Backstop } from './backstop.ts';
+import type { CompileCache } from './compile-cache.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
@@ -15,6 +16,8 @@ export interface RunControl {
   stop: ((why: 'calls') => void) | null;
   /** The backstop for memory and CPU taken inside one synchronous slice (backstop.ts). */
   readonly backstop: Backstop;
+  /** The worker's code cache (compile-cache.ts). */
+  readonly compiled: CompileCache;
 }
 
 /** This thread's own CPU clock, in ns. */
@@ -121,7 +124,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard, compiled: control.compiled });
     sample();
     // A run shorter than one sample can't have touched much; longer ones get a last look.
     if (performance.now() - started >= CPU_SAMPLE_MS) watchMemory();

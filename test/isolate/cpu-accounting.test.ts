@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startBackstop } from '../../src/isolate/backstop.ts';
+import { CompileCache } from '../../src/isolate/compile-cache.ts';
 import { prepareCode } from '../../src/isolate/prepare.ts';
 import type { RunJob } from '../../src/isolate/protocol.ts';
 import { WarmIsolate, type ToolBridge } from '../../src/isolate/warm-isolate.ts';
 import { runInIsolate } from '../../src/isolate/worker-run.ts';
 
 const snapshot = WarmIsolate.snapshot();
-const control = { stop: null, backstop: startBackstop() };
+const control = { stop: null, backstop: startBackstop(), compiled: new CompileCache() };
 
 function job(source: string): RunJob {
   return {
