@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAirlock, MemoryAuditSink } from '../src/index.ts';
 import { WarmIsolate } from '../src/isolate/warm-isolate.ts';
 import { Cgroup } from '../src/os/cgroup.ts';
+import { ipcRoundTripUs } from './ipc.ts';
 import { median, round, timeEach } from './stats.ts';
 
 function fib(n: number): number {
@@ -110,6 +111,9 @@ export async function benchIsolate(): Promise<Record<string, number>> {
     const many = await airlock.run({ tenant: 'bench', code: calls(2001), policy: tool });
     perCall.push(((many.usage.wallMs - one.usage.wallMs) / 2000) * 1000);
   }
+  // The transport alone, measured right after the calls: what no change above the socket can beat.
+  const ipcAsleep = await ipcRoundTripUs('asleep', 3000);
+  const ipcSpinning = await ipcRoundTripUs('spinning', 3000);
   const fibGuest: number[] = [];
   for (let i = 0; i < 5; i++) fibGuest.push((await airlock.run({ tenant: 'bench', code: CPU_GUEST, policy: { version: 1, limits: { cpuMs: 10_000, wallMs: 10_000 } } })).usage.wallMs);
   // The same, with the audit kept in memory: what the durable log's fsync per run costs.
@@ -146,6 +150,8 @@ export async function benchIsolate(): Promise<Record<string, number>> {
     worker_cpu_vs_raw_cpu_ratio: round(workerCpuPerRunUs / rawCpuPerRunUs),
     isolate_runs_per_s: round(runRate, 0),
     tool_call_p50_us: round(median(perCall), 1),
+    ipc_round_trip_asleep_p50_us: round(ipcAsleep, 1),
+    ipc_round_trip_spinning_p50_us: round(ipcSpinning, 1),
     isolate_idle_mb: round(idleMb, 2),
     cpu_ratio_vs_node: round(median(fibGuest) / fibNode, 2),
     raw_ivm_cold_p50_ms: round(rawCold),

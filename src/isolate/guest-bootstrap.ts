@@ -215,35 +215,17 @@ const wasm = (function wasm(bytes) {
   return ['ok', json];
 });
 
-// V8 finishes an asynchronous WebAssembly compile with a task of its own, and guest code runs only
-// in the worker's bounded slices, so that task never ran: "await WebAssembly.compile(bytes)" hung
-// until the wall limit. The promise forms compile synchronously instead, inside the caller's slice,
-// where the time limits see the work. The streaming forms need a Response, which the guest has not.
-const syncWasm = (function syncWasm(W) {
-  const Module = W.Module, Instance = W.Instance;
-  const promised = (fn) => (function (...args) { return new PromiseC((resolve) => resolve(apply(fn, undefined, args))); });
-  const compile = (bytes) => new Module(bytes);
-  const instantiate = (source, imports) => {
-    if (source instanceof Module) return new Instance(source, imports);
-    const module = new Module(source);
-    return { module, instance: new Instance(module, imports) };
-  };
-  for (const [name, fn] of [['compile', compile], ['instantiate', instantiate]]) {
-    defineProperty(W, name, { value: promised(fn), writable: true, configurable: true, enumerable: false });
-  }
-  delete W.compileStreaming;
-  delete W.instantiateStreaming;
-  // Atomics.waitAsync settles through a V8 task of the same kind, which never runs: it would only
-  // ever hang the run to its wall limit, so it is not offered.
-  delete G.Atomics.waitAsync;
-});
+// Atomics.waitAsync settles through a V8 task that never runs (guest code runs only in the worker's
+// bounded slices): it could only ever hang the run to its wall limit, so it is not offered. Removed
+// here, in the snapshot, so no context pays for it. (The promise forms of WebAssembly settle inside
+// the caller's slice because the worker runs V8 without asynchronous wasm compilation: warm-isolate.ts.)
+delete G.Atomics.waitAsync;
 
 const init = (function init(s, b) {
   delete G.__airlock_init;
   sink = s; bridge = b; sinkApply = s.applySync; bridgeApply = b.applySync;
   // Not in the snapshot's realm: WebAssembly is installed per context.
   Wasm = G.WebAssembly;
-  syncWasm(Wasm);
   return { prepare, finish, wasm, deliver };
 });
 defineProperty(G, '__airlock_init', { value: init, writable: false, configurable: true, enumerable: false });

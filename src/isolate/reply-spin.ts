@@ -5,10 +5,11 @@
  * runs, alternating: 99–128 µs p50 asleep vs 70–75 spinning 150 µs (a quiet hour); 144–161 asleep,
  * 107–137 spinning 150 µs, 84–137 spinning 300 µs (a busy one). The worker spins 300 µs.
  *
- * Bounded and adaptive: at most `budgetNs` per call, and per run at most what `startRun` allows
- * (the worker gives a tenth of the run's cpuMs: the spin is the worker's CPU, which the guest's CPU
- * limit does not count, so a guest making calls in a loop can't turn it into time of its own);
- * after a spin that ran out before the answer
+ * Who pays: the run. The spin runs inside the guest's slice (the guest's call into the worker), and
+ * a slice is charged the worker thread's CPU (worker-run.ts), so the spin counts against the run's
+ * cpuMs and shows in its usage. Bounded and adaptive: at most `budgetNs` per call, and per run at
+ * most what `startRun` allows (the worker gives a tenth of the run's cpuMs, so a slow host can't
+ * spend more than that of a run's CPU on spinning); after a spin that ran out before the answer
  * came (a slow handler, a busy host), only every RETRY_EVERY-th call spins, until one is answered
  * within the budget again. The bytes read go to the same frame reader the socket's 'data' events
  * feed, in order: both read one fd on one thread.

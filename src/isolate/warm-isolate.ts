@@ -3,8 +3,10 @@
  * the guest bootstrap already evaluated. Pre-building moves isolate creation off the run's path;
  * an isolate is never reused: it is disposed when its one run ends.
  */
+import { setFlagsFromString } from 'node:v8';
 import ivm from 'isolated-vm';
 import { GUEST_BOOTSTRAP, GUEST_INIT } from './guest-bootstrap.ts';
+import type { CompileCache } from './compile-cache.ts';
 import { GuestOutput } from './guest-output.ts';
 
 export type ToolBridge = (name: string, argsJson: string) => Promise<string>;
@@ -56,8 +58,16 @@ export class WarmIsolate {
   /** Depth of guest code running on this thread right now (a delivery then waits its turn). */
   #inGuest = 0;
 
-  /** The startup snapshot every WarmIsolate of a process starts from (make it once). */
+  /**
+   * The startup snapshot every WarmIsolate of a process starts from (make it once, before the
+   * first WarmIsolate). It also turns off V8's asynchronous WebAssembly compilation for the
+   * process: V8 would finish `WebAssembly.compile`/`instantiate` in a task of its own, which never
+   * runs (guest code runs only in the worker's bounded slices), and the run would hang to its wall
+   * limit; without it they compile inside the caller's slice, where the limits see the work. (The
+   * bootstrap used to wrap both in every context instead: about 70 µs per isolate.)
+   */
   static snapshot(): ivm.ExternalCopy<ArrayBuffer> {
+    setFlagsFromString('--no-wasm-async-compilation');
     return ivm.Isolate.createSnapshot([{ code: GUEST_BOOTSTRAP, filename: 'airlock:bootstrap' }]);
   }
 
@@ -129,17 +139,17 @@ export class WarmIsolate {
    * the guard (isolated-vm terminates it at the wall limit: SyncTimeout; the backstop at the CPU limit). So does what runs after each host answer
    * (see deliver), bounded by what is left of the limits. What V8 would finish in a task of its own
    * never runs here, so the guest is not offered it (the promise forms of WebAssembly compile in
-   * the slice; Atomics.waitAsync is absent: guest-bootstrap.ts). The caller's wall timer, CPU
+   * the slice: snapshot(); Atomics.waitAsync is absent: guest-bootstrap.ts). The caller's wall timer, CPU
    * sampler and memory watches stay the backstop.
    */
-  async runMain(code: string, options: { inputJson: string; resultCap: number; guard: SliceGuard }): Promise<unknown[]> {
+  async runMain(code: string, options: { inputJson: string; resultCap: number; guard: SliceGuard; compiled: CompileCache }): Promise<unknown[]> {
     const { guard } = options;
     let pending: Promise<unknown>;
     this.#inGuest++;
     try {
       // Compiling is the run's first slice (its time is the guest's: its code's size chose it).
       const timeout = sliceTimeout(guard.begin());
-      const script = this.isolate.compileScriptSync(code, { filename: 'file:///guest.js' });
+      const script = options.compiled.compile(this.isolate, code, 'file:///guest.js');
       const main = script.runSync(this.context, { reference: true, timeout });
       guard.end();
       pending = this.#finish.applySync(undefined, [main.derefInto(), options.inputJson, options.resultCap], {

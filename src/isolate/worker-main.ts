@@ -9,6 +9,7 @@
 import { Socket } from 'node:net';
 import { readFrames, writeFrame } from './frames.ts';
 import { startBackstop } from './backstop.ts';
+import { CompileCache } from './compile-cache.ts';
 import { readFd, replySpin, type ReplySpin } from './reply-spin.ts';
 import { packText } from './packed-text.ts';
 import type { HostToWorker, RunJob, ToolReply } from './protocol.ts';
@@ -19,7 +20,7 @@ import { runInIsolate, type RunControl } from './worker-run.ts';
 const SPARES = 2;
 /** How long the worker reads for a tool's answer before it sleeps (reply-spin.ts). */
 const SPIN_NS = 300_000n;
-/** A run may spin a tenth of its cpuMs in all: ns of spin per ms of the limit. */
+/** A run may spin a tenth of its cpuMs in all (the spin is charged to it): ns of spin per ms of the limit. */
 const SPIN_SHARE_OF_CPU_NS_PER_MS = 100_000n;
 
 class IsolateWorker {
@@ -31,7 +32,7 @@ class IsolateWorker {
   readonly #queue: RunJob[] = [];
   #busy = false;
   #current: string | null = null;
-  readonly #control: RunControl = { stop: null, backstop: startBackstop() };
+  readonly #control: RunControl = { stop: null, backstop: startBackstop(), compiled: new CompileCache() };
   #calls = 0;
 
   constructor(socket: Socket, defaultMemoryMiB: number) {

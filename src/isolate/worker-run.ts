@@ -6,6 +6,7 @@
 import type { DoneMessage, Outcome, RunJob } from './protocol.ts';
 import { GuestOutput } from './guest-output.ts';
 import type { Backstop } from './backstop.ts';
+import type { CompileCache } from './compile-cache.ts';
 import { SyncTimeout, type SliceGuard, type ToolBridge, type WarmIsolate } from './warm-isolate.ts';
 
 type Stop = 'wall' | 'cpu' | 'memory' | 'output' | 'calls';
@@ -15,6 +16,8 @@ export interface RunControl {
   stop: ((why: 'calls') => void) | null;
   /** The backstop for memory and CPU taken inside one synchronous slice (backstop.ts). */
   readonly backstop: Backstop;
+  /** The worker's code cache (compile-cache.ts). */
+  readonly compiled: CompileCache;
 }
 
 /** This thread's own CPU clock, in ns. */
@@ -38,16 +41,19 @@ const RSS_ALLOWANCE_BYTES = 32 * 1024 * 1024;
 export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolBridge, control: RunControl): Promise<DoneMessage> {
   const started = performance.now();
   const { isolate } = warm;
-  // cpuNs: the guest's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
-  // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged);
-  // for slices run on this thread, `waitNs` takes back what the thread's own CPU clock says it
-  // did not spend. `slice` holds both clocks at the start of the slice running now. The isolate
-  // was built (and its bootstrap run) before this run: its clock counts from `bound`, once the run
-  // holds it.
-  const state: { stop: Stop | null; cpuNs: bigint; waitNs: bigint; bound: bigint | null; slice: { ivm: bigint; thread: bigint } | null } = {
+  // cpuNs: the run's CPU time. isolated-vm's cpuTime counts the whole time guest code runs,
+  // waiting included (a thread blocked in Atomics.wait, or kept off a busy host's CPU, is charged),
+  // and leaves out the time its calls to the worker take (console, tool calls, and the reply spin
+  // inside a tool call: reply-spin.ts). A slice run on this thread is charged what the thread's
+  // own CPU clock says instead: `adjustNs` adds, per slice, the thread's CPU less isolated-vm's
+  // time, so waiting is taken back and the worker's CPU spent on the run's behalf inside its
+  // slices is charged. `slice` holds both clocks at the start of the slice running now. The
+  // isolate was built (and its bootstrap run) before this run: its clock counts from `bound`, once
+  // the run holds it.
+  const state: { stop: Stop | null; cpuNs: bigint; adjustNs: bigint; bound: bigint | null; slice: { ivm: bigint; thread: bigint } | null } = {
     stop: null,
     cpuNs: 0n,
-    waitNs: 0n,
+    adjustNs: 0n,
     bound: null,
     slice: null,
   };
@@ -58,7 +64,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     isolate.dispose();
   };
   const sample = (): void => {
-    if (!isolate.isDisposed && state.bound !== null) state.cpuNs = isolate.cpuTime - state.bound - state.waitNs;
+    if (!isolate.isDisposed && state.bound !== null) state.cpuNs = isolate.cpuTime - state.bound + state.adjustNs;
   };
   control.stop = stop;
   // Not disposed from inside the sink callback: the guest is mid-call there.
@@ -90,7 +96,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
       // One read of the isolate's clock serves both the run's CPU so far and the slice's start.
       if (!isolate.isDisposed) {
         const ivm = isolate.cpuTime;
-        if (state.bound !== null) state.cpuNs = ivm - state.bound - state.waitNs;
+        if (state.bound !== null) state.cpuNs = ivm - state.bound + state.adjustNs;
         state.slice = { ivm, thread: threadCpuNs() };
       }
       control.backstop.sliceBegins(Number(state.cpuNs) / 1e3, Number(cpuLimitNs - state.cpuNs) / 1e3 + CPU_SAMPLE_MS * 1000);
@@ -101,8 +107,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
       const slice = state.slice;
       state.slice = null;
       if (slice === null || isolate.isDisposed) return;
-      const waited = isolate.cpuTime - slice.ivm - (threadCpuNs() - slice.thread);
-      if (waited > 0n) state.waitNs += waited;
+      state.adjustNs += threadCpuNs() - slice.thread - (isolate.cpuTime - slice.ivm);
     },
     onTimeout: () => stop(sliceReason()),
   };
@@ -119,7 +124,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard, compiled: control.compiled });
     sample();
     // A run shorter than one sample can't have touched much; longer ones get a last look.
     if (performance.now() - started >= CPU_SAMPLE_MS) watchMemory();

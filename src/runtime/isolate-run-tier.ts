@@ -5,7 +5,7 @@
 import type { ValidateFunction } from 'ajv';
 import { AirlockError } from '../core/errors.ts';
 import type { TierResult, Violation } from '../core/result.ts';
-import { prepareCode } from '../isolate/prepare.ts';
+import { PreparedCodeCache } from '../isolate/prepared-cache.ts';
 import type { IsolateRun, IsolateTier } from '../isolate/tier.ts';
 import { plainInput } from '../policy/request.ts';
 import type { BoundedCache } from './bounded-cache.ts';
@@ -26,6 +26,7 @@ export class IsolateRunTier implements RunTier<PreparedIsolateRun, IsolateBox> {
   readonly name = 'isolate';
   readonly #isolate: IsolateTier;
   readonly #schemas: BoundedCache<ValidateFunction>;
+  readonly #prepared = new PreparedCodeCache();
 
   constructor(isolate: IsolateTier, schemas: BoundedCache<ValidateFunction>) {
     this.#isolate = isolate;
@@ -37,7 +38,7 @@ export class IsolateRunTier implements RunTier<PreparedIsolateRun, IsolateBox> {
     const { id, tenant, sandbox, policy, language } = run;
     chooseTier({ tier: 'isolate', language });
     if (language !== 'js' && language !== 'ts' && language !== 'wasm') throw new AirlockError('INTERNAL', `${language} passed the isolate tier's language check`);
-    const code = prepareCode(run.code, language, policy.limits.codeBytes);
+    const code = this.#prepared.prepare(tenant, run.code, language, policy.limits.codeBytes);
     const input = plainInput(run.input);
     const checkResult = resultCheck(run.resultSchema, this.#schemas, tenant);
     const started = runStarted({ id, tenant, sandbox, policy, code: code.original, language, authority: run.authority ?? null, parent: run.parent }, 'isolate', run.tierReason);
