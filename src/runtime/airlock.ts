@@ -83,7 +83,6 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#tools = new ToolCatalog(options.tools ?? {});
     this.#authority = new AuthorityHost({ home, catalog: this.#tools, warrants: options.warrants, labels: options.labels, audit: this.audit });
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
-    const workersPerTenant = options.isolate?.workersPerTenant;
     this.#tap = new DenialTap(this.audit);
     this.#gateway = new EgressGateway({ audit: this.#tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress });
     const gateway = this.#gateway;
@@ -92,7 +91,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       audit: this.audit,
       handlers: this.#tools.handlers,
       egress: { fetch: (ctx, req) => gateway.fetch(ctx, req), release: (ctx) => gateway.release(ctx) },
-      ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
+      ...options.isolate,
     });
     this.#isolateTier = new IsolateRunTier(this.isolate, this.#schemas);
     this.#containerTier = new ContainerRunTier({ home, gateway, tap: this.#tap, closing: this.#inFlight.signal });
