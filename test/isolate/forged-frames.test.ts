@@ -15,7 +15,7 @@ const LIMITS = { wallMs: 10_000, cpuMs: 5_000, memoryMiB: 32, outputBytes: 1 << 
 const job = (run: string, input: unknown): RunJob => ({ t: 'run', run, code: '', kind: 'module', input, tools: ['mail'], network: 'none', delegation: 'none', limits: LIMITS });
 const BUDGET = { toolArgBytes: 1 << 20 };
 
-async function forgingEnv(env: WorkerEnv): Promise<WorkerEnv> {
+function forgingEnv(env: WorkerEnv): WorkerEnv {
   const fixture = join(import.meta.dirname, '..', 'fixtures', 'forging-worker.ts');
   const frames = join(import.meta.dirname, '..', '..', 'src', 'isolate', 'frames.ts');
   const from = mirrored([fixture, frames]);
@@ -32,7 +32,7 @@ function tool(ran: string[], run: string): (call: ToolCall) => Promise<{ ok: tru
 
 test("a worker's frame for its cordon-mate's earlier run is refused, the worker killed, and that run's tool never runs (control: its own run's call runs)", async () => {
   await using airlock = testAirlock();
-  const env = await forgingEnv(await airlock.isolate.workerEnv());
+  const env = forgingEnv(await airlock.isolate.workerEnv());
   const worker = await WorkerProcess.start('cordon-shared', env);
   const ran: string[] = [];
   try {
@@ -42,8 +42,8 @@ test("a worker's frame for its cordon-mate's earlier run is refused, the worker 
     assert.deepEqual(ran, ['run_a:run_a:mail'], "control: the held run's call ran its tool once");
     // Tenant B's run on the same worker: the worker sends a call under A's (finished) run id.
     const b = await worker.run(job('run_b', { act: 'forge', name: 'mail', victim: 'run_a' }), tool(ran, 'run_b'), BUDGET);
-    assert.equal(b.kind, 'crashed');
-    assert.match(b.kind === 'crashed' ? b.detail : '', /for a run it does not hold/);
+    assert.ok(b.kind === 'crashed', `the run ended ${b.kind}`);
+    assert.match(b.detail, /for a run it does not hold/);
     assert.deepEqual(ran, ['run_a:run_a:mail'], "no tool ran for the forged frame: not A's, not B's");
     await worker.exited;
     assert.equal(worker.alive, false, 'the forging worker was killed');
@@ -54,15 +54,15 @@ test("a worker's frame for its cordon-mate's earlier run is refused, the worker 
 
 test("a worker's frame for a run another worker holds right now is refused and that run's tool never runs from it (control: the holder's own call runs)", async () => {
   await using airlock = testAirlock();
-  const env = await forgingEnv(await airlock.isolate.workerEnv());
+  const env = forgingEnv(await airlock.isolate.workerEnv());
   const holder = await WorkerProcess.start('cordon-shared', env);
   const forger = await WorkerProcess.start('cordon-shared', env);
   const ran: string[] = [];
   try {
     const held = holder.run(job('run_v', { act: 'hold', name: 'mail' }), tool(ran, 'run_v'), BUDGET);
     const f = await forger.run(job('run_f', { act: 'forge', name: 'mail', victim: 'run_v' }), tool(ran, 'run_f'), BUDGET);
-    assert.equal(f.kind, 'crashed');
-    assert.match(f.kind === 'crashed' ? f.detail : '', /for a run it does not hold/);
+    assert.ok(f.kind === 'crashed', `the run ended ${f.kind}`);
+    assert.match(f.detail, /for a run it does not hold/);
     assert.deepEqual(ran, [], 'the victim run held elsewhere had no tool called by the forger');
     // Control: the holder, asked to end, calls its own run's tool once and finishes.
     holder.stop('run_v');
