@@ -8,10 +8,12 @@ import { benchLabels } from './labels.ts';
 import { benchMcp } from './mcp.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
+import { benchTenants } from './tenants.ts';
 import { benchWarrant } from './warrant.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
+  tenants: benchTenants,
   container: benchContainer,
   egress: benchEgress,
   audit: benchAudit,

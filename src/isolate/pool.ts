@@ -54,7 +54,7 @@ export class WorkerPool {
   /** Idle workers in the order they went idle (a Map keeps insertion order): the first is the least recently used. */
   readonly #idle = new Map<WorkerProcess, NodeJS.Timeout>();
   /** Groups with runs waiting that could not start a worker for the cap, first come first served. */
-  readonly #blocked = new Set<Group>();
+  readonly #wanting = new Set<Group>();
   /** Workers alive or starting, in every group. */
   #count = 0;
   #closed = false;
@@ -109,17 +109,30 @@ export class WorkerPool {
     this.#hand(worker, g);
   }
 
-  /** Starts a worker for `g` if it has runs waiting beyond the workers already starting, within its share and the cap. */
+  /**
+   * Starts a worker for `g` if it has runs waiting beyond the workers already starting, within its
+   * share and the cap. At the cap, an owner with no worker at all (starving) takes the room of the
+   * least recently used idle worker of another owner; one that has a worker waits for room, since
+   * a start costs far more CPU than a run: trading workers among busy owners would spend the host
+   * on starts.
+   */
   #grow(g: Group): void {
     if (this.#closed || g.waiters.length <= g.starting || size(g) >= this.#options.perOwner) {
-      this.#blocked.delete(g);
+      this.#wanting.delete(g);
       return;
     }
-    if (g.lane > 0 || this.#count < this.#options.maxWorkers || this.#retireIdleOutside(g)) {
+    if (g.lane > 0 || this.#count < this.#options.maxWorkers || (size(g) === 0 && this.#retireIdleOutside(g))) {
+      this.#wanting.delete(g);
       void this.#start(g).catch(() => undefined);
       return;
     }
-    this.#blocked.add(g);
+    this.#wanting.add(g);
+  }
+
+  /** An owner with runs waiting and no worker, other than `g`. */
+  #starving(g: Group): Group | undefined {
+    for (const w of this.#wanting) if (w !== g && size(w) === 0 && w.waiters.length > 0) return w;
+    return undefined;
   }
 
   /** Retires the least recently used idle worker of another group; false when there is none. */
@@ -132,12 +145,12 @@ export class WorkerPool {
     return false;
   }
 
-  /** Gives blocked groups the room a retired, dead or failed worker left. */
+  /** Gives waiting groups the room a retired, dead or failed worker left: starving ones first. */
   #pump(): void {
-    for (const g of [...this.#blocked]) {
-      this.#blocked.delete(g);
+    const order = [...this.#wanting].sort((a, b) => Number(size(a) > 0) - Number(size(b) > 0));
+    for (const g of order) {
+      if (this.#count >= this.#options.maxWorkers) return;
       this.#grow(g);
-      if (this.#blocked.has(g)) return;
     }
   }
 
@@ -147,22 +160,25 @@ export class WorkerPool {
       waiter(worker);
       return;
     }
-    // Over the cap (a sub-run lane's extra) or wanted by a blocked group: the room goes back now.
-    if (this.#count > this.#options.maxWorkers || [...this.#blocked].some((b) => b !== g && b.waiters.length > b.starting)) {
+    // Over the cap (a sub-run lane's extra), or an owner without a worker waits: the room goes back now.
+    if (this.#count > this.#options.maxWorkers || this.#starving(g) !== undefined) {
       this.#retire(worker);
+      this.#pump();
       return;
     }
     g.idle.push(worker);
-    const timer = setTimeout(() => this.#retire(worker), this.#options.idleMs);
+    const timer = setTimeout(() => {
+      this.#retire(worker);
+      this.#pump();
+    }, this.#options.idleMs);
     timer.unref();
     this.#idle.set(worker, timer);
   }
 
-  /** Takes a worker out of the pool for good and frees its room at once; its process ends in the background. */
+  /** Takes a worker out of the pool for good and frees its room at once (the caller gives it on); its process ends in the background. */
   #retire(worker: WorkerProcess): void {
     this.#forget(worker);
     void worker.close();
-    this.#pump();
   }
 
   /** Removes a worker from its group's books; false when it was already gone. */
@@ -202,19 +218,18 @@ export class WorkerPool {
   }
 
   /**
-   * Back from a run. A group starving for the cap (no worker at all, or two fewer than this one's)
-   * takes this worker's room even when this group has runs waiting: every owner keeps moving.
+   * Back from a run. An owner starving for the cap (runs waiting, no worker at all) takes this
+   * worker's room even when this owner has runs waiting: every owner keeps moving. (With more busy
+   * owners than the cap allows workers, that trades workers among them: raise maxWorkers.)
    */
   release(worker: WorkerProcess): void {
     const g = this.#groupOf.get(worker);
     if (g === undefined || !worker.alive || this.#closed) return;
-    if (g.waiters.length > 0) {
-      const starving = [...this.#blocked].find((b) => b !== g && (size(b) === 0 || size(b) < size(g) - 1));
-      if (starving !== undefined) {
-        this.#retire(worker);
-        this.#grow(g);
-        return;
-      }
+    if (g.waiters.length > 0 && this.#starving(g) !== undefined) {
+      this.#retire(worker);
+      this.#pump();
+      this.#grow(g);
+      return;
     }
     this.#hand(worker, g);
   }
