@@ -9,18 +9,19 @@
 /** What is out of reach in both modes. */
 const NEVER =
   "never host secrets (they stay on the host; egress attaches them), files (the worker's view is a read-only node, isolated-vm and airlock's isolate sources), " +
-  'the network, the audit log or its key, other worker processes (other tenants, other cordons), nor another run than one its worker holds (the host refuses and kills a worker that names one)';
+  'the network, the audit log or its key, other worker processes (other tenants, other cordons), nor a run its worker does not hold (the host refuses a frame that names one and kills the worker)';
 
 /** A tenant in no cordon: its worker processes are its own. */
 export function ownReach(): string {
-  return `a V8 escape reaches only its own worker process: its own runs in flight there (their code, input, results, output) and tool calls and fetches as those runs, with their authority; ${NEVER}`;
+  return `a V8 escape reaches only its own worker process: its own runs there (their code, input, results, output) and tool calls and fetches as those runs, with their authority; ${NEVER}`;
 }
 
 /** A tenant the host put in a cordon: its cordon-mates' runs share its worker processes. */
 export function cordonReach(cordon: string, mates: number): string {
   return (
     `the host put it in trust cordon ${cordon} with ${mates} other tenant(s): their runs share its worker processes (each run still in a fresh isolate; ` +
-    `without an escape a run sees nothing of another). A V8 escape reaches that worker's memory: the in-flight runs of its cordon-mates on that worker ` +
-    `(their code, input, results, output) and tool calls and fetches as those runs, with their authority, while they are in flight; ${NEVER}`
+    `without an escape a run sees nothing of another). A V8 escape reaches that worker's memory: the runs of its cordon-mates that worker holds ` +
+    `(in flight now, or handed to it later, until the worker is retired): their code, input, results and output, and tool calls and fetches as those runs, ` +
+    `with their authority, while they run; ${NEVER}`
   );
 }

@@ -9,6 +9,7 @@
 import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
+import { readCordons } from './cordons-file.ts';
 import { revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
@@ -19,6 +20,8 @@ interface ServeFlags {
   readonly maxBody: string;
   readonly rate: string;
   readonly drainMs: string;
+  readonly cordons?: string;
+  readonly maxWorkers?: string;
 }
 
 function count(flag: string, value: string, min: number, max: number): number {
@@ -38,6 +41,8 @@ export function serveCommand(): Command {
     .option('--allow-origin <origin>', 'let browser pages from this Origin call (repeatable); default none', collect, [])
     .option('--max-body <bytes>', 'largest request body', String(SERVE_DEFAULTS.maxBodyBytes))
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
+    .option('--cordons <file>', 'trust cordons, JSON { "<cordon>": ["<tenant>", …] }: tenants of one cordon share isolate worker processes (README, "Tenants on one host")')
+    .option('--max-workers <n>', 'isolate worker processes of the whole host (default 16 per core)')
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
     .action(async (flags: ServeFlags) => {
       // Loaded when serving only: the other commands start without the HTTP stack.
@@ -53,6 +58,10 @@ export function serveCommand(): Command {
         maxBodyBytes: count('--max-body', flags.maxBody, 1, 1 << 30),
         ratePerMinute: count('--rate', flags.rate, 1, 10_000_000),
         drainMs: count('--drain-ms', flags.drainMs, 0, 3_600_000),
+        isolate: {
+          ...(flags.cordons === undefined ? {} : { cordons: readCordons(flags.cordons) }),
+          ...(flags.maxWorkers === undefined ? {} : { maxWorkers: count('--max-workers', flags.maxWorkers, 1, 100_000) }),
+        },
       });
       process.stdout.write(`airlock serve: listening on ${server.url} (OpenAPI at ${server.url}/openapi.json)\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

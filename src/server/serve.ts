@@ -20,6 +20,7 @@ import { DurableAuditSink } from '../audit/durable-sink.ts';
 import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import { airlockHome } from '../runtime/home.ts';
 import { createAirlock } from '../runtime/airlock.ts';
+import type { AirlockOptions } from '../runtime/options.ts';
 import type { WarrantOptions } from '../runtime/authority-host.ts';
 import type { QuotaOptions } from '../runtime/quotas.ts';
 import { buildApp } from './app.ts';
@@ -48,6 +49,8 @@ export interface ServeOptions {
   readonly quotas?: QuotaOptions;
   /** The root keys a run's warrant must chain to (a run's body may carry one); absent, a warrant is refused. */
   readonly warrants?: WarrantOptions;
+  /** Isolate workers: the cap, idle retirement, and the host's trust cordons (createAirlock's `isolate`). */
+  readonly isolate?: AirlockOptions['isolate'];
   /** Where the server logs (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -86,7 +89,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const hostname = options.hostname ?? SERVE_DEFAULTS.hostname;
   // The store stays open for the tenant's queries; the airlock's sink closes it with the log.
   const audit = SqliteAuditStore.open({ path: join(home, 'audit.db') });
-  const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
+  const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }), ...(options.isolate === undefined ? {} : { isolate: options.isolate }) });
   const keys = KeyStore.open(home);
   let server: Server;
   try {
