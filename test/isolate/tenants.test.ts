@@ -99,3 +99,13 @@ test('under a cap of one worker, three tenants running at once all finish, and t
   assert.ok(most >= 1, 'control: the watch saw the worker');
   assert.equal(most, 1, 'never more than the cap');
 });
+
+test("a sub-run starts past the cap (its parent holds the only worker, so waiting for room would wait forever), and that extra worker is retired once idle", async () => {
+  await using airlock = testAirlock({ isolate: { workersPerTenant: 1, maxWorkers: 1 } });
+  const code = 'const child = await subrun("export default 41"); export default child + 1;';
+  const r = await airlock.run({ tenant: 'acme', code, policy: { version: 1, limits: { subruns: 1 } } });
+  assert.equal(r.result, 42, JSON.stringify(r.error));
+  await until('the sub-run lane worker over the cap is retired', () => airlock.isolate.workers().length === 1);
+  const again = await airlock.run({ tenant: 'acme', code: 'export default 7' });
+  assert.equal(again.result, 7, 'control: the tenant runs on');
+});
