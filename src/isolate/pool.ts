@@ -29,6 +29,7 @@ export interface PoolOptions {
 }
 
 interface Group {
+  readonly key: string;
   readonly owner: WorkerOwner;
   readonly lane: number;
   readonly idle: WorkerProcess[];
@@ -68,7 +69,7 @@ export class WorkerPool {
     const key = `${ownerKey(owner)}\n${lane}`;
     let g = this.#groups.get(key);
     if (g === undefined) {
-      g = { owner, lane, idle: [], all: new Set(), waiters: [], starting: 0 };
+      g = { key, owner, lane, idle: [], all: new Set(), waiters: [], starting: 0 };
       this.#groups.set(key, g);
     }
     return g;
@@ -190,6 +191,11 @@ export class WorkerPool {
     this.#idle.delete(worker);
     const at = g.idle.indexOf(worker);
     if (at >= 0) g.idle.splice(at, 1);
+    // Thousands of tenants come and go: an owner with nothing left has no entry left either.
+    if (size(g) === 0 && g.waiters.length === 0 && this.#groups.get(g.key) === g) {
+      this.#groups.delete(g.key);
+      this.#wanting.delete(g);
+    }
     return true;
   }
 
