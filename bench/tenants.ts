@@ -3,9 +3,12 @@
  *
  * Throughput: 400 runs of one tool call each, 50 at a time, a cold pass then a warm one; the warm
  * pass of 20 tenants against the warm pass of 1 tenant, same process, same run
- * (`isolate_multitenant_vs_single_ratio`, `_cordon`: the 20 tenants in one cordon).
+ * (`isolate_multitenant_vs_single_ratio`, `_cordon`: the 20 tenants in one cordon), each on the
+ * defaults: a tenant grows to `workersPerTenant` workers, a cordon to `workersPerCordon`, all within
+ * `maxWorkers` (the worker counts are printed beside the figures).
  *
- * Memory: N tenants each run once and stay live (their workers warm); the marginal memory per
+ * Memory: N tenants each run once and stay live (one warm worker per tenant, or per cordon of
+ * CORDON_SIZE tenants); the marginal memory per
  * tenant is the growth of the host plus all its workers over N. Proportional set size (PSS: a
  * shared page counted once, split between its sharers) is the figure; RSS (a shared page counted
  * in every process that maps it, so the node binary once per worker) is printed beside it.
@@ -97,7 +100,7 @@ async function perTenant(count: number, cordonSize: number | null): Promise<{ ps
   const tenants = Array.from({ length: count }, (_, i) => `mem-${i}`);
   const cordons: Record<string, string[]> = {};
   if (cordonSize !== null) for (let i = 0; i < count; i++) (cordons[`c${Math.floor(i / cordonSize)}`] ??= []).push(tenants[i] as string);
-  await using airlock = createAirlock({ home: home(), audit: dropAudit(), tools: { echo: (a) => a }, isolate: { workersPerTenant: 1, maxWorkers: 100_000, idleWorkerMs: 600_000, cordons } });
+  await using airlock = createAirlock({ home: home(), audit: dropAudit(), tools: { echo: (a) => a }, isolate: { workersPerTenant: 1, workersPerCordon: 1, maxWorkers: 100_000, idleWorkerMs: 600_000, cordons } });
   // One run first so the host has loaded everything a run needs; the baseline is taken after it.
   await airlock.run({ tenant: 'warmup', code: CODE, policy: POLICY });
   const base = await footprint();
@@ -125,6 +128,7 @@ export async function benchTenants(): Promise<Record<string, number>> {
   const liveMax = (mb: number, baseMb: number): number => Math.floor((HOST_BYTES / 1024 / 1024 - baseMb) / mb);
   return {
     isolate_single_tenant_warm_runs_per_s: round(singleWarm, 0),
+    isolate_single_tenant_workers: single.workers,
     isolate_single_tenant_warm_p99_ms: round(Math.max(single.warm.p99Ms, again.warm.p99Ms), 0),
     isolate_multitenant_warm_runs_per_s: round(multi.warm.perS, 0),
     isolate_multitenant_warm_p99_ms: round(multi.warm.p99Ms, 0),

@@ -1,8 +1,8 @@
 /**
  * Isolate workers, pooled per owner and lane. An owner is one tenant (the default: its workers
  * serve no one else) or one trust cordon the host named (its tenants share its workers; each run
- * still gets a fresh isolate). Workers are grown on demand, up to `perOwner` per lane, and retired
- * when idle for `idleMs`; `maxWorkers` caps the processes of the whole host: past it, a start
+ * still gets a fresh isolate). Workers are grown on demand, up to `perTenant` or `perCordon` per
+ * lane, and retired when idle for `idleMs`; `maxWorkers` caps the processes of the whole host: past it, a start
  * retires the least recently used idle worker of another owner, or waits for one.
  *
  * Lane 0 runs top-level runs, lane d sub-runs nested d deep (a parent keeps its worker while its
@@ -20,8 +20,10 @@ import { WorkerProcess, type WorkerEnv } from './worker-process.ts';
 export type WorkerOwner = { readonly kind: 'tenant'; readonly tenant: string } | { readonly kind: 'cordon'; readonly cordon: string };
 
 export interface PoolOptions {
-  /** Workers per owner and lane. */
-  readonly perOwner: number;
+  /** Workers per tenant and lane. */
+  readonly perTenant: number;
+  /** Workers per cordon and lane: a cordon's many tenants run more runs at once than one tenant. */
+  readonly perCordon: number;
   /** Worker processes of the whole pool (sub-run lanes may exceed it while their parents wait). */
   readonly maxWorkers: number;
   /** An idle worker is retired after this long. */
@@ -75,10 +77,14 @@ export class WorkerPool {
     return g;
   }
 
+  #share(g: Group): number {
+    return g.owner.kind === 'cordon' ? this.#options.perCordon : this.#options.perTenant;
+  }
+
   /** Starts workers for an owner's top-level runs ahead of its first run (within the cap). */
-  async prewarm(owner: WorkerOwner, count: number = this.#options.perOwner): Promise<void> {
+  async prewarm(owner: WorkerOwner, count?: number): Promise<void> {
     const g = this.#group(owner, 0);
-    const want = Math.min(count, this.#options.perOwner) - size(g);
+    const want = Math.min(count ?? this.#share(g), this.#share(g)) - size(g);
     const started: Promise<void>[] = [];
     for (let i = 0; i < want && this.#count < this.#options.maxWorkers; i++) started.push(this.#start(g));
     await Promise.all(started);
@@ -118,7 +124,7 @@ export class WorkerPool {
    * on starts.
    */
   #grow(g: Group): void {
-    if (this.#closed || g.waiters.length <= g.starting || size(g) >= this.#options.perOwner) {
+    if (this.#closed || g.waiters.length <= g.starting || size(g) >= this.#share(g)) {
       this.#wanting.delete(g);
       return;
     }

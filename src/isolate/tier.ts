@@ -28,8 +28,10 @@ export interface IsolateTierOptions {
   readonly handlers: Readonly<Record<string, ToolHandler>>;
   /** The host's egress gateway, for the guest's fetch (absent: no fetch, whatever the policy says). */
   readonly egress?: FetchDoor;
-  /** Workers per tenant (or cordon) and lane; default: the number of cores. */
+  /** Workers per tenant and lane; default: the number of cores. */
   readonly workersPerTenant?: number;
+  /** Workers per cordon and lane; default: DEFAULT_WORKERS_PER_CORDON_PER_CORE per core. */
+  readonly workersPerCordon?: number;
   /** Worker processes of the whole tier; default: DEFAULT_MAX_WORKERS_PER_CORE per core. */
   readonly maxWorkers?: number;
   /** An idle worker is retired after this long; default DEFAULT_IDLE_MS. */
@@ -40,6 +42,11 @@ export interface IsolateTierOptions {
 
 /** Room for a few busy tenants per core, each with a worker: past it, idle workers of others are retired. */
 export const DEFAULT_MAX_WORKERS_PER_CORE = 16;
+/**
+ * A cordon's tenants together run many runs at once, and a worker runs one at a time, idle while
+ * its run waits on the host (a tool call): more workers than cores keep the cores busy.
+ */
+export const DEFAULT_WORKERS_PER_CORDON_PER_CORE = 4;
 /** A worker idle this long is retired: its next run starts a new one (a cold start of a few hundred ms). */
 export const DEFAULT_IDLE_MS = 60_000;
 
@@ -84,7 +91,8 @@ export class IsolateTier {
     this.#options = options;
     this.cordons = new Cordons(options.cordons);
     this.#pool = new WorkerPool(() => this.#workerEnv(), {
-      perOwner: options.workersPerTenant ?? availableParallelism(),
+      perTenant: options.workersPerTenant ?? availableParallelism(),
+      perCordon: options.workersPerCordon ?? DEFAULT_WORKERS_PER_CORDON_PER_CORE * availableParallelism(),
       maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS_PER_CORE * availableParallelism(),
       idleMs: options.idleWorkerMs ?? DEFAULT_IDLE_MS,
     });

@@ -36,12 +36,12 @@ export interface AirlockOptions {
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
   readonly tools?: Readonly<Record<string, ToolEntry>>;
   /**
-   * Isolate workers: per tenant (or cordon) and lane, for the whole host (`maxWorkers`), how long
+   * Isolate workers: per tenant and lane, per cordon and lane, for the whole host (`maxWorkers`), how long
    * an idle one lives (`idleWorkerMs`), and the host's trust cordons (cordon name → tenant ids):
    * tenants of one cordon share worker processes, each run still in a fresh isolate; a tenant in
    * no cordon never shares one (README, "Tenants on one host").
    */
-  readonly isolate?: { readonly workersPerTenant?: number; readonly maxWorkers?: number; readonly idleWorkerMs?: number; readonly cordons?: CordonMap };
+  readonly isolate?: { readonly workersPerTenant?: number; readonly workersPerCordon?: number; readonly maxWorkers?: number; readonly idleWorkerMs?: number; readonly cordons?: CordonMap };
   /**
    * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
    * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
@@ -97,6 +97,7 @@ const airlockOptionsSchema = z.strictObject({
   isolate: z
     .strictObject({
       workersPerTenant: positive.max(256).optional(),
+      workersPerCordon: positive.max(1024).optional(),
       maxWorkers: positive.max(100_000).optional(),
       idleWorkerMs: positive.optional(),
       // Names and ids are checked by Cordons itself (isolate/cordons.ts), which names each one.
@@ -139,7 +140,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant, maxWorkers, idleWorkerMs, cordons }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }');
+  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', 'home, audit, checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant, workersPerCordon, maxWorkers, idleWorkerMs, cordons }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }');
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {
