@@ -20,6 +20,12 @@ import type { WorkerOwner } from './pool.ts';
 /** Cordon name → the tenant ids the host puts in it. */
 export type CordonMap = Readonly<Record<string, readonly string[]>>;
 
+/**
+ * A cordon's workers are labelled `cordon-<name>` where a tenant's carry its id (cgroup names the
+ * reaper parses as a tenant id: 63 characters at most), so a name is 56 at most.
+ */
+const CORDON_NAME = /^[a-z0-9][a-z0-9_-]{0,55}$/;
+
 export class Cordons {
   readonly #of = new Map<string, string>();
   readonly #members = new Map<string, readonly string[]>();
@@ -27,7 +33,7 @@ export class Cordons {
   constructor(map: CordonMap = {}) {
     const problems: string[] = [];
     for (const [cordon, tenants] of Object.entries(map)) {
-      if (!TENANT_ID.test(cordon)) problems.push(`cordon ${JSON.stringify(cordon)} is not a name: use 1–63 of a-z 0-9 _ -`);
+      if (!CORDON_NAME.test(cordon)) problems.push(`cordon ${JSON.stringify(cordon)} is not a name: use 1–56 of a-z 0-9 _ -`);
       for (const tenant of tenants) {
         if (!TENANT_ID.test(tenant)) problems.push(`cordons.${cordon} has ${JSON.stringify(tenant)}, which is not a tenant id: use 1–63 of a-z 0-9 _ -`);
         const already = this.#of.get(tenant);

@@ -56,6 +56,8 @@ test("a run can't put itself in a cordon: the request is refused before anything
 test('the host-side cordon map is checked whole: a tenant in two cordons or a bad name is refused', () => {
   assert.throws(() => testAirlock({ isolate: { cordons: { red: ['x'], blue: ['x'] } } }), (e: AirlockError) => e.code === 'INVALID_REQUEST' && /in cordons red and blue/.test(e.message));
   assert.throws(() => testAirlock({ isolate: { cordons: { 'Red Team': ['x'] } } }), (e: AirlockError) => e.code === 'INVALID_REQUEST' && /not a name/.test(e.message));
+  assert.throws(() => testAirlock({ isolate: { cordons: { ['c'.repeat(57)]: ['x'] } } }), (e: AirlockError) => e.code === 'INVALID_REQUEST' && /1–56/.test(e.message));
+  assert.throws(() => testAirlock({ isolate: { cordons: { red: ['Not A Tenant'] } } }), (e: AirlockError) => e.code === 'INVALID_REQUEST' && /not a tenant id/.test(e.message));
 });
 
 test('an idle worker is retired after idleWorkerMs, and the next run starts a new one', async () => {
