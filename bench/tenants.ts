@@ -53,7 +53,11 @@ async function pass(airlock: Airlock, tenants: readonly string[]): Promise<Pass>
       const t = performance.now();
       const r = await airlock.run({ tenant: tenants[i % tenants.length], code: CODE, policy: POLICY });
       times.push(performance.now() - t);
-      if (r.status !== 'ok') failed++;
+      if (r.status !== 'ok') {
+        failed++;
+        // What failed goes to stderr (stdout is the JSON): a loaded machine shows here first.
+        process.stderr.write(`bench tenants: run failed: ${r.status} ${r.error?.code ?? ''} ${(r.error?.message ?? '').slice(0, 160)}\n`);
+      }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));

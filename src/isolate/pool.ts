@@ -28,6 +28,11 @@ export interface PoolOptions {
   readonly maxWorkers: number;
   /** An idle worker is retired after this long. */
   readonly idleMs: number;
+  /**
+   * Worker starts in flight at once, host-wide. A start costs hundreds of ms of CPU: twenty at once
+   * on two cores each took so long that some passed their start-up deadline and failed their runs.
+   */
+  readonly maxStarting: number;
 }
 
 interface Group {
@@ -60,6 +65,8 @@ export class WorkerPool {
   readonly #wanting = new Set<Group>();
   /** Workers alive or starting, in every group. */
   #count = 0;
+  /** Starts in flight, in every group. */
+  #starting = 0;
   #closed = false;
 
   constructor(env: () => Promise<WorkerEnv>, options: PoolOptions) {
@@ -92,12 +99,14 @@ export class WorkerPool {
 
   async #start(g: Group): Promise<void> {
     g.starting++;
+    this.#starting++;
     this.#count++;
     let worker: WorkerProcess;
     try {
       worker = await WorkerProcess.start(ownerLabel(g.owner), await this.#env());
     } catch (error) {
       g.starting--;
+      this.#starting--;
       this.#count--;
       const waiter = g.waiters.shift();
       if (waiter !== undefined) waiter(error as Error);
@@ -106,6 +115,9 @@ export class WorkerPool {
       return;
     }
     g.starting--;
+    this.#starting--;
+    // The start slot it held is free: the next owner waiting for one goes on (after this worker is handed out).
+    queueMicrotask(() => this.#pump());
     g.all.add(worker);
     this.#groupOf.set(worker, g);
     void worker.exited.then(() => this.#drop(worker));
@@ -128,6 +140,10 @@ export class WorkerPool {
       this.#wanting.delete(g);
       return;
     }
+    if (this.#starting >= this.#options.maxStarting) {
+      this.#wanting.add(g);
+      return;
+    }
     if (g.lane > 0 || this.#count < this.#options.maxWorkers || (size(g) === 0 && this.#retireIdleOutside(g))) {
       this.#wanting.delete(g);
       void this.#start(g).catch(() => undefined);
@@ -136,8 +152,9 @@ export class WorkerPool {
     this.#wanting.add(g);
   }
 
-  /** An owner with runs waiting and no worker, other than `g`. */
+  /** An owner other than `g` with runs waiting and no worker, held back by the cap (not merely waiting for a start slot). */
   #starving(g: Group): Group | undefined {
+    if (this.#count < this.#options.maxWorkers) return undefined;
     for (const w of this.#wanting) if (w !== g && size(w) === 0 && w.waiters.length > 0) return w;
     return undefined;
   }
@@ -156,7 +173,7 @@ export class WorkerPool {
   #pump(): void {
     const order = [...this.#wanting].sort((a, b) => Number(size(a) > 0) - Number(size(b) > 0));
     for (const g of order) {
-      if (this.#count >= this.#options.maxWorkers) return;
+      if (this.#starting >= this.#options.maxStarting) return;
       this.#grow(g);
     }
   }

@@ -95,6 +95,7 @@ export class IsolateTier {
       perCordon: options.workersPerCordon ?? DEFAULT_WORKERS_PER_CORDON_PER_CORE * availableParallelism(),
       maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS_PER_CORE * availableParallelism(),
       idleMs: options.idleWorkerMs ?? DEFAULT_IDLE_MS,
+      maxStarting: availableParallelism(),
     });
   }
 
