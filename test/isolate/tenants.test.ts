@@ -111,3 +111,11 @@ test("a sub-run starts past the cap (its parent holds the only worker, so waitin
   const again = await airlock.run({ tenant: 'acme', code: 'export default 7' });
   assert.equal(again.result, 7, 'control: the tenant runs on');
 });
+
+test('under the cap, a worker going idle is kept while other tenants wait for a start slot: after ten tenants ran at once, each still has its worker', async () => {
+  await using airlock = testAirlock({ isolate: { workersPerTenant: 1, maxWorkers: 32, idleWorkerMs: 600_000 } });
+  const tenants = Array.from({ length: 10 }, (_, i) => `k${i}`);
+  const results = await Promise.all(tenants.flatMap((tenant) => [1, 2, 3].map(() => airlock.run({ tenant, code: 'export default 1' }))));
+  assert.deepEqual(results.map((r) => r.status), Array(30).fill('ok'));
+  assert.deepEqual(tenants.map((t) => airlock.isolate.workers(t).length), Array(10).fill(1), 'no worker was retired: none was idle for idleWorkerMs and the cap was never reached');
+});
