@@ -30,7 +30,11 @@ export interface IsolateTierOptions {
   readonly egress?: FetchDoor;
   /** Workers per tenant and lane; default: the number of cores. */
   readonly workersPerTenant?: number;
-  /** Workers per cordon and lane; default: DEFAULT_WORKERS_PER_CORDON_PER_CORE per core. */
+  /**
+   * Workers per cordon and lane; default: the number of cores, as for a tenant. More workers than
+   * cores ran a cordon's runs slower on a quiet host (bench/tenants.ts: 8 workers 313–414 runs/s,
+   * one tenant on 2 workers 459–525); raise it for runs that mostly wait on slow tools.
+   */
   readonly workersPerCordon?: number;
   /** Worker processes of the whole tier; default: DEFAULT_MAX_WORKERS_PER_CORE per core. */
   readonly maxWorkers?: number;
@@ -42,11 +46,6 @@ export interface IsolateTierOptions {
 
 /** Room for a few busy tenants per core, each with a worker: past it, idle workers of others are retired. */
 export const DEFAULT_MAX_WORKERS_PER_CORE = 16;
-/**
- * A cordon's tenants together run many runs at once, and a worker runs one at a time, idle while
- * its run waits on the host (a tool call): more workers than cores keep the cores busy.
- */
-export const DEFAULT_WORKERS_PER_CORDON_PER_CORE = 4;
 /** A worker idle this long is retired: its next run starts a new one (a cold start of a few hundred ms). */
 export const DEFAULT_IDLE_MS = 60_000;
 
@@ -92,7 +91,7 @@ export class IsolateTier {
     this.cordons = new Cordons(options.cordons);
     this.#pool = new WorkerPool(() => this.#workerEnv(), {
       perTenant: options.workersPerTenant ?? availableParallelism(),
-      perCordon: options.workersPerCordon ?? DEFAULT_WORKERS_PER_CORDON_PER_CORE * availableParallelism(),
+      perCordon: options.workersPerCordon ?? availableParallelism(),
       maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS_PER_CORE * availableParallelism(),
       idleMs: options.idleWorkerMs ?? DEFAULT_IDLE_MS,
       maxStarting: availableParallelism(),
