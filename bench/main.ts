@@ -10,10 +10,12 @@ import { benchMcp } from './mcp.ts';
 import { benchSeccomp } from './seccomp.ts';
 import { benchServer } from './server.ts';
 import { judgeTargets, printTargets } from './targets.ts';
+import { benchTenants } from './tenants.ts';
 import { benchWarrant } from './warrant.ts';
 
 const suites: Record<string, () => Promise<Record<string, number>>> = {
   isolate: benchIsolate,
+  tenants: benchTenants,
   container: benchContainer,
   egress: benchEgress,
   audit: benchAudit,

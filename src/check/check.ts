@@ -84,7 +84,15 @@ async function observe(airlock: Airlock, options: CheckOptions, facts: HostFacts
 /** Answers the questions for one policy on one tier. Rejects only on a bad policy (INVALID_POLICY). */
 export async function runCheck(airlock: Airlock, options: CheckOptions): Promise<CheckResult> {
   const policy = compilePolicy(options.policy);
-  const facts: HostFacts = { home: homedir(), airlockHome: options.home ?? airlockHome(), runDir: RUN_DIR, budget: { ...DEFAULT_BUDGET, ...options.budget } };
+  const tenant = options.tenant ?? 'check';
+  const cordon = options.tier === 'isolate' ? airlock.isolate.cordons.cordonOf(tenant) : null;
+  const facts: HostFacts = {
+    home: homedir(),
+    airlockHome: options.home ?? airlockHome(),
+    runDir: RUN_DIR,
+    budget: { ...DEFAULT_BUDGET, ...options.budget },
+    cordon: cordon === null ? null : { name: cordon, mates: airlock.isolate.cordons.matesOf(tenant).length },
+  };
   const asked = QUESTIONS.filter((q) => options.questions === undefined || options.questions.includes(q));
   const fromPolicy = policyAnswers(options.tier, policy, facts);
   const { observed, bombs } = await observe(airlock, options, facts, asked);

@@ -10,6 +10,7 @@ import type { RunRequest } from '../policy/request.ts';
 import type { Airlock } from '../runtime/airlock.ts';
 import type { BaitHits } from './bait.ts';
 import type { Observed, ProbeContextBase } from './observe-container.ts';
+import type { HostFacts } from './policy-answers.ts';
 import { unverified } from './observe-container.ts';
 import { ISOLATE_PROBE, type IsolateReport } from './probe-isolate.ts';
 import { probePlan } from './probe-plan.ts';
@@ -67,16 +68,38 @@ function files(r: IsolateReport): Finding {
   return no(`no file API: ${NO_FS.join(', ')} are undefined; import("node:fs") failed: ${r.imports ?? '?'}`);
 }
 
-function tenants(r: IsolateReport, token: string, planted: boolean, uids: { a: (number | null)[]; b: (number | null)[] }): Finding {
+/** A worker process as the host sees it in /proc: its uid and its cgroup (named for its owner: a tenant, or `cordon-<name>`). */
+interface WorkerSeen {
+  readonly pid: number | undefined;
+  readonly uid: number | null;
+  readonly cgroup: string;
+}
+
+async function seen(airlock: Airlock, tenant: string): Promise<WorkerSeen[]> {
+  return Promise.all(
+    airlock.isolate.workers(tenant).map(async (w) => {
+      const groups = w.pid === undefined ? '' : await readFile(`/proc/${w.pid}/cgroup`, 'utf8').catch(() => '');
+      return { pid: w.pid, uid: await uidOf(w.pid), cgroup: /airlock\/(isolate-[^\s/]+)/.exec(groups)?.[1] ?? '?' };
+    }),
+  );
+}
+
+function tenants(r: IsolateReport, token: string, planted: boolean, workers: { a: WorkerSeen[]; b: WorkerSeen[] }, cordon: HostFacts['cordon']): Finding {
   const found: string[] = [];
   for (const m of r.marks.filter((m) => m.content.includes(token))) found.push(`found tenant B's mark on ${m.path}`);
-  const shared = uids.a.filter((u) => u !== null && uids.b.includes(u));
+  const shared = workers.a.map((w) => w.uid).filter((u) => u !== null && workers.b.some((w) => w.uid === u));
   if (shared.length > 0) found.push(`tenants share worker uid(s) ${shared.join(', ')}`);
+  const list = (ws: WorkerSeen[]): string => ws.map((w) => `pid ${w.pid ?? '?'} uid ${w.uid ?? '?'} (${w.cgroup})`).join(', ') || '?';
+  const isolated = `tenant B ${planted ? 'planted a mark on globalThis and Object.prototype' : 'could not plant a mark'}; the probed run's fresh isolate saw none`;
+  if (cordon !== null) {
+    // worker-process.ts names a worker's cgroup `isolate-<owner>-<uid>-<host pid>`, a cordon's owner being `cordon-<name>`.
+    const mine = new RegExp(`^isolate-cordon-${cordon.name}-\\d+-\\d+$`);
+    const cordons = workers.a.filter((w) => mine.test(w.cgroup));
+    if (cordons.length > 0) found.push(`its runs ran in cordon ${cordon.name}'s worker process(es), which run the runs of its ${cordon.mates} other tenant(s): ${list(cordons)}; B, outside the cordon: ${list(workers.b)}; ${isolated}`);
+  }
   if (found.length > 0) return yes(found.join('; '));
-  return no(
-    `tenant B ${planted ? 'planted a mark on globalThis and Object.prototype' : 'could not plant a mark'}; the probed run's fresh isolate saw none; ` +
-      `worker uids: A ${uids.a.join(',') || '?'}, B ${uids.b.join(',') || '?'}`,
-  );
+  const uids = (ws: WorkerSeen[]): string => ws.map((w) => w.uid).join(',') || '?';
+  return no(`${isolated}; worker uids: A ${uids(workers.a)}, B ${uids(workers.b)}; A's workers: ${list(workers.a)}; B's: ${list(workers.b)}`);
 }
 
 /**
@@ -89,11 +112,10 @@ export async function observeIsolate(ctx: IsolateProbeContext): Promise<Observed
   const b = await ctx.airlock.run({ tier: 'isolate', tenant: ctx.otherTenant, code: ISOLATE_PROBE, input: asInput({ ...plan, http: [], mark: { ...plan.mark, plant: token } }), policy: ctx.document });
   const a = await ctx.airlock.run({ tier: 'isolate', tenant: ctx.tenant, code: ISOLATE_PROBE, input: asInput(plan), policy: ctx.document });
   if (!isReport(a.result)) return unverified(`the probe did not report (${a.status}: ${a.error?.message ?? ''})`);
-  const uids = async (tenant: string) => Promise.all(ctx.airlock.isolate.workers(tenant).map((w) => uidOf(w.pid)));
   return {
     secrets: secrets(a.result, ctx.bait.token, a),
     network: network(a.result, ctx.bait.hits()),
     files: files(a.result),
-    tenants: tenants(a.result, token, isReport(b.result) && b.result.planted, { a: await uids(ctx.tenant), b: await uids(ctx.otherTenant) }),
+    tenants: tenants(a.result, token, isReport(b.result) && b.result.planted, { a: await seen(ctx.airlock, ctx.tenant), b: await seen(ctx.airlock, ctx.otherTenant) }, ctx.facts.cordon),
   };
 }

@@ -7,6 +7,7 @@ import type { CompiledPolicy } from '../policy/compile.ts';
 import type { CompiledRoute } from '../policy/network.ts';
 import { policySchema } from '../policy/schema.ts';
 import { overBudget, TIER_LIMITS, type ResourceBudget } from './budget.ts';
+import { cordonReach, ownReach } from './escape-reach.ts';
 import { no, yes, type Finding, type Question } from './questions.ts';
 import { redact, secretLikeEnv, secretLikePath } from './secret-like.ts';
 
@@ -19,6 +20,8 @@ export interface HostFacts {
   /** The host-wide run directory: every sandbox's workspace and uid locks. */
   readonly runDir: string;
   readonly budget: ResourceBudget;
+  /** The isolate trust cordon the host put the checked tenant in (isolate/cordons.ts), and how many others it holds; null: none. */
+  readonly cordon: { readonly name: string; readonly mates: number } | null;
 }
 
 function overlaps(a: string, b: string): boolean {
@@ -79,9 +82,11 @@ function tenants(tier: Tier, policy: CompiledPolicy, host: HostFacts): Finding {
   if (hits.length > 0) {
     return yes(`files grants ${hits.map((f) => f.path).join(', ')}, which holds other sandboxes' workspaces, cgroups or the audit log of every tenant`);
   }
-  const own = tier === 'isolate' ? 'its own worker processes (own uid and cgroup) and a fresh isolate per run' : 'its own uid, workspace, cgroup and namespaces';
   const tools = policy.tools.size === 0 ? '' : '; granted tools are host functions: whether a handler shares state across tenants is the host\'s code';
-  return no(`each tenant gets ${own}; the policy grants no path of airlock's shared state${tools}`);
+  if (tier === 'isolate' && host.cordon !== null) return yes(`${cordonReach(host.cordon.name, host.cordon.mates)}${tools}`);
+  const own = tier === 'isolate' ? 'its own worker processes (own uid and cgroup) and a fresh isolate per run' : 'its own uid, workspace, cgroup and namespaces';
+  const reach = tier === 'isolate' ? `; ${ownReach()}` : '';
+  return no(`each tenant gets ${own}; the policy grants no path of airlock's shared state${tools}${reach}`);
 }
 
 function resources(tier: Tier, policy: CompiledPolicy, host: HostFacts): Finding {

@@ -11,6 +11,7 @@ import { codeInfo } from '../core/errors.ts';
 import type { Tier } from '../core/result.ts';
 import type { PolicyDocument } from '../policy/schema.ts';
 import { createAirlock } from '../runtime/airlock.ts';
+import { readCordons } from './cordons-file.ts';
 import { failingOnSignals } from './signals.ts';
 import type { ToolHandler } from '../isolate/tool-bridge.ts';
 import { runCheck } from '../check/check.ts';
@@ -19,6 +20,7 @@ import { formatReport } from '../check/report.ts';
 import { policyFromFlags, withPolicyFlags, type RunFlags } from './run-input.ts';
 
 interface CheckFlags extends RunFlags {
+  readonly cordons?: string;
   readonly json?: boolean;
   readonly verbose?: boolean;
 }
@@ -40,13 +42,14 @@ export function checkCommand(): Command {
   return withPolicyFlags(new Command('check')
     .description('answer five questions about a policy — secrets, network, files, tenants, resources — from the policy and from live probes'))
     .option('--tenant <id>', 'tenant id the probes run as', 'check')
+    .option('--cordons <file>', "the host's trust cordons (as `airlock serve --cordons`): the tenants answer is then the --tenant's in them")
     .option('--json', 'print exactly one JSON object: { tier, answers, consistent }')
     .option('--verbose', 'print the evidence in full')
     .action(async (flags: CheckFlags) => {
       const policy = policyFromFlags(flags);
       const tier = tierFor(policy, flags.tier);
       const tools = Object.fromEntries(Object.keys(policy.tools ?? {}).map((name) => [name, refuse]));
-      await using airlock = createAirlock({ tools });
+      await using airlock = createAirlock({ tools, ...(flags.cordons === undefined ? {} : { isolate: { cordons: readCordons(flags.cordons) } }) });
       // Probes that ran after a signal could not answer: a report from them would mislead.
       const report = await failingOnSignals(airlock, 'the report', () => runCheck(airlock, { tier, policy, ...(flags.tenant === undefined ? {} : { tenant: flags.tenant }) }));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(reportJson(report))}\n`);

@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { AirlockError } from '../core/errors.ts';
 import { SERVE_DEFAULTS } from '../server/defaults.ts';
 import { AUDIT_DURABILITIES, DEFAULT_FLUSH_MS, MAX_FLUSH_MS, type AuditDurabilitySettings } from '../audit/wal-sync.ts';
+import { readCordons } from './cordons-file.ts';
 import { heldKeyIds, readSigningKey, revokedIds, trustedKeys, warrantDirs } from './warrant-files.ts';
 
 interface ServeFlags {
@@ -23,6 +24,8 @@ interface ServeFlags {
   readonly drainMs: string;
   readonly auditDurability: string;
   readonly auditFlushMs?: string;
+  readonly cordons?: string;
+  readonly maxWorkers?: string;
 }
 
 function count(flag: string, value: string, min: number, max: number): number {
@@ -54,6 +57,8 @@ export function serveCommand(): Command {
     .option('--max-body <bytes>', 'largest request body', String(SERVE_DEFAULTS.maxBodyBytes))
     .option('--rate <n>', 'requests per minute per API key', String(SERVE_DEFAULTS.ratePerMinute))
     .option('--streams <n>', 'event streams (GET /v1/runs/events) one API key may hold open at once', String(SERVE_DEFAULTS.streamsPerKey))
+    .option('--cordons <file>', 'trust cordons, JSON { "<cordon>": ["<tenant>", …] }: tenants of one cordon share isolate worker processes (README, "Tenants on one host")')
+    .option('--max-workers <n>', 'isolate worker processes of the whole host (default 16 per core)')
     .option('--drain-ms <ms>', 'on SIGTERM, how long requests in flight may go on before they are stopped', String(SERVE_DEFAULTS.drainMs))
     .option('--audit-durability <mode>', "durable: a run's answer waits for its audit events' fsync; batched: they are written before the answer and fsynced within --audit-flush-ms (a power loss can lose that window)", 'durable')
     .option('--audit-flush-ms <ms>', `batched only: the longest an audit event waits for its fsync (1–${MAX_FLUSH_MS}, default ${DEFAULT_FLUSH_MS})`)
@@ -76,6 +81,10 @@ export function serveCommand(): Command {
         streamsPerKey: count('--streams', flags.streams, 1, 10_000),
         drainMs: count('--drain-ms', flags.drainMs, 0, 3_600_000),
         audit,
+        isolate: {
+          ...(flags.cordons === undefined ? {} : { cordons: readCordons(flags.cordons) }),
+          ...(flags.maxWorkers === undefined ? {} : { maxWorkers: count('--max-workers', flags.maxWorkers, 1, 100_000) }),
+        },
       });
       process.stdout.write(`airlock serve: listening on ${server.url} (OpenAPI at ${server.url}/openapi.json)\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {

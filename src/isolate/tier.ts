@@ -1,6 +1,6 @@
 /**
- * The isolate tier: one fresh V8 isolate per run, inside a pooled, tenant-owned worker process
- * that is itself sandboxed. This file wires the parts together for one run; each part lives in
+ * The isolate tier: one fresh V8 isolate per run, inside a pooled worker process that is itself
+ * sandboxed and owned by one tenant, or by one trust cordon the host named (cordons.ts). This file wires the parts together for one run; each part lives in
  * its own file (prepare, pool, worker-process, tool-bridge, outcome).
  */
 import { availableParallelism } from 'node:os';
@@ -14,6 +14,7 @@ import { seccompProgram } from '../os/seccomp.ts';
 import { WORKER_PROFILE } from '../os/seccomp-profiles.ts';
 import { RUN_DIR, sandboxUids, UidAllocator } from '../os/uids.ts';
 import { verdictOf } from './outcome.ts';
+import { Cordons, type CordonMap } from './cordons.ts';
 import { WorkerPool } from './pool.ts';
 import type { PreparedCode } from './prepare.ts';
 import { ToolBridgeHost, type CallBudget, type DelegationDoor, type FetchDoor, type ToolHandler } from './tool-bridge.ts';
@@ -27,8 +28,34 @@ export interface IsolateTierOptions {
   readonly handlers: Readonly<Record<string, ToolHandler>>;
   /** The host's egress gateway, for the guest's fetch (absent: no fetch, whatever the policy says). */
   readonly egress?: FetchDoor;
-  /** Workers per tenant; default: the number of cores. */
+  /** Workers per tenant and lane; default: the number of cores. */
   readonly workersPerTenant?: number;
+  /**
+   * Workers per cordon and lane; default: the number of cores, as for a tenant. More workers than
+   * cores ran a cordon's runs slower on a quiet host (bench/tenants.ts: 8 workers 313–414 runs/s,
+   * one tenant on 2 workers 459–525); raise it for runs that mostly wait on slow tools.
+   */
+  readonly workersPerCordon?: number;
+  /** Worker processes of the whole tier; default: DEFAULT_MAX_WORKERS_PER_CORE per core. */
+  readonly maxWorkers?: number;
+  /** An idle worker is retired after this long; default DEFAULT_IDLE_MS. */
+  readonly idleWorkerMs?: number;
+  /** The host's trust cordons (cordons.ts); default: none, every tenant has workers of its own. */
+  readonly cordons?: CordonMap;
+}
+
+/** Room for a few busy tenants per core, each with a worker: past it, idle workers of others are retired. */
+export const DEFAULT_MAX_WORKERS_PER_CORE = 16;
+/** A worker idle this long is retired: its next run starts a new one (a cold start of a few hundred ms). */
+export const DEFAULT_IDLE_MS = 60_000;
+
+/** What a live worker is, and whom it serves. */
+export interface WorkerInfo {
+  readonly id: string;
+  /** Its owner's label: the tenant, or `cordon-<name>`. */
+  readonly tenant: string;
+  readonly cordon: string | null;
+  readonly pid: number | undefined;
 }
 
 export interface IsolateRun {
@@ -56,11 +83,19 @@ export interface IsolateRun {
 export class IsolateTier {
   readonly #options: IsolateTierOptions;
   readonly #pool: WorkerPool;
+  readonly cordons: Cordons;
   #env: Promise<WorkerEnv> | null = null;
 
   constructor(options: IsolateTierOptions) {
     this.#options = options;
-    this.#pool = new WorkerPool(() => this.#workerEnv(), { perTenant: options.workersPerTenant ?? availableParallelism() });
+    this.cordons = new Cordons(options.cordons);
+    this.#pool = new WorkerPool(() => this.#workerEnv(), {
+      perTenant: options.workersPerTenant ?? availableParallelism(),
+      perCordon: options.workersPerCordon ?? availableParallelism(),
+      maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS_PER_CORE * availableParallelism(),
+      idleMs: options.idleWorkerMs ?? DEFAULT_IDLE_MS,
+      maxStarting: availableParallelism(),
+    });
   }
 
   /** What workers are launched with (for tests that probe the second layer). */
@@ -85,19 +120,23 @@ export class IsolateTier {
   }
 
   prewarm(tenant: string, workers?: number): Promise<void> {
-    return this.#pool.prewarm(tenant, workers);
+    return this.#pool.prewarm(this.cordons.ownerOf(tenant), workers);
   }
 
-  /** Live workers (for tests: a tenant's workers are its own). */
-  workers(tenant?: string): readonly { readonly id: string; readonly tenant: string; readonly pid: number | undefined }[] {
-    return this.#pool.workers(tenant);
+  /** Live workers: those that run this tenant's runs (its own, or its cordon's), or all. */
+  workers(tenant?: string): readonly WorkerInfo[] {
+    const owner = tenant === undefined ? undefined : this.cordons.ownerOf(tenant);
+    return this.#pool.workers(owner).map((w) => {
+      const of = this.#pool.ownerOf(w);
+      return { id: w.id, tenant: w.tenant, cordon: of?.kind === 'cordon' ? of.cordon : null, pid: w.pid };
+    });
   }
 
   async run(req: IsolateRun): Promise<TierResult> {
     const started = performance.now();
     const { policy, tenant, sandbox, id } = req;
     const { handlers, audit, egress } = this.#options;
-    const worker = await this.#pool.acquire(tenant, req.lane ?? 0);
+    const worker = await this.#pool.acquire(this.cordons.ownerOf(tenant), req.lane ?? 0);
     req.delegation?.begin();
     const stopRun = (): void => worker.stop(id);
     const bridge = new ToolBridgeHost({

@@ -182,6 +182,8 @@ export class WorkerProcess {
         onError: (error) => this.#hostKill(`the host stopped reading this worker: ${error.message}`),
         admit: (size, head) => this.#admit(size, head),
         onFrame: (raw) => {
+          // Frames already read behind one that got the worker killed are not acted on.
+          if (!this.alive) return;
           const parsed = workerMessageSchema.safeParse(raw);
           if (!parsed.success) {
             this.#hostKill('the worker sent a message that is not in the protocol');
@@ -265,7 +267,15 @@ export class WorkerProcess {
 
   #onMessage(message: WorkerMessage): void {
     const inflight = this.#inflight;
-    if (message.t === 'ready' || inflight === null || message.run !== inflight.job.run) return;
+    if (message.t === 'ready') return;
+    // A worker speaks only for the run the host gave it, and an honest one never for another (it
+    // sends a run's frames before that run's 'done'). One that names another run is compromised:
+    // in a cordon that run may be a cordon-mate's, with its tools and authority. Refused, and the
+    // worker killed, so nothing it sends afterwards is read either.
+    if (inflight === null || message.run !== inflight.job.run) {
+      this.#hostKill(`the worker sent a "${message.t}" frame for a run it does not hold`);
+      return;
+    }
     if (message.t === 'done') {
       this.#finish({ kind: 'done', done: message });
       return;

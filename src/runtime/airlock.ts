@@ -85,7 +85,6 @@ class AirlockImpl implements Airlock, SandboxHost {
     this.#tools = new ToolCatalog(options.tools ?? {});
     this.#authority = new AuthorityHost({ home, catalog: this.#tools, warrants: options.warrants, labels: options.labels, audit: this.audit });
     this.#supervisor = new Supervisor({ home, audit: this.audit, ...(options.quotas === undefined ? {} : { quotas: options.quotas }) });
-    const workersPerTenant = options.isolate?.workersPerTenant;
     this.#tap = new DenialTap(this.audit);
     const tap = this.#tap;
     const gateway = new OnDemand(async () => new (await import('../egress/gateway.ts')).EgressGateway({ audit: tap, secrets: options.secrets ?? NO_SECRETS, ...options.egress }));
@@ -95,7 +94,7 @@ class AirlockImpl implements Airlock, SandboxHost {
       audit: this.audit,
       handlers: this.#tools.handlers,
       egress: { fetch: async (ctx, req) => (await gateway.get()).fetch(ctx, req), release: (ctx) => void gateway.ifAsked((g) => g.release(ctx)) },
-      ...(workersPerTenant === undefined ? {} : { workersPerTenant }),
+      ...options.isolate,
     });
     this.#isolateTier = new IsolateRunTier(this.isolate, this.#schemas);
     const closing = this.#inFlight.signal;

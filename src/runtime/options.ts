@@ -12,6 +12,7 @@ import type { AuditSink } from '../audit/event.ts';
 import { AUDIT_DURABILITIES, DEFAULT_FLUSH_MS, MAX_FLUSH_MS, type AuditDurabilitySettings } from '../audit/wal-sync.ts';
 import type { Tier } from '../core/result.ts';
 import type { EgressGatewayOptions } from '../egress/gateway.ts';
+import type { CordonMap } from '../isolate/cordons.ts';
 import type { SecretSource } from '../egress/secrets.ts';
 import { TOOL_OPERATION, type PolicyDocument } from '../policy/schema.ts';
 import type { LabelOptions, WarrantOptions } from './authority-host.ts';
@@ -39,7 +40,13 @@ export interface AirlockOptions {
   readonly checkpoint?: CheckpointSettings;
   /** Host functions a policy may grant by name. They run on the host, never in a sandbox. */
   readonly tools?: Readonly<Record<string, ToolEntry>>;
-  readonly isolate?: { readonly workersPerTenant?: number };
+  /**
+   * Isolate workers: per tenant and lane, per cordon and lane, for the whole host (`maxWorkers`), how long
+   * an idle one lives (`idleWorkerMs`), and the host's trust cordons (cordon name → tenant ids):
+   * tenants of one cordon share worker processes, each run still in a fresh isolate; a tenant in
+   * no cordon never shares one (README, "Tenants on one host").
+   */
+  readonly isolate?: { readonly workersPerTenant?: number; readonly workersPerCordon?: number; readonly maxWorkers?: number; readonly idleWorkerMs?: number; readonly cordons?: CordonMap };
   /**
    * Where credentialed routes' secrets come from (secretsFromEnv / secretsFromFile): the host's,
    * never the request's. Default: none, so a credentialed route fails with SECRET_UNAVAILABLE.
@@ -123,7 +130,16 @@ const airlockOptionsSchema = z.strictObject({
       ]),
     )
     .optional(),
-  isolate: z.strictObject({ workersPerTenant: positive.max(256).optional() }).optional(),
+  isolate: z
+    .strictObject({
+      workersPerTenant: positive.max(256).optional(),
+      workersPerCordon: positive.max(1024).optional(),
+      maxWorkers: positive.max(100_000).optional(),
+      idleWorkerMs: positive.optional(),
+      // Names and ids are checked by Cordons itself (isolate/cordons.ts), which names each one.
+      cordons: z.record(z.string(), z.array(z.string())).optional(),
+    })
+    .optional(),
   secrets: withMethods(['get'], 'a SecretSource').optional(),
   egress: z.strictObject({ resolve: fn('a resolver function').optional(), ca: z.string().optional(), limits: gatewayLimits.optional() }).optional(),
   // The quotas' values are checked by Quotas itself (quotas.ts), which names each one.
@@ -161,7 +177,7 @@ const runOptionsSchema = z.strictObject({
 });
 
 export function checkAirlockOptions(given: AirlockOptions | undefined): AirlockOptions {
-  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', "home, audit (an AuditSink, or { durability: 'durable' | 'batched', flushMs }), checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }");
+  return checkOptions(airlockOptionsChecked, given, 'createAirlock options', "home, audit (an AuditSink, or { durability: 'durable' | 'batched', flushMs }), checkpoint { dir, witnesses, everyRecords, everyMs }, tools, isolate { workersPerTenant, workersPerCordon, maxWorkers, idleWorkerMs, cordons }, secrets, egress { resolve, ca, limits }, quotas { default, tenants }, warrants { trustedKeys, revoked }, labels { principals, kinds }");
 }
 
 export function checkSandboxOptions(given: SandboxOptions | undefined): SandboxOptions {

@@ -21,6 +21,7 @@ import { SqliteAuditStore } from '../audit/sqlite-store.ts';
 import type { AuditDurabilitySettings } from '../audit/wal-sync.ts';
 import { airlockHome } from '../runtime/home.ts';
 import { createAirlock } from '../runtime/airlock.ts';
+import type { AirlockOptions } from '../runtime/options.ts';
 import type { WarrantOptions } from '../runtime/authority-host.ts';
 import type { QuotaOptions } from '../runtime/quotas.ts';
 import { buildApp } from './app.ts';
@@ -59,6 +60,8 @@ export interface ServeOptions {
   readonly audit?: AuditDurabilitySettings;
   /** The private keys POST /v1/warrants signs with (absent: it makes none). */
   readonly warrantSigning?: WarrantSigning;
+  /** Isolate workers: the cap, idle retirement, and the host's trust cordons (createAirlock's `isolate`). */
+  readonly isolate?: AirlockOptions['isolate'];
   /** Where the server logs (default: stderr). */
   readonly log?: (line: string) => void;
 }
@@ -98,7 +101,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   // The store stays open for the tenant's queries; the airlock's sink closes it with the log.
   // Heard live by the run event streams: each record once it is durable.
   const audit = new AuditFeed(SqliteAuditStore.open({ path: join(home, 'audit.db'), ...options.audit }));
-  const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }) });
+  const airlock = createAirlock({ home, audit: new DurableAuditSink(audit), ...(options.quotas === undefined ? {} : { quotas: options.quotas }), ...(options.warrants === undefined ? {} : { warrants: options.warrants }), ...(options.isolate === undefined ? {} : { isolate: options.isolate }) });
   const keys = KeyStore.open(home);
   const policies = PolicyStore.open(home);
   let server: Server;

@@ -60,3 +60,23 @@ test("tenants: the two tenants' workers run as different host uids", async () =>
   assert.notEqual(m[1], m[2]);
   assert.notEqual(m[1], '0');
 });
+
+test('tenants: a tenant the host put in a cordon answers yes from both sides, naming what a V8 escape reaches; a tenant in no cordon answers no (control)', async () => {
+  const cordoned = checkAirlock({ isolate: { workersPerTenant: 1, cordons: { shared: ['acme', 'globex'] } } });
+  try {
+    const report = await runCheck(cordoned.airlock, { tier: 'isolate', policy: { version: 1, limits: FAST }, home: cordoned.home, tenant: 'acme', questions: ['tenants'] });
+    const t = report.answers.tenants;
+    assert.equal(t?.answer, 'yes');
+    assert.match(t.policy, /^yes — the host put it in trust cordon shared with 1 other tenant\(s\): their runs share its worker processes/);
+    assert.match(t.policy, /A V8 escape reaches that worker's memory: the runs of its cordon-mates that worker holds \(in flight now, or handed to it later, until the worker is retired\)/);
+    assert.match(t.policy, /never host secrets .* the audit log or its key, other worker processes \(other tenants, other cordons\)/);
+    assert.match(t.observed, /^yes — its runs ran in cordon shared's worker process\(es\), which run the runs of its 1 other tenant\(s\): pid \d+ uid \d+ \(isolate-cordon-shared-\d+-\d+\); B, outside the cordon: pid \d+ uid \d+ \(isolate-acme-nbr-\d+-\d+\)/);
+    assert.equal(report.consistent, true);
+  } finally {
+    await cordoned.close();
+  }
+  const own = (await check({ version: 1, limits: FAST }, ['tenants'])).answers.tenants;
+  assert.equal(own?.answer, 'no');
+  assert.match(own.policy, /a V8 escape reaches only its own worker process: its own runs there/);
+  assert.match(own.observed, /A's workers: pid \d+ uid \d+ \(isolate-check-\d+-\d+\)/);
+});

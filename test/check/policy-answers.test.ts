@@ -8,7 +8,7 @@ import { secretLikeEnv } from '../../src/check/secret-like.ts';
 import { lineDiff } from '../../src/cli/learn.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
 
-const FACTS: HostFacts = { home: '/home/host', airlockHome: '/home/host/.airlock', runDir: '/run/airlock', budget: DEFAULT_BUDGET };
+const FACTS: HostFacts = { home: '/home/host', airlockHome: '/home/host/.airlock', runDir: '/run/airlock', budget: DEFAULT_BUDGET, cordon: null };
 
 test('disagreement: the worse answer wins and is flagged; agreement is not flagged', () => {
   assert.deepEqual(combine(no('a'), yes('b')), { answer: 'yes', policy: 'no — a', observed: 'yes — b', agree: false });
