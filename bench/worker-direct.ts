@@ -62,6 +62,7 @@ const code = prepareCode(source, 'js', 1 << 20).code;
 const job = (i: number): RunJob => ({
   t: 'run',
   run: `run_${i}`,
+  tenant: 'bench',
   code,
   kind: 'module',
   input: null,

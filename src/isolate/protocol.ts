@@ -8,6 +8,8 @@ import { unpackText } from './packed-text.ts';
 export interface RunJob {
   readonly t: 'run';
   readonly run: string;
+  /** Whose run it is: a cordon's worker serves several tenants, and keeps their code caches apart. */
+  readonly tenant: string;
   /** A script evaluating to the guest's async main function (prepare.ts), or base64 WebAssembly. */
   readonly code: string;
   readonly kind: 'module' | 'wasm';

@@ -159,6 +159,7 @@ export class IsolateTier {
         {
           t: 'run',
           run: id,
+          tenant,
           code: req.code.code,
           kind: req.code.kind,
           input: req.input ?? null,

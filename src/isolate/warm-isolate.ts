@@ -142,14 +142,14 @@ export class WarmIsolate {
    * the slice: snapshot(); Atomics.waitAsync is absent: guest-bootstrap.ts). The caller's wall timer, CPU
    * sampler and memory watches stay the backstop.
    */
-  async runMain(code: string, options: { inputJson: string; resultCap: number; guard: SliceGuard; compiled: CompileCache }): Promise<unknown[]> {
+  async runMain(code: string, options: { inputJson: string; resultCap: number; guard: SliceGuard; compiled: CompileCache; tenant: string }): Promise<unknown[]> {
     const { guard } = options;
     let pending: Promise<unknown>;
     this.#inGuest++;
     try {
       // Compiling is the run's first slice (its time is the guest's: its code's size chose it).
       const timeout = sliceTimeout(guard.begin());
-      const script = options.compiled.compile(this.isolate, code, 'file:///guest.js');
+      const script = options.compiled.compile(this.isolate, code, 'file:///guest.js', options.tenant);
       const main = script.runSync(this.context, { reference: true, timeout });
       guard.end();
       pending = this.#finish.applySync(undefined, [main.derefInto(), options.inputJson, options.resultCap], {

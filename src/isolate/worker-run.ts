@@ -124,7 +124,7 @@ export async function runInIsolate(warm: WarmIsolate, job: RunJob, bridge: ToolB
     const raw =
       job.kind === 'wasm'
         ? await warm.runWasm(Buffer.from(job.code, 'base64'))
-        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard, compiled: control.compiled });
+        : await warm.runMain(job.code, { inputJson: JSON.stringify(job.input ?? null), resultCap: job.limits.resultBytes, guard, compiled: control.compiled, tenant: job.tenant });
     sample();
     // A run shorter than one sample can't have touched much; longer ones get a last look.
     if (performance.now() - started >= CPU_SAMPLE_MS) watchMemory();

@@ -28,7 +28,7 @@ test('cached data is produced on the second compile and used from the third; the
   for (let i = 0; i < 4; i++) {
     const isolate = new ivm.Isolate({ memoryLimit: 16 });
     try {
-      const script: ivm.Script & { cachedDataRejected?: boolean } = cache.compile(isolate, '(function () { return [6 * 7, typeof globalThis.x]; })', 'file:///t.js');
+      const script: ivm.Script & { cachedDataRejected?: boolean } = cache.compile(isolate, '(function () { return [6 * 7, typeof globalThis.x]; })', 'file:///t.js', 'acme');
       used.push(script.cachedDataRejected);
       const main = script.runSync(isolate.createContextSync(), { reference: true }) as ivm.Reference<() => unknown>;
       results.push(main.applySync(undefined, [], { result: { copy: true } }));
@@ -38,4 +38,21 @@ test('cached data is produced on the second compile and used from the third; the
   }
   assert.deepEqual(results, Array.from({ length: 4 }, () => [42, 'undefined']));
   assert.deepEqual(used, [undefined, undefined, false, false], 'the third and fourth compiles consumed the cached data, and V8 accepted it');
+});
+
+test("one tenant's cached code is not another's: the same text compiled for a second tenant (a cordon-mate in the same worker) starts its own cache", () => {
+  const cache = new CompileCache();
+  const code = '(function () { return 1; })';
+  const compile = (tenant: string): boolean | undefined => {
+    const isolate = new ivm.Isolate({ memoryLimit: 16 });
+    try {
+      return (cache.compile(isolate, code, 'file:///t.js', tenant) as ivm.Script & { cachedDataRejected?: boolean }).cachedDataRejected;
+    } finally {
+      isolate.dispose();
+    }
+  };
+  const alpha = [compile('alpha'), compile('alpha'), compile('alpha')];
+  assert.deepEqual(alpha, [undefined, undefined, false], 'control: alpha uses its cache from its third compile');
+  const beta = [compile('beta'), compile('beta'), compile('beta')];
+  assert.deepEqual(beta, [undefined, undefined, false], "beta's first two compiles did not use alpha's data");
 });

@@ -18,6 +18,7 @@ function job(source: string): RunJob {
   return {
     t: 'run',
     run: 'run_test',
+    tenant: 'test',
     code: prepareCode(source, 'js', 1 << 20).code,
     kind: 'module',
     input: null,

@@ -12,7 +12,7 @@ import { WorkerProcess, type ToolCall, type WorkerEnv } from '../../src/isolate/
 import { testAirlock } from '../support/airlock.ts';
 
 const LIMITS = { wallMs: 10_000, cpuMs: 5_000, memoryMiB: 32, outputBytes: 1 << 16, resultBytes: 1 << 16 };
-const job = (run: string, input: unknown): RunJob => ({ t: 'run', run, code: '', kind: 'module', input, tools: ['mail'], network: 'none', delegation: 'none', limits: LIMITS });
+const job = (run: string, input: unknown): RunJob => ({ t: 'run', run, tenant: 'test', code: '', kind: 'module', input, tools: ['mail'], network: 'none', delegation: 'none', limits: LIMITS });
 const BUDGET = { toolArgBytes: 1 << 20 };
 
 function forgingEnv(env: WorkerEnv): WorkerEnv {
