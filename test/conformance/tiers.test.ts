@@ -18,8 +18,9 @@ const LIFECYCLE = ['sandbox.created', 'run.started', 'run.ended', 'sandbox.destr
 /** The keys of each lifecycle event, the same on every tier. */
 const EVENT_KEYS: Readonly<Record<string, readonly string[]>> = {
   'sandbox.created': ['at', 'kind', 'policyHash', 'sandbox', 'tenant', 'tier', 'v'],
-  'run.started': ['at', 'code', 'codeHash', 'kind', 'language', 'policyHash', 'run', 'sandbox', 'tenant', 'tier', 'tierReason', 'v'],
-  'run.ended': ['at', 'errorCode', 'kind', 'run', 'sandbox', 'status', 'tenant', 'usage', 'v'],
+  'run.started': ['at', 'code', 'codeHash', 'kind', 'language', 'policy', 'policyHash', 'run', 'sandbox', 'tenant', 'tier', 'tierReason', 'v'],
+  // errorMessage is there exactly when errorCode is not null (added below).
+  'run.ended': ['at', 'errorCode', 'kind', 'output', 'run', 'sandbox', 'status', 'tenant', 'usage', 'v'],
   'sandbox.destroyed': ['at', 'kind', 'reason', 'sandbox', 'tenant', 'v'],
 };
 
@@ -79,7 +80,10 @@ function checkAuditContract(r: RunResult, expect: Expected, code: string): void 
   const sandbox = ofRun[0]?.sandbox ?? '';
   const lifecycle = events.filter((e) => e.sandbox === sandbox && LIFECYCLE.includes(e.kind));
   assert.deepEqual(lifecycle.map((e) => e.kind), expect.recorded === 'sandbox' ? LIFECYCLE : ['run.started', 'run.ended'], 'each lifecycle event once, in order');
-  for (const e of lifecycle) assert.deepEqual(Object.keys(e).sort(), EVENT_KEYS[e.kind], `${e.kind} has the same keys on every tier`);
+  for (const e of lifecycle) {
+    const keys = e.kind === 'run.ended' && e.errorCode !== null ? [...(EVENT_KEYS[e.kind] ?? []), 'errorMessage'].sort() : EVENT_KEYS[e.kind];
+    assert.deepEqual(Object.keys(e).sort(), keys, `${e.kind} has the same keys on every tier`);
+  }
   const started = lifecycle.find((e) => e.kind === 'run.started') as Extract<AuditEvent, { kind: 'run.started' }>;
   assert.equal(started.code, code, 'run.started holds the code that ran');
   assert.equal(started.codeHash, createHash('sha256').update(code).digest('hex'), 'and its SHA-256');

@@ -2,22 +2,11 @@
 // among them) in chromium, with a control page that has a known contrast failure so the check is
 // seen to bite; and keyboard use: the first Tab reaches the skip link, which moves focus to main.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
+import { api, serveAndBrowser, signIn, until } from './helpers.ts';
 
-const state: { serve?: Serve; chromium?: Chromium } = {};
-const serve = (): Serve => state.serve ?? assert.fail('no server');
-const browser = (): Chromium => state.chromium ?? assert.fail('no browser');
-
-before(async () => {
-  state.serve = await startServe();
-  state.chromium = await launchChromium();
-});
-after(async () => {
-  await state.chromium?.[Symbol.asyncDispose]();
-  await state.serve?.[Symbol.asyncDispose]();
-});
+const { serve, browser } = serveAndBrowser();
 
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 

@@ -5,21 +5,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { after, before, test } from 'node:test';
-import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
+import { test } from 'node:test';
+import { api, serveAndBrowser, signIn, until } from './helpers.ts';
 
-const state: { serve?: Serve; chromium?: Chromium } = {};
-const serve = (): Serve => state.serve ?? assert.fail('no server');
-const browser = (): Chromium => state.chromium ?? assert.fail('no browser');
-
-before(async () => {
-  state.serve = await startServe();
-  state.chromium = await launchChromium();
-});
-after(async () => {
-  await state.chromium?.[Symbol.asyncDispose]();
-  await state.serve?.[Symbol.asyncDispose]();
-});
+const { serve, browser } = serveAndBrowser();
 
 const VIEWS = ['/console/runs', '/console/sandboxes', '/console/warrants', '/console/check', '/console/audit'];
 

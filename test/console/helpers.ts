@@ -3,10 +3,12 @@
  * private AIRLOCK_HOME), API keys for tenants, JSON calls to its API, and Debian's chromium driven
  * by playwright-core. Every wait is on a condition, bounded; nothing depends on speed.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tenantId } from '../../src/audit/store.ts';
 import { KeyStore } from '../../src/server/keys.ts';
@@ -135,4 +137,23 @@ export async function until(page: Page, expression: string, withinMs = 60_000): 
     if (Date.now() > end) throw new Error(`not true within ${withinMs} ms: ${expression}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * A file's shared server and browser: started before its tests, disposed after them.
+ * @example
+ *   const { serve, browser } = serveAndBrowser();
+ *   test('…', async () => { const page = await browser().page(); … serve().url … });
+ */
+export function serveAndBrowser(): { serve: () => Serve; browser: () => Chromium } {
+  const state: { serve?: Serve; chromium?: Chromium } = {};
+  before(async () => {
+    state.serve = await startServe();
+    state.chromium = await launchChromium();
+  });
+  after(async () => {
+    await state.chromium?.[Symbol.asyncDispose]();
+    await state.serve?.[Symbol.asyncDispose]();
+  });
+  return { serve: () => state.serve ?? assert.fail('no server'), browser: () => state.chromium ?? assert.fail('no browser') };
 }

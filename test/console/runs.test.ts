@@ -3,21 +3,10 @@
 // output and code are markup shows them as text and runs nothing; tenant B's session sees none of
 // tenant A's runs; live updates survive many page loads.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { api, launchChromium, signIn, startServe, until, type Chromium, type Serve } from './helpers.ts';
+import { test } from 'node:test';
+import { api, serveAndBrowser, signIn, until } from './helpers.ts';
 
-const state: { serve?: Serve; chromium?: Chromium } = {};
-const serve = (): Serve => state.serve ?? assert.fail('no server');
-const browser = (): Chromium => state.chromium ?? assert.fail('no browser');
-
-before(async () => {
-  state.serve = await startServe();
-  state.chromium = await launchChromium();
-});
-after(async () => {
-  await state.chromium?.[Symbol.asyncDispose]();
-  await state.serve?.[Symbol.asyncDispose]();
-});
+const { serve, browser } = serveAndBrowser();
 
 /** A run whose fetch to a host its policy does not grant is denied (the guest catches it and says so). */
 const DENIED_FETCH = {

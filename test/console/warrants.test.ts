@@ -3,21 +3,10 @@
 // links marked as unverified claims; another tenant's warrant shows nothing of it; the token is
 // never echoed into the page.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchChromium, signIn, startServe, warrantCli, type Chromium, type Serve } from './helpers.ts';
+import { test } from 'node:test';
+import { serveAndBrowser, signIn, warrantCli } from './helpers.ts';
 
-const state: { serve?: Serve; chromium?: Chromium } = {};
-const serve = (): Serve => state.serve ?? assert.fail('no server');
-const browser = (): Chromium => state.chromium ?? assert.fail('no browser');
-
-before(async () => {
-  state.serve = await startServe();
-  state.chromium = await launchChromium();
-});
-after(async () => {
-  await state.chromium?.[Symbol.asyncDispose]();
-  await state.serve?.[Symbol.asyncDispose]();
-});
+const { serve, browser } = serveAndBrowser();
 
 function chain(tenant: string): string {
   const home = serve().home;

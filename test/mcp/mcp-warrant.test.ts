@@ -3,8 +3,6 @@
 // saw only that); a forged warrant runs nothing and makes nothing. Each beside its control.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,15 +14,11 @@ import { airlockMcpServer } from '../../src/mcp/server.ts';
 import { compilePolicy } from '../../src/policy/compile.ts';
 import type { PolicyDocument } from '../../src/policy/schema.ts';
 import { createAirlock } from '../../src/runtime/airlock.ts';
+import { recordingServer } from '../support/recording-server.ts';
 
 test("airlock mcp: run_code and sandbox_create act under the call's _meta warrant; the upstream saw only what it grants (controls: granted, and no warrant)", async () => {
-  const seen: string[] = [];
-  const upstream = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const port = (upstream.address() as AddressInfo).port;
+  await using up = await recordingServer();
+  const { seen, port } = up;
   const root = generateSigningKey();
   const audit = new MemoryAuditSink();
   await using airlock = createAirlock({ home: mkdtempSync(join(tmpdir(), 'airlock-mcp-')), audit, warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) }, isolate: { workersPerTenant: 1 } });
@@ -44,7 +38,7 @@ test("airlock mcp: run_code and sandbox_create act under the call's _meta warran
     assert.equal(data(await client.callTool({ name: 'run_code', arguments: { code: fetchCode('/secret') }, ...meta(warrant) })).result, 'WARRANT_DENIED');
     const forged = await client.callTool({ name: 'run_code', arguments: { code: fetchCode('/public/b') }, ...meta(`${warrant.slice(0, -4)}AAAA`) });
     assert.equal((data(forged).error as { code: string }).code, 'WARRANT_INVALID');
-    assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
+    assert.deepEqual(seen, ['GET /public/a'], 'the upstream saw only what the warrant grants');
 
     const badBox = await client.callTool({ name: 'sandbox_create', arguments: {}, ...meta(`${warrant.slice(0, -4)}AAAA`) });
     assert.equal(badBox.isError, true);
@@ -53,11 +47,10 @@ test("airlock mcp: run_code and sandbox_create act under the call's _meta warran
     const curl = async (path: string): Promise<unknown> => data(await client.callTool({ name: 'sandbox_exec', arguments: { sandbox: box, argv: ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`] } })).stdout;
     assert.equal(await curl('/public/c'), '200', 'control: granted');
     assert.equal(await curl('/secret'), '403');
-    assert.deepEqual(seen, ['/public/a', '/public/c'], 'the upstream saw nothing the sandbox warrant did not grant');
+    assert.deepEqual(seen, ['GET /public/a', 'GET /public/c'], 'the upstream saw nothing the sandbox warrant did not grant');
     // Control: without a warrant the policy alone decides.
     assert.equal(data(await client.callTool({ name: 'run_code', arguments: { code: fetchCode('/secret') } })).result, 200);
   } finally {
     await client.close();
-    upstream.close();
   }
 });

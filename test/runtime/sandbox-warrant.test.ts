@@ -4,8 +4,6 @@
 // no sandbox at all.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,22 +12,13 @@ import { generateSigningKey } from '../../src/authority/keys.ts';
 import { mintWarrant } from '../../src/authority/mint.ts';
 import type { GrantDoc } from '../../src/authority/payload.ts';
 import { createAirlock, type PolicyDocument } from '../../src/index.ts';
+import { recordingServer } from '../support/recording-server.ts';
 
 const HOUR = 3_600_000;
 const root = generateSigningKey();
 const trustedKeys = new Map([[root.kid, root.publicKey]]);
 const mint = (grants: GrantDoc[], expiresAt = Date.now() + HOUR): string => mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt, grants });
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-test-'));
-
-async function recordingServer(): Promise<{ seen: string[]; server: Server; port: number }> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { seen, server, port: (server.address() as AddressInfo).port };
-}
 
 test("an isolate sandbox's runs act under its warrant: a tool it does not grant never reaches its handler, the granted one does", async () => {
   const effects: string[] = [];
@@ -71,20 +60,17 @@ test('a refused warrant makes no sandbox: the refusal is coded and recorded, and
 });
 
 test("a container sandbox's execs reach only what its warrant grants: the server saw only the granted request, beside the warrantless control", async () => {
-  const { seen, server, port } = await recordingServer();
-  try {
-    await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
-    const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
-    const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
-    const curl = (path: string): string[] => ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`];
-    await using box = await airlock.sandbox({ tier: 'container', tenant: 'acme', policy: net, warrant });
-    assert.equal((await box.exec(curl('/public/a'))).stdout, '200', 'control: granted');
-    assert.equal((await box.exec(curl('/secret'))).stdout, '403', 'refused by the warrant');
-    assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
-    await using plain = await airlock.sandbox({ tier: 'container', tenant: 'acme', policy: net });
-    assert.equal((await plain.exec(curl('/secret'))).stdout, '200', 'control: the policy alone grants it');
-    assert.deepEqual(seen, ['GET /public/a', 'GET /secret']);
-  } finally {
-    server.close();
-  }
+  await using up = await recordingServer();
+  const { seen, port } = up;
+  await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
+  const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
+  const curl = (path: string): string[] => ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`];
+  await using box = await airlock.sandbox({ tier: 'container', tenant: 'acme', policy: net, warrant });
+  assert.equal((await box.exec(curl('/public/a'))).stdout, '200', 'control: granted');
+  assert.equal((await box.exec(curl('/secret'))).stdout, '403', 'refused by the warrant');
+  assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
+  await using plain = await airlock.sandbox({ tier: 'container', tenant: 'acme', policy: net });
+  assert.equal((await plain.exec(curl('/secret'))).stdout, '200', 'control: the policy alone grants it');
+  assert.deepEqual(seen, ['GET /public/a', 'GET /secret']);
 });

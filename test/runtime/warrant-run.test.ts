@@ -3,8 +3,6 @@
 // effect checked on the world (the handler never ran, the server saw no request).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +12,7 @@ import { attenuateWarrant, mintWarrant } from '../../src/authority/mint.ts';
 import type { GrantDoc } from '../../src/authority/payload.ts';
 import { verifyWarrant } from '../../src/authority/verify.ts';
 import { createAirlock, type PolicyDocument } from '../../src/index.ts';
+import { recordingServer } from '../support/recording-server.ts';
 
 const HOUR = 3_600_000;
 const root = generateSigningKey();
@@ -38,17 +37,6 @@ const policy: PolicyDocument = {
 const READ_ONLY: GrantDoc[] = [{ tool: 'mail.*', ops: ['read'], resources: ['mail:thread/*'] }];
 const mint = (grants: GrantDoc[], tenant = 'acme'): string => mintWarrant({ signer: root, tenant, now: Date.now(), expiresAt: Date.now() + HOUR, grants });
 const home = (): string => mkdtempSync(join(tmpdir(), 'airlock-test-'));
-
-/** A loopback HTTP server that records every request it sees. */
-async function recordingServer(): Promise<{ seen: string[]; server: Server; port: number }> {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { seen, server, port: (server.address() as AddressInfo).port };
-}
 
 test('read mail, never write, delete or move: the warrant denies each beside its allowed read, and no handler but read ran', async () => {
   const { effects, tools } = mailWorld();
@@ -117,39 +105,33 @@ test('a warrant that does not verify refuses the run before anything runs, coded
 });
 
 test('fetch under a warrant: only the routes it grants are reached (the server sees only those), beside the policy-only control', async () => {
-  const { seen, server, port } = await recordingServer();
-  try {
-    await using airlock = createAirlock({ home: home(), warrants: { trustedKeys }, isolate: { workersPerTenant: 1 } });
-    const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
-    const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
-    const fetchCode = (path: string, method = 'GET'): string => `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}', { method: '${method}' })).status; } catch (e) { r = e.code ?? String(e); } export default r;`;
-    assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/public/a'), policy: net, warrant })).result, 200, 'control');
-    const secret = await airlock.run({ tenant: 'acme', code: fetchCode('/secret'), policy: net, warrant });
-    assert.equal(secret.result, 'WARRANT_DENIED', JSON.stringify(secret));
-    assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/public/a', 'POST'), policy: net, warrant })).result, 'WARRANT_DENIED', 'another method');
-    assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
-    assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/secret'), policy: net })).result, 200, 'control: the policy alone grants the route');
-  } finally {
-    server.close();
-  }
+  await using up = await recordingServer();
+  const { seen, port } = up;
+  await using airlock = createAirlock({ home: home(), warrants: { trustedKeys }, isolate: { workersPerTenant: 1 } });
+  const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
+  const fetchCode = (path: string, method = 'GET'): string => `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}', { method: '${method}' })).status; } catch (e) { r = e.code ?? String(e); } export default r;`;
+  assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/public/a'), policy: net, warrant })).result, 200, 'control');
+  const secret = await airlock.run({ tenant: 'acme', code: fetchCode('/secret'), policy: net, warrant });
+  assert.equal(secret.result, 'WARRANT_DENIED', JSON.stringify(secret));
+  assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/public/a', 'POST'), policy: net, warrant })).result, 'WARRANT_DENIED', 'another method');
+  assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
+  assert.equal((await airlock.run({ tenant: 'acme', code: fetchCode('/secret'), policy: net })).result, 200, 'control: the policy alone grants the route');
 });
 
 test('the container tier under a warrant: curl through the proxy reaches only what the warrant grants (the server saw only that), beside the policy-only control', async () => {
-  const { seen, server, port } = await recordingServer();
-  try {
-    await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
-    const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
-    const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
-    const curl = (path: string): string => `curl -s -m 5 -o /dev/null -w "%{http_code} " http://127.0.0.1:${port}${path}`;
-    const code = [curl('/public/a'), curl('/secret')].join('\n');
-    const r = await airlock.run({ tenant: 'acme', language: 'sh', code, policy: net, warrant });
-    assert.equal(r.tier, 'container');
-    assert.equal(r.stdout.trim(), '200 403', JSON.stringify(r));
-    assert.deepEqual(r.violations.map((v) => v.code), ['WARRANT_DENIED']);
-    assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
-    const control = await airlock.run({ tenant: 'acme', language: 'sh', code: curl('/secret'), policy: net });
-    assert.equal(control.stdout.trim(), '200', 'control: the policy alone grants it');
-  } finally {
-    server.close();
-  }
+  await using up = await recordingServer();
+  const { seen, port } = up;
+  await using airlock = createAirlock({ home: home(), warrants: { trustedKeys } });
+  const net: PolicyDocument = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  const warrant = mint([{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }]);
+  const curl = (path: string): string => `curl -s -m 5 -o /dev/null -w "%{http_code} " http://127.0.0.1:${port}${path}`;
+  const code = [curl('/public/a'), curl('/secret')].join('\n');
+  const r = await airlock.run({ tenant: 'acme', language: 'sh', code, policy: net, warrant });
+  assert.equal(r.tier, 'container');
+  assert.equal(r.stdout.trim(), '200 403', JSON.stringify(r));
+  assert.deepEqual(r.violations.map((v) => v.code), ['WARRANT_DENIED']);
+  assert.deepEqual(seen, ['GET /public/a'], 'the server saw only the granted request');
+  const control = await airlock.run({ tenant: 'acme', language: 'sh', code: curl('/secret'), policy: net });
+  assert.equal(control.stdout.trim(), '200', 'control: the policy alone grants it');
 });

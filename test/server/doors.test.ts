@@ -3,10 +3,9 @@
 // ran (no run.started in the audit log), not only the status.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { generateSigningKey } from '../../src/authority/keys.ts';
 import { mintWarrant } from '../../src/authority/mint.ts';
+import { recordingServer } from '../support/recording-server.ts';
 import { call, rawRequest, readEvents, startCommand, testServer } from './helpers.ts';
 
 const RUN = { code: 'export default 6 * 7' };
@@ -142,61 +141,43 @@ test('run errors answer with their code from the one table: a bad policy is 400 
 test('a run may carry a warrant: a fetch it does not grant is denied and the server saw nothing of it; a warrant that does not verify refuses the run (control: granted)', async () => {
   const root = generateSigningKey();
   await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
-  const seen: string[] = [];
-  const upstream = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const port = (upstream.address() as AddressInfo).port;
-  try {
-    const key = t.key('acme');
-    const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
-    const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
-    const body = (path: string, w: string): unknown => ({ code: `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}')).status; } catch (e) { r = e.code; } export default r;`, policy, warrant: w });
-    const granted = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', warrant));
-    assert.equal((granted.json as { result: unknown }).result, 200, JSON.stringify(granted.json));
-    const denied = await call(t.server.url, key, 'POST', '/v1/runs', body('/secret', warrant));
-    assert.equal((denied.json as { result: unknown }).result, 'WARRANT_DENIED');
-    const forged = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', `${warrant.slice(0, -4)}AAAA`));
-    assert.equal(forged.status, 401);
-    assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID');
-    assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
-  } finally {
-    upstream.close();
-  }
+  await using up = await recordingServer();
+  const { seen, port } = up;
+  const key = t.key('acme');
+  const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
+  const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  const body = (path: string, w: string): unknown => ({ code: `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}')).status; } catch (e) { r = e.code; } export default r;`, policy, warrant: w });
+  const granted = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', warrant));
+  assert.equal((granted.json as { result: unknown }).result, 200, JSON.stringify(granted.json));
+  const denied = await call(t.server.url, key, 'POST', '/v1/runs', body('/secret', warrant));
+  assert.equal((denied.json as { result: unknown }).result, 'WARRANT_DENIED');
+  const forged = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', `${warrant.slice(0, -4)}AAAA`));
+  assert.equal(forged.status, 401);
+  assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID');
+  assert.deepEqual(seen, ['GET /public/a'], 'the upstream saw only what the warrant grants');
 });
 
 test("a sandbox may carry a warrant for its whole life: its exec's request the warrant does not grant never reaches the server; a forged one makes no sandbox (control: granted)", async () => {
   const root = generateSigningKey();
   await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
-  const seen: string[] = [];
-  const upstream = createServer((req, res) => {
-    seen.push(req.url ?? '');
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  const port = (upstream.address() as AddressInfo).port;
-  try {
-    const key = t.key('acme');
-    const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
-    const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
-    const forged = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant: `${warrant.slice(0, -4)}AAAA` });
-    assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID', JSON.stringify(forged.json));
-    assert.deepEqual((await call(t.server.url, key, 'GET', '/v1/sandboxes')).json, { sandboxes: [] }, 'nothing was made');
-    const made = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant });
-    assert.equal(made.status, 201, JSON.stringify(made.json));
-    const id = (made.json as { id: string }).id;
-    // The command's stream ends with its result; its stdout is curl's status code.
-    const status = async (path: string): Promise<string> => {
-      const events = await readEvents(await startCommand(t.server.url, key, id, { argv: ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`] }));
-      return (JSON.parse(events.at(-1)?.data ?? '{}') as { stdout?: string }).stdout ?? JSON.stringify(events);
-    };
-    assert.equal(await status('/public/a'), '200', 'control: granted');
-    assert.equal(await status('/secret'), '403', 'refused by the warrant');
-    assert.deepEqual(seen, ['/public/a'], 'the upstream saw only what the warrant grants');
-    await call(t.server.url, key, 'DELETE', `/v1/sandboxes/${id}`);
-  } finally {
-    upstream.close();
-  }
+  await using up = await recordingServer();
+  const { seen, port } = up;
+  const key = t.key('acme');
+  const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
+  const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  const forged = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant: `${warrant.slice(0, -4)}AAAA` });
+  assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID', JSON.stringify(forged.json));
+  assert.deepEqual((await call(t.server.url, key, 'GET', '/v1/sandboxes')).json, { sandboxes: [] }, 'nothing was made');
+  const made = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  const id = (made.json as { id: string }).id;
+  // The command's stream ends with its result; its stdout is curl's status code.
+  const status = async (path: string): Promise<string> => {
+    const events = await readEvents(await startCommand(t.server.url, key, id, { argv: ['curl', '-s', '-m', '5', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}${path}`] }));
+    return (JSON.parse(events.at(-1)?.data ?? '{}') as { stdout?: string }).stdout ?? JSON.stringify(events);
+  };
+  assert.equal(await status('/public/a'), '200', 'control: granted');
+  assert.equal(await status('/secret'), '403', 'refused by the warrant');
+  assert.deepEqual(seen, ['GET /public/a'], 'the upstream saw only what the warrant grants');
+  await call(t.server.url, key, 'DELETE', `/v1/sandboxes/${id}`);
 });
