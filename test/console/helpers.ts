@@ -54,9 +54,15 @@ export async function startServe(withinMs = 60_000): Promise<Serve> {
     key: (tenant) => keys.create(tenantId(tenant)).key,
     [Symbol.asyncDispose]: async () => {
       keys.close();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      // A server that already exited (it crashed mid-test) emits no 'exit' again: don't wait for one.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        // Its drain is bounded (--drain-ms, 30 s); past that and a margin, it is killed.
+        const killer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+        await exited;
+        clearTimeout(killer);
+      }
       rmSync(home, { recursive: true, force: true });
     },
   };
