@@ -4,7 +4,7 @@
 // next run, on a fresh worker, runs as before.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { usableBuild } from '../../bin/build-state.js';
@@ -24,7 +24,14 @@ test('a worker can not change the build it runs, the CLI build, the compile cach
   assert.equal(env.view.entry, built.workerEntry);
   assert.ok(env.view.binds.some(([, to]) => to === built.workerDir));
   assert.ok(!env.view.binds.some(([, to]) => to === join(ROOT, 'src', 'isolate')));
-  const before = { worker: digest(built.workerEntry), cli: digest(built.main), manifest: digest(join(built.dir, 'manifest.json')) };
+  const hostState = (): Record<string, string | number> => ({
+    worker: digest(built.workerEntry),
+    workerMode: statSync(built.workerEntry).mode,
+    cli: digest(built.main),
+    manifest: digest(join(built.dir, 'manifest.json')),
+    sources: digest(join(ROOT, 'src', 'isolate', 'worker-main.ts')),
+  });
+  const before = hostState();
 
   const probe = join(ROOT, 'test', 'fixtures', 'build-writer.ts');
   const from = mirrored([probe]);
@@ -41,9 +48,12 @@ test('a worker can not change the build it runs, the CLI build, the compile cach
   }
   const report = JSON.parse(stderr.trim().split('\n').at(-1) ?? '{}') as Record<string, string>;
   assert.equal(Object.keys(report).length, 8, `the probe ran and reported: ${stderr}`);
-  for (const [what, outcome] of Object.entries(report)) assert.match(outcome, /^err:(EROFS|EACCES|EPERM|ENOENT)$/, what);
-  // Nothing changed on the host: same bytes, no new file, and the build's stamps all still hold.
-  assert.deepEqual({ worker: digest(built.workerEntry), cli: digest(built.main), manifest: digest(join(built.dir, 'manifest.json')) }, before);
+  // Each attempt is refused, or lands in the worker's own view only (a checkout under /tmp sits in
+  // the worker's private /tmp, where bwrap made the parents of its binds): what counts is the host.
+  for (const [what, outcome] of Object.entries(report)) assert.match(outcome, /^(err:(EROFS|EACCES|EPERM|ENOENT)|ok)$/, what);
+  assert.ok(['overwriteWorker', 'appendWorker', 'chmodWorker'].every((k) => report[k] !== 'ok'), `the build the worker runs is read-only in its view: ${JSON.stringify(report)}`);
+  // Nothing changed on the host: same bytes and modes, no new file, and the build's stamps all still hold.
+  assert.deepEqual(hostState(), before);
   assert.equal(existsSync(join(built.workerDir, 'evil.mjs')), false);
   assert.equal(existsSync(join(ROOT, '.airlock-build', 'compile-cache', 'evil')), false);
   assert.notEqual(usableBuild(ROOT, 'worker'), null);
