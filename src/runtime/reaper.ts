@@ -146,9 +146,12 @@ export async function reap(options: ReaperOptions): Promise<ReapReport> {
     let orphan = false;
     if (iso !== null) orphan = ours(Number(iso[3])) && (await lockIsOurOrphan(Number(iso[2]), Number(iso[3])));
     else if (con !== null) {
+      // The sandbox's uid: its mounted workspace's owner (as step 4 reads it); a launch no longer
+      // chowns cgroup.procs to the uid, so a root-owned one says nothing (older launches did).
+      const workspace = `${runDir}/sandboxes/${con[2] ?? ''}/workspace`;
       orphan = await sandboxIsOrphan(con[2] ?? '', async () => {
-        const cg = await Cgroup.attach(name);
-        return ownerUid(`${cg.dirs[0] ?? ''}/cgroup.procs`);
+        const uid = (await mountsUnder(workspace)).length > 0 ? await ownerUid(workspace) : await ownerUid(`${(await Cgroup.attach(name)).dirs[0] ?? ''}/cgroup.procs`);
+        return uid === 0 ? undefined : uid;
       });
     }
     if (!orphan) continue;
