@@ -10,6 +10,23 @@ import { call, rawRequest, readEvents, startCommand, testServer } from './helper
 
 const RUN = { code: 'export default 6 * 7' };
 
+/** A server trusting one root key, an upstream that records what reaches it, and a warrant granting GETs under /public/ there. */
+async function warrantedServer(): Promise<AsyncDisposable & { t: Awaited<ReturnType<typeof testServer>>; seen: string[]; port: number; key: string; warrant: string; policy: unknown }> {
+  const root = generateSigningKey();
+  const t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
+  const up = await recordingServer();
+  const { seen, port } = up;
+  const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
+  const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  return {
+    t, seen, port, key: t.key('acme'), warrant, policy,
+    [Symbol.asyncDispose]: async () => {
+      await up[Symbol.asyncDispose]();
+      await t[Symbol.asyncDispose]();
+    },
+  };
+}
+
 async function runsStarted(records: () => Promise<{ event: { kind: string } }[]>): Promise<number> {
   return (await records()).filter((r) => r.event.kind === 'run.started').length;
 }
@@ -139,13 +156,8 @@ test('run errors answer with their code from the one table: a bad policy is 400 
 });
 
 test('a run may carry a warrant: a fetch it does not grant is denied and the server saw nothing of it; a warrant that does not verify refuses the run (control: granted)', async () => {
-  const root = generateSigningKey();
-  await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
-  await using up = await recordingServer();
-  const { seen, port } = up;
-  const key = t.key('acme');
-  const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
-  const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  await using w = await warrantedServer();
+  const { t, seen, port, key, warrant, policy } = w;
   const body = (path: string, w: string): unknown => ({ code: `let r; try { r = (await fetch('http://127.0.0.1:${port}${path}')).status; } catch (e) { r = e.code; } export default r;`, policy, warrant: w });
   const granted = await call(t.server.url, key, 'POST', '/v1/runs', body('/public/a', warrant));
   assert.equal((granted.json as { result: unknown }).result, 200, JSON.stringify(granted.json));
@@ -158,13 +170,8 @@ test('a run may carry a warrant: a fetch it does not grant is denied and the ser
 });
 
 test("a sandbox may carry a warrant for its whole life: its exec's request the warrant does not grant never reaches the server; a forged one makes no sandbox (control: granted)", async () => {
-  const root = generateSigningKey();
-  await using t = await testServer({ warrants: { trustedKeys: new Map([[root.kid, root.publicKey]]) } });
-  await using up = await recordingServer();
-  const { seen, port } = up;
-  const key = t.key('acme');
-  const warrant = mintWarrant({ signer: root, tenant: 'acme', now: Date.now(), expiresAt: Date.now() + 3_600_000, grants: [{ tool: 'net.fetch', ops: ['get'], resources: [`net:http://127.0.0.1:${port}/public/**`] }] });
-  const policy = { version: 1, network: { routes: [{ host: '127.0.0.1', scheme: 'http', port }] } };
+  await using w = await warrantedServer();
+  const { t, seen, port, key, warrant, policy } = w;
   const forged = await call(t.server.url, key, 'POST', '/v1/sandboxes', { policy, warrant: `${warrant.slice(0, -4)}AAAA` });
   assert.equal((forged.json as { error: { code: string } }).error.code, 'WARRANT_INVALID', JSON.stringify(forged.json));
   assert.deepEqual((await call(t.server.url, key, 'GET', '/v1/sandboxes')).json, { sandboxes: [] }, 'nothing was made');
