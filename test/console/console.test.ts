@@ -211,7 +211,9 @@ test("check a stored policy: chosen by name, its five answers with evidence (a g
   await page.getByRole('button', { name: 'Run the check' }).click();
   await page.locator('table.check').waitFor({ timeout: 120_000 });
   assert.equal(new URL(page.url()).search, '?policy=web-out');
-  assert.match(await page.getByRole('status').innerText(), /Policy web-out[\s\S]*yes to network/);
+  // Network is among the yes answers; which others join it can depend on a loaded machine (a probe
+  // that could not verify answers yes, failing closed), so only network's is held here.
+  assert.match(await page.getByRole('status').innerText(), /Policy web-out[\s\S]*yes to [^.;]*\bnetwork\b/);
   const network = await page.locator('table.check tbody tr').filter({ hasText: 'reach the network' }).innerText();
   assert.match(network, /yes/);
   assert.match(network, /example\.org/, 'the evidence names the route');
